@@ -1,0 +1,106 @@
+/* libsync — screening records.
+ *
+ * A record is one interview: a UUID, the form id and version it was made with, a revision number
+ * (1 at creation, +1 on every write), a hybrid-logical-clock timestamp of its last write, a status
+ * (draft or final), created/updated times (ms since the Unix epoch, UTC), a deleted marker and its
+ * answers (the payload, a JSON object).
+ *
+ * Lifecycle: a draft may be updated freely and discarded; it never leaves the device. Finalizing
+ * runs full validation and queues the record in the outbox for sync. A final record is never edited
+ * in place: sync_record_revise() writes a new revision (also queued) and sync_record_delete() writes
+ * a tombstone revision (also queued). Every write and its outbox entry commit in one transaction.
+ *
+ * Validation: drafts are checked for structure only (unknown fields, wrong types, invalid choices);
+ * final records also for required answers and constraints. Answers to questions that are not
+ * relevant are removed and calculated fields are always computed by the library. On
+ * SYNC_ERR_VALIDATION nothing is written and sync_store_issue_*() lists every failing field.
+ *
+ * Ownership: sync_record_get() and sync_record_list() results belong to the caller; getters borrow
+ * from the record until it is freed. Threads: as for the store handle they take.
+ */
+#ifndef SYNC_RECORD_H
+#define SYNC_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SYNC_UUID_STRLEN 36          /* "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" */
+#define SYNC_MAX_PAYLOAD (1u << 20)  /* largest accepted payload JSON, bytes */
+
+typedef enum sync_record_status {
+  SYNC_STATUS_DRAFT = 1,
+  SYNC_STATUS_FINAL = 2
+} sync_record_status_t;
+
+typedef struct sync_record sync_record_t;
+
+/* Creates a record of form `form_id` version `form_version` (0 = newest stored) with status DRAFT
+ * or FINAL. Writes the new UUID to `uuid_out` (SYNC_UUID_STRLEN + 1 bytes) when not NULL. */
+SYNC_API sync_err_t sync_record_create(sync_store_t *store, const char *form_id, int form_version,
+                                       const char *payload_json, sync_record_status_t status,
+                                       char *uuid_out);
+
+/* Replaces the answers of a draft (SYNC_ERR_STATE for a final record: use sync_record_revise). */
+SYNC_API sync_err_t sync_record_update(sync_store_t *store, const char *uuid, const char *payload_json);
+
+/* Turns a draft into a final record after full validation and queues it for sync. */
+SYNC_API sync_err_t sync_record_finalize(sync_store_t *store, const char *uuid);
+
+/* Writes a new revision of a final record (full validation) and queues it for sync. */
+SYNC_API sync_err_t sync_record_revise(sync_store_t *store, const char *uuid, const char *payload_json);
+
+/* Removes a draft for good (SYNC_ERR_STATE for a final record). */
+SYNC_API sync_err_t sync_record_discard(sync_store_t *store, const char *uuid);
+
+/* Marks a final record deleted: a tombstone revision without answers, queued for sync. */
+SYNC_API sync_err_t sync_record_delete(sync_store_t *store, const char *uuid);
+
+/* Reads one record; SYNC_ERR_NOT_FOUND if absent. Tombstones are returned with deleted = 1. */
+SYNC_API sync_err_t sync_record_get(sync_store_t *store, const char *uuid, sync_record_t **out);
+
+SYNC_API void sync_record_free(sync_record_t *rec);
+SYNC_API const char *sync_record_uuid(const sync_record_t *rec);
+SYNC_API const char *sync_record_form_id(const sync_record_t *rec);
+SYNC_API int sync_record_form_version(const sync_record_t *rec);
+SYNC_API int64_t sync_record_revision(const sync_record_t *rec);
+SYNC_API const char *sync_record_hlc(const sync_record_t *rec);   /* sortable text, see proto/FORMS.md */
+SYNC_API sync_record_status_t sync_record_status(const sync_record_t *rec);
+SYNC_API int64_t sync_record_created_at(const sync_record_t *rec);
+SYNC_API int64_t sync_record_updated_at(const sync_record_t *rec);
+SYNC_API int sync_record_deleted(const sync_record_t *rec);
+SYNC_API const char *sync_record_payload(const sync_record_t *rec); /* JSON object text */
+/* The whole record as one JSON object {"uuid",...,"payload":{...}}; caller frees. */
+SYNC_API sync_err_t sync_record_to_json(const sync_record_t *rec, char **out_json);
+
+typedef struct sync_query {
+  const char *form_id;      /* NULL: any form */
+  int form_version;         /* 0: any version */
+  unsigned status_mask;     /* SYNC_STATUS_DRAFT | SYNC_STATUS_FINAL bits; 0: any */
+  int include_deleted;      /* default 0 */
+  int64_t updated_from_ms;  /* inclusive; 0: unbounded */
+  int64_t updated_to_ms;    /* exclusive; 0: unbounded */
+  size_t offset;            /* paging: skip this many */
+  size_t limit;             /* paging: at most this many; 0 means 100; capped at 10000 */
+} sync_query_t;
+
+SYNC_API void sync_query_init(sync_query_t *query);
+
+typedef struct sync_record_list sync_record_list_t;
+
+/* Records matching `query` (NULL: defaults), newest update first. */
+SYNC_API sync_err_t sync_record_list(sync_store_t *store, const sync_query_t *query, sync_record_list_t **out);
+SYNC_API size_t sync_record_list_count(const sync_record_list_t *list);
+/* How many records match the query ignoring offset/limit. */
+SYNC_API int64_t sync_record_list_total(const sync_record_list_t *list);
+SYNC_API const sync_record_t *sync_record_list_at(const sync_record_list_t *list, size_t i);
+SYNC_API void sync_record_list_free(sync_record_list_t *list);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

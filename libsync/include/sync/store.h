@@ -1,0 +1,103 @@
+/* libsync — the local store.
+ *
+ * Ownership: sync_store_open() gives the caller a handle that sync_store_close() releases.
+ * Strings returned by sync_store_* getters are borrowed from the handle and stay valid until the
+ * next call on that handle. Anything returned through a `char **` belongs to the caller and is
+ * released with sync_free().
+ *
+ * Threads: a handle is not thread-safe; use it from one thread at a time. Several handles on the
+ * same file, in one process or in several, are safe: SQLite's locking serialises the writers and a
+ * writer waits up to `busy_timeout_ms` before SYNC_ERR_BUSY.
+ *
+ * Durability: the store runs SQLite in WAL mode. With SYNC_DURABILITY_FULL (the default) every
+ * successful write has been fsync()ed to the WAL before the call returns, so it survives kill -9
+ * and power loss; the cost is one fsync per transaction (about a millisecond on an SSD, more on an
+ * SD card), which is why bulk work should use sync_store_begin()/sync_store_commit(): one fsync for
+ * the whole batch. SYNC_DURABILITY_NORMAL skips that fsync: a kill -9 still loses nothing, but a
+ * power cut may lose the last transactions (never corrupt the file). Field devices keep FULL.
+ */
+#ifndef SYNC_STORE_H
+#define SYNC_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sync_store sync_store_t;
+
+typedef enum sync_durability {
+  SYNC_DURABILITY_FULL = 0,   /* fsync on every commit (default) */
+  SYNC_DURABILITY_NORMAL = 1  /* survives process crash, may lose the last commits on power loss */
+} sync_durability_t;
+
+typedef struct sync_store_opts {
+  int create;                  /* create the file if missing; default 1 */
+  int read_only;               /* open read-only; default 0 */
+  sync_durability_t durability;/* default SYNC_DURABILITY_FULL */
+  int busy_timeout_ms;         /* wait for other writers; default 5000 */
+  const char *language;        /* "id" (default) or "en": language of validation messages */
+} sync_store_opts_t;
+
+/* Fills `opts` with the defaults above. */
+SYNC_API void sync_store_opts_init(sync_store_opts_t *opts);
+
+/* Opens (and, if allowed, creates and migrates) the store at `path`. `opts` may be NULL for the
+ * defaults. On failure *out is NULL; the returned code says why (SYNC_ERR_TOO_NEW, SYNC_ERR_CORRUPT,
+ * SYNC_ERR_IO, ...). */
+SYNC_API sync_err_t sync_store_open(const char *path, const sync_store_opts_t *opts, sync_store_t **out);
+
+/* Closes the handle; NULL is a no-op. An open batch is rolled back. */
+SYNC_API void sync_store_close(sync_store_t *store);
+
+/* Detail of the last failed call on this handle ("" if the last call succeeded). */
+SYNC_API const char *sync_store_errmsg(const sync_store_t *store);
+
+/* This device's id: a UUID created with the store and never changed. */
+SYNC_API const char *sync_store_device_id(const sync_store_t *store);
+
+/* Schema version of the open file (SQLite user_version). */
+SYNC_API int sync_store_schema_version(const sync_store_t *store);
+
+/* Changes the language of validation messages ("id" or "en"). */
+SYNC_API sync_err_t sync_store_set_language(sync_store_t *store, const char *language);
+
+/* Batching: record writes between begin and commit share one transaction and one fsync. A write
+ * that fails inside a batch leaves no trace (it runs in its own savepoint) and the batch goes on.
+ * Batches do not nest. */
+SYNC_API sync_err_t sync_store_begin(sync_store_t *store);
+SYNC_API sync_err_t sync_store_commit(sync_store_t *store);
+SYNC_API sync_err_t sync_store_rollback(sync_store_t *store);
+
+typedef struct sync_store_stats {
+  int64_t forms;            /* form versions stored */
+  int64_t drafts;           /* draft records */
+  int64_t finals;           /* finalized records, not deleted */
+  int64_t deleted;          /* deleted (tombstoned) records */
+  int64_t outbox_pending;   /* changes waiting to be acknowledged by the server */
+  int64_t outbox_acked;     /* changes the server has acknowledged */
+  int64_t conflicts;        /* conflicts waiting for review */
+  int64_t last_sync_ms;     /* time of the last successful sync, 0 if never */
+} sync_store_stats_t;
+
+SYNC_API sync_err_t sync_store_stats(sync_store_t *store, sync_store_stats_t *out);
+
+/* Validation issues of the last record or evaluate call on this handle (0 when it succeeded or
+ * failed for another reason). Index getters borrow; field is "" for record-level issues. */
+SYNC_API size_t sync_store_issue_count(const sync_store_t *store);
+SYNC_API const char *sync_store_issue_field(const sync_store_t *store, size_t i);
+SYNC_API const char *sync_store_issue_code(const sync_store_t *store, size_t i);
+SYNC_API const char *sync_store_issue_message(const sync_store_t *store, size_t i);
+/* The same issues as a JSON array [{"field":..,"code":..,"message":..}]; caller frees. */
+SYNC_API sync_err_t sync_store_issues_json(const sync_store_t *store, char **out_json);
+
+/* Releases memory that libsync returned through a `char **`; NULL is a no-op. */
+SYNC_API void sync_free(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,19 @@
+/* Shared helpers for the test programs: temporary directories, reading repo files. Include after
+ * the cmocka prerequisites. Every returned string belongs to the caller (free()). */
+#ifndef SYNC_TEST_SUPPORT_H
+#define SYNC_TEST_SUPPORT_H
+
+#include <stddef.h>
+
+/* A fresh empty directory under $TMPDIR (or /tmp); removed with ts_rmtree(). */
+char *ts_tempdir(void);
+/* Removes a directory tree (best effort). */
+void ts_rmtree(const char *path);
+/* path joined: "<dir>/<name>". */
+char *ts_path(const char *dir, const char *name);
+/* Whole file contents, NUL-terminated; *len (may be NULL) gets the size. NULL if unreadable. */
+char *ts_read_file(const char *path, size_t *len);
+/* A file of the source tree, e.g. ts_source_file("proto/forms/tppo_screening.v1.json"). */
+char *ts_source_file(const char *relpath, size_t *len);
+
+#endif
