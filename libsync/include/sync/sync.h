@@ -4,7 +4,7 @@
 #define SYNC_SYNC_H
 
 #include "export.h"
-#include "version.h"
+#include "sync/version.h" /* generated into the build tree */
 #include "error.h"
 #include "store.h"
 #include "form.h"

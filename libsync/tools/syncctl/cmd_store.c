@@ -1,0 +1,61 @@
+/* syncctl init / status. */
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_init(cli_t *cli, int argc, char **argv)
+{
+  const char *pos[1];
+  cli_opt_t opts[] = {{NULL}};
+  if (cli_parse(argc, argv, opts, pos, 0) < 0)
+    return EXIT_USAGE;
+  int rc = cli_open_store(cli, 1);
+  if (rc != EXIT_OK)
+    return rc;
+  if (cli->json)
+    printf("{\"ok\":true,\"store\":\"%s\",\"device_id\":\"%s\",\"schema_version\":%d}\n", cli->store_path,
+           sync_store_device_id(cli->store), sync_store_schema_version(cli->store));
+  else
+    printf("store %s ready (device %s, schema v%d)\n", cli->store_path, sync_store_device_id(cli->store),
+           sync_store_schema_version(cli->store));
+  return EXIT_OK;
+}
+
+int cmd_status(cli_t *cli, int argc, char **argv)
+{
+  const char *pos[1];
+  cli_opt_t opts[] = {{NULL}};
+  if (cli_parse(argc, argv, opts, pos, 0) < 0)
+    return EXIT_USAGE;
+  int rc = cli_open_store(cli, 0);
+  if (rc != EXIT_OK)
+    return rc;
+  sync_store_stats_t st;
+  sync_err_t err = sync_store_stats(cli->store, &st);
+  if (err != SYNC_OK)
+    return cli_fail(cli, err, "status");
+  char last[32] = "never";
+  if (st.last_sync_ms)
+    cli_iso_time(st.last_sync_ms, last, sizeof last);
+  if (cli->json) {
+    printf("{\"ok\":true,\"device_id\":\"%s\",\"forms\":%lld,\"drafts\":%lld,\"finals\":%lld,"
+           "\"deleted\":%lld,\"outbox_pending\":%lld,\"outbox_acked\":%lld,\"conflicts\":%lld,"
+           "\"last_sync\":%s%s%s}\n",
+           sync_store_device_id(cli->store), (long long)st.forms, (long long)st.drafts,
+           (long long)st.finals, (long long)st.deleted, (long long)st.outbox_pending,
+           (long long)st.outbox_acked, (long long)st.conflicts, st.last_sync_ms ? "\"" : "",
+           st.last_sync_ms ? last : "null", st.last_sync_ms ? "\"" : "");
+    return EXIT_OK;
+  }
+  printf("store           %s\n", cli->store_path);
+  printf("device          %s\n", sync_store_device_id(cli->store));
+  printf("forms           %lld\n", (long long)st.forms);
+  printf("drafts          %lld\n", (long long)st.drafts);
+  printf("final records   %lld\n", (long long)st.finals);
+  printf("deleted         %lld\n", (long long)st.deleted);
+  printf("waiting to send %lld\n", (long long)st.outbox_pending);
+  printf("acknowledged    %lld\n", (long long)st.outbox_acked);
+  printf("conflicts       %lld\n", (long long)st.conflicts);
+  printf("last sync       %s\n", last);
+  return EXIT_OK;
+}
