@@ -26,7 +26,7 @@ cmake --build build-asan -j"$JOBS"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$JOBS")
 
-stage "install + embedder example against the installed library (pkg-config)"
+stage "install + embedder example against the installed library (pkg-config, then find_package)"
 rm -rf _install
 cmake --install build >/dev/null
 EX=$(mktemp -d)
@@ -36,6 +36,17 @@ export PKG_CONFIG_PATH="$ROOT/_install/lib/pkgconfig:$ROOT/_install/lib/x86_64-l
 cc -std=c11 -Wall -Werror -o "$EX/embed" "$EX/embed.c" $(pkg-config --cflags --libs libsync)
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir libsync)" "$EX/embed" "$EX/store.db" \
   "$ROOT/_install/share/libsync/forms/tppo_screening.v1.json"
+# The same example through the exported CMake package: find_package(libsync).
+cat > "$EX/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(embed C)
+find_package(libsync 0.1 REQUIRED)
+add_executable(embed embed.c)
+target_link_libraries(embed PRIVATE libsync::sync)
+CMAKE
+cmake -S "$EX" -B "$EX/build" -DCMAKE_PREFIX_PATH="$ROOT/_install" >/dev/null
+cmake --build "$EX/build" >/dev/null
+"$EX/build/embed" "$EX/store2.db" "$ROOT/_install/share/libsync/forms/tppo_screening.v1.json"
 rm -rf "$EX"
 
 stage "fuzz targets (${FUZZ_SECONDS}s each)"
