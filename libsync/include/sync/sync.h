@@ -9,5 +9,7 @@
 #include "store.h"
 #include "form.h"
 #include "record.h"
+#include "conflict.h"
+#include "engine.h"
 
 #endif
