@@ -1,0 +1,397 @@
+/* form_validate() and form_evaluate() (proto/FORMS.md, "Evaluation order" and "Validation"):
+ * decode the answers, one pass in dependency order for relevance and calculations, then the
+ * checks on the final values in document order, every failing field reported. */
+#include "form_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/record.h"
+
+/* ---- issues ---------------------------------------------------------------------------------- */
+static void add_issue(form_run_t *r, const char *field, const char *code, const char *msg)
+{
+  r->n_issues++;
+  if (r->issues && issue_list_add(r->issues, field, code, msg ? msg : ""))
+    r->nomem = 1;
+}
+
+static const char *issue_code(form_msg_t m)
+{
+  switch (m) {
+  case FMSG_CHOICE_UNKNOWN:
+  case FMSG_CHOICE_REPEATED: return "choice";
+  case FMSG_NOTE_ANSWER:
+  case FMSG_UNKNOWN_FIELD: return "unknown_field";
+  default: return "type";
+  }
+}
+
+static void expr_issue(form_run_t *r, size_t field, form_attr_t attr, int32_t section,
+                       const char *detail)
+{
+  char msg[400];
+  if (section >= 0)
+    snprintf(msg, sizeof msg, "%s (relevant of section '%s'): %s", form_msg(FMSG_EXPRESSION, r->en),
+             r->f->sections[section].name, detail);
+  else
+    snprintf(msg, sizeof msg, "%s (%s): %s", form_msg(FMSG_EXPRESSION, r->en),
+             form_attr_name(attr), detail);
+  add_issue(r, r->f->fields[field].name, "expression", msg);
+}
+
+/* Errors of the evaluation pass wait until the checks reach their field (document order). */
+static void defer_expr_error(form_run_t *r, size_t field, form_attr_t attr, int32_t section,
+                             const char *detail)
+{
+  if (r->n_errs == r->cap_errs) {
+    size_t cap = r->cap_errs ? r->cap_errs * 2 : 4;
+    form_expr_error_t *p = realloc(r->errs, cap * sizeof *p);
+    if (!p) {
+      r->nomem = 1;
+      return;
+    }
+    r->errs = p;
+    r->cap_errs = cap;
+  }
+  form_expr_error_t *x = &r->errs[r->n_errs++];
+  x->field = (uint32_t)field;
+  x->attr = attr;
+  x->section = section;
+  snprintf(x->msg, sizeof x->msg, "%s", detail);
+}
+
+static void emit_deferred(form_run_t *r, size_t field)
+{
+  for (size_t k = 0; k < r->n_errs; k++)
+    if (r->errs[k].field == field)
+      expr_issue(r, field, r->errs[k].attr, r->errs[k].section, r->errs[k].msg);
+}
+
+/* ---- evaluation ------------------------------------------------------------------------------ */
+static int lookup(void *user, const char *name, expr_value_t *out)
+{
+  const form_run_t *r = user;
+  long i = form_ref_index(r->f, name);
+  if (i < 0)
+    return -1;
+  *out = r->st[i].value;
+  out->owned = NULL;   /* borrowed: the run owns it */
+  return 0;
+}
+
+/* Evaluates `e` into *out; on failure reports the error against `field` (now, or deferred until
+ * the checks reach it) and leaves *out EMPTY. */
+static int eval(form_run_t *r, const expr_t *e, size_t field, form_attr_t attr, int32_t section,
+                const expr_value_t *self, int defer, expr_value_t *out)
+{
+  expr_env_t env;
+  memset(&env, 0, sizeof env);
+  env.lookup = lookup;
+  env.user = r;
+  env.today = r->today;
+  if (self) {
+    env.self = *self;
+    env.self.owned = NULL;
+  }
+  expr_error_t err;
+  err.pos = 0;
+  err.msg[0] = '\0';
+  memset(out, 0, sizeof *out);
+  if (expr_eval(e, &env, out, &err) == 0)
+    return 0;
+  expr_value_clear(out);
+  memset(out, 0, sizeof *out);
+  err.msg[sizeof err.msg - 1] = '\0';
+  if (!err.msg[0])
+    snprintf(err.msg, sizeof err.msg, "evaluation failed");
+  if (defer)
+    defer_expr_error(r, field, attr, section, err.msg);
+  else
+    expr_issue(r, field, attr, section, err.msg);
+  return -1;
+}
+
+/* A condition that is true when absent. An evaluation error counts as true, so that nothing the
+ * caller entered is dropped while the error is reported. */
+static int condition(form_run_t *r, const expr_t *e, size_t field, form_attr_t attr,
+                     int32_t section, int defer, int *failed)
+{
+  if (!e)
+    return 1;
+  expr_value_t v;
+  if (eval(r, e, field, attr, section, NULL, defer, &v)) {
+    if (failed)
+      *failed = 1;
+    return 1;
+  }
+  int t = expr_truthy(&v);
+  expr_value_clear(&v);
+  return t;
+}
+
+static int section_relevant(form_run_t *r, uint32_t s)
+{
+  if (!r->sec[s]) {
+    const form_section_t *sec = &r->f->sections[s];
+    r->sec[s] = condition(r, sec->relevant, sec->first, ATTR_RELEVANT, (int32_t)s, 1, NULL) ? 1 : 2;
+  }
+  return r->sec[s] == 1;
+}
+
+static void evaluate_pass(form_run_t *r)
+{
+  const form_t *f = r->f;
+  for (size_t k = 0; k < f->n_fields; k++) {
+    uint32_t i = f->order[k];
+    const form_field_t *fd = &f->fields[i];
+    form_state_t *st = &r->st[i];
+    st->relevant = (uint8_t)(section_relevant(r, fd->section) &&
+                             condition(r, fd->expr[ATTR_RELEVANT], i, ATTR_RELEVANT, -1, 1, NULL));
+    if (!st->relevant)
+      memset(&st->value, 0, sizeof st->value);
+    else if (fd->type == FIELD_CALCULATE)
+      eval(r, fd->expr[ATTR_CALCULATION], i, ATTR_CALCULATION, -1, NULL, 1, &st->value);
+  }
+}
+
+/* ---- checks ---------------------------------------------------------------------------------- */
+static void check_final(form_run_t *r, size_t i)
+{
+  const form_field_t *fd = &r->f->fields[i];
+  const form_state_t *st = &r->st[i];
+  if (st->value.kind == EXPR_EMPTY || (st->value.kind == EXPR_STR && !st->value.str[0])) {
+    int failed = 0;
+    int req = fd->required ||
+              (fd->expr[ATTR_REQUIRED] &&
+               condition(r, fd->expr[ATTR_REQUIRED], i, ATTR_REQUIRED, -1, 0, &failed));
+    if (req && !failed) {
+      const char *m = form_label_text(r->f, fd->required_message, r->lang);
+      add_issue(r, fd->name, "required", m ? m : form_msg(FMSG_REQUIRED, r->en));
+    }
+    return;
+  }
+  if (!fd->expr[ATTR_CONSTRAINT])
+    return;
+  expr_value_t v;
+  if (eval(r, fd->expr[ATTR_CONSTRAINT], i, ATTR_CONSTRAINT, -1, &st->value, 0, &v))
+    return;
+  int ok = expr_truthy(&v);
+  expr_value_clear(&v);
+  if (!ok) {
+    const char *m = form_label_text(r->f, fd->constraint_message, r->lang);
+    add_issue(r, fd->name, "constraint", m ? m : form_msg(FMSG_CONSTRAINT, r->en));
+  }
+}
+
+/* An unknown key as an issue's field: valid UTF-8, no control characters, cut short. */
+static void unknown_key(form_run_t *r, const char *key)
+{
+  char cut[72], shown[80];
+  size_t n = strlen(key);
+  size_t ok = form_utf8_prefix(key, n < 64 ? n : 64);
+  memcpy(cut, key, ok);
+  cut[ok] = '\0';
+  form_excerpt(shown, sizeof shown, cut);
+  if (ok < n && strlen(shown) + 3 < sizeof shown)
+    strcat(shown, "...");
+  add_issue(r, shown, "unknown_field", form_msg(FMSG_UNKNOWN_FIELD, r->en));
+}
+
+static void check_all(form_run_t *r)
+{
+  const form_t *f = r->f;
+  for (size_t i = 0; i < f->n_fields; i++) {
+    const form_field_t *fd = &f->fields[i];
+    const form_state_t *st = &r->st[i];
+    if (fd->type == FIELD_NOTE && st->issue)
+      add_issue(r, fd->name, "unknown_field", form_msg(FMSG_NOTE_ANSWER, r->en));
+    if (r->n_errs)
+      emit_deferred(r, i);
+    if (!st->relevant || fd->type == FIELD_NOTE)
+      continue;   /* answers to questions that are not asked are dropped, not judged */
+    if (st->issue) {
+      form_msg_t m = (form_msg_t)(st->issue - 1);
+      add_issue(r, fd->name, issue_code(m), form_msg(m, r->en));
+    } else if (r->mode == VALIDATE_FINAL && fd->type != FIELD_CALCULATE) {
+      check_final(r, i);
+    }
+  }
+  for (const form_unknown_t *u = r->unknown; u; u = u->next)
+    unknown_key(r, u->key);
+}
+
+/* ---- a run ----------------------------------------------------------------------------------- */
+static sync_err_t payload_issue(form_run_t *r, sync_err_t rc, const char *code, const char *msg)
+{
+  add_issue(r, "", code, msg);
+  return r->nomem ? SYNC_ERR_NOMEM : rc;
+}
+
+static int take_member(void *user, const char *key, const form_jval_t *v)
+{
+  form_run_t *r = user;
+  long i = form_field_index(r->f, key);
+  if (i < 0) {
+    form_unknown_t *u = form_arena_alloc(&r->arena, sizeof *u);
+    if (!u)
+      return 2;
+    u->key = key;
+    *r->unknown_tail = u;
+    r->unknown_tail = &u->next;
+    return 0;
+  }
+  if (r->st[i].has_raw) {
+    r->duplicate = key;
+    return 1;
+  }
+  r->st[i].raw = *v;
+  r->st[i].has_raw = 1;
+  return 0;
+}
+
+static sync_err_t parse_payload(form_run_t *r, const char *json, size_t len)
+{
+  if (len > SYNC_MAX_PAYLOAD)
+    return payload_issue(r, SYNC_ERR_TOO_LARGE, "too_large", form_msg(FMSG_TOO_LARGE, r->en));
+  if (memchr(json, '\0', len))
+    return payload_issue(r, SYNC_ERR_JSON, "json", form_msg(FMSG_JSON_NUL, r->en));
+  r->strbuf_owned = len >= sizeof r->arena.first / 2;
+  r->strbuf = r->strbuf_owned ? malloc(len + 1) : form_arena_alloc(&r->arena, len + 1);
+  if (!r->strbuf)
+    return SYNC_ERR_NOMEM;
+  size_t bad = 0;
+  int rc = form_json_object(json, len, r->strbuf, take_member, r, &bad);
+  char msg[200];
+  unsigned long line, col;
+  switch (rc) {
+  case 0:
+    return SYNC_OK;
+  case 1:
+    snprintf(msg, sizeof msg, "%s: '%.64s'.", form_msg(FMSG_JSON_DUPLICATE, r->en), r->duplicate);
+    return payload_issue(r, SYNC_ERR_JSON, "json", msg);
+  case FORM_JSON_NOT_OBJECT:
+    return payload_issue(r, SYNC_ERR_JSON, "json", form_msg(FMSG_JSON_NOT_OBJECT, r->en));
+  case FORM_JSON_NUL:
+    return payload_issue(r, SYNC_ERR_JSON, "json", form_msg(FMSG_JSON_NUL, r->en));
+  case FORM_JSON_MALFORMED:
+    form_line_col(json, bad, &line, &col);
+    snprintf(msg, sizeof msg, r->en ? "%s (line %lu, column %lu)." : "%s (baris %lu, kolom %lu).",
+             form_msg(FMSG_JSON_MALFORMED, r->en), line, col);
+    return payload_issue(r, SYNC_ERR_JSON, "json", msg);
+  default:
+    return SYNC_ERR_NOMEM;
+  }
+}
+
+static sync_err_t run(form_run_t *r, const char *json, size_t len)
+{
+  const form_t *f = r->f;
+  r->st = f->n_fields > FORM_INLINE_FIELDS ? calloc(f->n_fields, sizeof *r->st) : r->st_inline;
+  r->sec = f->n_sections > FORM_INLINE_SECTIONS ? malloc(f->n_sections) : r->sec_inline;
+  if (!r->st || !r->sec)
+    return SYNC_ERR_NOMEM;
+  memset(r->st, 0, f->n_fields * sizeof *r->st);
+  memset(r->sec, 0, f->n_sections);
+  sync_err_t rc = parse_payload(r, json, len);
+  if (rc != SYNC_OK)
+    return rc;
+  for (size_t i = 0; i < f->n_fields; i++)
+    if (r->st[i].has_raw)
+      form_decode_answer(r, i);
+  evaluate_pass(r);
+  check_all(r);
+  return r->nomem ? SYNC_ERR_NOMEM : SYNC_OK;
+}
+
+static void run_init(form_run_t *r, const form_t *f, validate_mode_t mode, const char *lang,
+                     int32_t today, issue_list_t *issues)
+{
+  r->f = f;
+  r->mode = mode;
+  r->lang = lang;
+  r->en = form_msg_is_en(lang);
+  r->today = today;
+  r->strbuf = NULL;
+  r->strbuf_owned = 0;
+  r->unknown = NULL;
+  r->unknown_tail = &r->unknown;
+  r->duplicate = NULL;
+  r->st = NULL;
+  r->sec = NULL;
+  form_arena_init(&r->arena);
+  r->errs = NULL;
+  r->n_errs = r->cap_errs = 0;
+  r->n_issues = 0;
+  r->issues = issues;
+  r->issues_from = issues ? issues->count : 0;
+  r->nomem = 0;
+}
+
+static void run_free(form_run_t *r)
+{
+  if (r->st)
+    for (size_t i = 0; i < r->f->n_fields; i++)
+      if (r->st[i].value.owned)
+        expr_value_clear(&r->st[i].value);
+  if (r->st != r->st_inline)
+    free(r->st);
+  if (r->sec != r->sec_inline)
+    free(r->sec);
+  free(r->errs);
+  if (r->strbuf_owned)
+    free(r->strbuf);
+  form_arena_free(&r->arena);
+}
+
+sync_err_t form_validate(const form_t *f, const char *payload_json, size_t len,
+                         validate_mode_t mode, const char *lang, int32_t today,
+                         char **canonical_json, issue_list_t *issues)
+{
+  if (canonical_json)
+    *canonical_json = NULL;
+  if (!f || (!payload_json && len))
+    return SYNC_ERR_INVALID_ARG;
+  form_run_t r;
+  run_init(&r, f, mode, lang, today, issues);
+  sync_err_t rc = run(&r, payload_json ? payload_json : "", len);
+  if (rc == SYNC_OK && r.n_issues)
+    rc = SYNC_ERR_VALIDATION;
+  if (rc == SYNC_OK && canonical_json) {
+    form_buf_t b;
+    form_buf_init(&b, len + 64);
+    form_write_payload(&r, &b);
+    if (!b.oom && b.len > SYNC_MAX_PAYLOAD) {   /* escapes and calculations can grow it */
+      form_buf_free(&b);
+      rc = payload_issue(&r, SYNC_ERR_TOO_LARGE, "too_large", form_msg(FMSG_TOO_LARGE, r.en));
+    } else if (!(*canonical_json = form_buf_take(&b))) {
+      rc = SYNC_ERR_NOMEM;
+    }
+  }
+  run_free(&r);
+  return rc;
+}
+
+sync_err_t form_evaluate(const form_t *f, const char *payload_json, size_t len, const char *lang,
+                         int32_t today, char **out_json, issue_list_t *issues)
+{
+  if (out_json)
+    *out_json = NULL;
+  if (!f || !out_json || (!payload_json && len))
+    return SYNC_ERR_INVALID_ARG;
+  issue_list_t local = { NULL, 0, 0 };
+  form_run_t r;
+  run_init(&r, f, VALIDATE_FINAL, lang, today, issues ? issues : &local);
+  sync_err_t rc = run(&r, payload_json ? payload_json : "", len);
+  if (rc == SYNC_OK) {
+    form_buf_t b;
+    form_buf_init(&b, 2 * len + 32 * f->n_fields + 64);
+    form_write_evaluation(&r, &b);
+    if (!(*out_json = form_buf_take(&b)))
+      rc = SYNC_ERR_NOMEM;
+  }
+  run_free(&r);
+  issue_list_clear(&local);
+  return rc;
+}
