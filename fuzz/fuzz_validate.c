@@ -57,8 +57,10 @@ typedef struct diff {
   const cJSON *next;   /* the cJSON member expected next */
 } diff_t;
 
-static int same_member(void *user, const char *key, const form_jval_t *v)
+static int same_member(void *user, const char *key, size_t key_len, const form_jval_t *v)
 {
+  if (strlen(key) != key_len)
+    abort();
   diff_t *d = user;
   const cJSON *c = d->next;
   if (!c || strcmp(c->string, key) != 0)
@@ -93,10 +95,11 @@ static int same_member(void *user, const char *key, const form_jval_t *v)
   return 0;
 }
 
-static int ignore_member(void *user, const char *key, const form_jval_t *v)
+static int ignore_member(void *user, const char *key, size_t key_len, const form_jval_t *v)
 {
   (void)user;
   (void)key;
+  (void)key_len;
   (void)v;
   return 0;
 }

@@ -1,8 +1,13 @@
 /* Internal to the form module (form_*.c): the layout of a parsed form, size limits and the
- * helpers the parse, validate and output files share. Nothing here is used outside form_*.c.
+ * helpers the parse, validate and output files share. Nothing here is used outside form_*.c
+ * (and the form fuzz targets).
+ *
+ * Definitions are read with cJSON (form_parse*.c, form_order.c); record payloads with the strict,
+ * allocation-free reader of form_json.c, because validation runs on every record write.
  *
  * Ownership: a form owns the cJSON tree of its definition; names and label objects are borrowed
- * from that tree, so they live exactly as long as the form.
+ * from that tree, so they live exactly as long as the form. A validation run (form_run_t) lives
+ * on the caller's stack and borrows everything from the form and the payload text.
  */
 #ifndef SYNC_FORM_INTERNAL_H
 #define SYNC_FORM_INTERNAL_H
@@ -26,6 +31,7 @@
 #define FORM_MAX_EXPR_BYTES    10000       /* one expression's source */
 #define FORM_MAX_LABEL_BYTES   100000      /* one label text */
 #define FORM_MAX_TEXT_BYTES    10000       /* a text answer */
+#define FORM_MAX_UNKNOWN_SHOWN 100         /* unknown keys named one by one in issues */
 #define FORM_MAX_INT           9007199254740992.0 /* 2^53 */
 #define FORM_NAME_RE           "^[a-z][a-z0-9_]{0,63}$"
 #define FORM_CHOICE_RE         "^[A-Za-z0-9_.-]{1,64}$"
@@ -170,7 +176,7 @@ void form_line_col(const char *s, size_t off, unsigned long *line, unsigned long
  * problem is text after a complete value. */
 cJSON *form_json_parse(const char *s, size_t n, size_t *err_off, int *trailing);
 
-/* ---- form_labels.c --------------------------------------------------------------------------- */
+/* ---- form_access.c --------------------------------------------------------------------------- */
 /* The text of a label object in `lang` (may be NULL), else in the default language. */
 const char *form_label_text(const form_t *f, const cJSON *label, const char *lang);
 
@@ -188,6 +194,8 @@ typedef enum form_msg {
 
 /* `en` is 1 for English, 0 for Indonesian. Never NULL. */
 const char *form_msg(form_msg_t m, int en);
+/* "And 12 more keys that are not questions of this form." */
+void form_msg_more_unknown(char *buf, size_t len, size_t more, int en);
 /* 1 when built-in messages should be English for the requested language. */
 int form_msg_is_en(const char *lang);
 /* The name of an expression attribute in messages: "relevant", "constraint", ... */
@@ -231,7 +239,7 @@ typedef struct form_jval {
 #define FORM_JSON_NUL        (-3)   /* a \u0000 escape: it would cut C strings short */
 
 /* Called for each member in order; a non-zero return stops the reading and is returned. */
-typedef int (*form_member_fn)(void *user, const char *key, const form_jval_t *v);
+typedef int (*form_member_fn)(void *user, const char *key, size_t key_len, const form_jval_t *v);
 
 /* Reads s[0..n) as one JSON object. `strbuf` holds n + 1 bytes; decoded keys and strings live
  * there. Returns 0, a callback's return value, or FORM_JSON_* with *err_off near the problem. */
@@ -271,6 +279,7 @@ typedef struct form_run {
   int strbuf_owned;            /* malloc'd rather than in the arena */
   form_unknown_t *unknown, **unknown_tail;   /* keys that are no field, in payload order */
   const char *duplicate;       /* a key met twice */
+  size_t next_guess;           /* payloads mostly list fields in form order: try this one first */
   form_state_t *st;
   uint8_t *sec;                /* per section: 0 not yet evaluated, 1 relevant, 2 not relevant */
   form_arena_t arena;
@@ -304,8 +313,8 @@ void form_buf_puts(form_buf_t *b, const char *s);
 void form_buf_putc(form_buf_t *b, char c);
 /* A JSON string literal with escapes. */
 void form_buf_json_str(form_buf_t *b, const char *s);
-/* A JSON number: integral values as integers, others in the shortest form that reads back the
- * same, always with '.' whatever the locale. Caller ensures isfinite(v). */
+/* A JSON number: integral values as integers, others as a short decimal that reads back as the
+ * same double, always with '.' whatever the locale. Caller ensures isfinite(v). */
 void form_buf_json_num(form_buf_t *b, double v);
 /* Hands over the NUL-terminated text (NULL after an allocation failure). */
 char *form_buf_take(form_buf_t *b);

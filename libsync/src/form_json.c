@@ -450,7 +450,7 @@ int form_json_object(const char *s, size_t n, char *strbuf, form_member_fn fn, v
       form_jval_t v;
       if (p.i >= n || member_value(&p, &v))
         goto fail;
-      int r = fn(user, key, &v);
+      int r = fn(user, key, klen, &v);
       if (r)
         return r;
       ws(&p);

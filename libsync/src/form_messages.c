@@ -2,6 +2,7 @@
  * required_message / constraint_message take precedence (see form_validate.c). */
 #include "form_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const MESSAGES[FMSG_COUNT_][2] = {
@@ -45,6 +46,14 @@ const char *form_msg(form_msg_t m, int en)
   if ((unsigned)m >= FMSG_COUNT_)
     return "?";
   return MESSAGES[m][en ? 1 : 0];
+}
+
+void form_msg_more_unknown(char *buf, size_t len, size_t more, int en)
+{
+  if (en)
+    snprintf(buf, len, "And %zu more keys that are not questions of this form.", more);
+  else
+    snprintf(buf, len, "Dan %zu kunci lain yang bukan pertanyaan di formulir ini.", more);
 }
 
 int form_msg_is_en(const char *lang)

@@ -185,17 +185,19 @@ static void check_final(form_run_t *r, size_t i)
   }
 }
 
-/* An unknown key as an issue's field: valid UTF-8, no control characters, cut short. */
+/* An unknown key as an issue's field: valid UTF-8 without control characters, at most 64 bytes
+ * of it (cut at a character boundary, then "..."). */
 static void unknown_key(form_run_t *r, const char *key)
 {
-  char cut[72], shown[80];
+  char shown[72];
   size_t n = strlen(key);
-  size_t ok = form_utf8_prefix(key, n < 64 ? n : 64);
-  memcpy(cut, key, ok);
-  cut[ok] = '\0';
-  form_excerpt(shown, sizeof shown, cut);
-  if (ok < n && strlen(shown) + 3 < sizeof shown)
-    strcat(shown, "...");
+  size_t ok = form_utf8_prefix(key, n);
+  size_t keep = ok < 64 ? ok : 64;
+  while (keep < ok && keep > 0 && ((unsigned char)key[keep] & 0xC0) == 0x80)
+    keep--;   /* not inside a character */
+  for (size_t i = 0; i < keep; i++)
+    shown[i] = (unsigned char)key[i] < 0x20 || key[i] == 0x7F ? '?' : key[i];
+  memcpy(shown + keep, keep < n ? "..." : "", keep < n ? 4 : 1);
   add_issue(r, shown, "unknown_field", form_msg(FMSG_UNKNOWN_FIELD, r->en));
 }
 
@@ -218,8 +220,20 @@ static void check_all(form_run_t *r)
       check_final(r, i);
     }
   }
+  /* every key is named up to a point; a payload of a million junk keys gets a summary */
+  size_t shown = 0, more = 0;
   for (const form_unknown_t *u = r->unknown; u; u = u->next)
-    unknown_key(r, u->key);
+    if (shown < FORM_MAX_UNKNOWN_SHOWN) {
+      unknown_key(r, u->key);
+      shown++;
+    } else {
+      more++;
+    }
+  if (more) {
+    char msg[200];
+    form_msg_more_unknown(msg, sizeof msg, more, r->en);
+    add_issue(r, "", "unknown_field", msg);
+  }
 }
 
 /* ---- a run ----------------------------------------------------------------------------------- */
@@ -229,10 +243,26 @@ static sync_err_t payload_issue(form_run_t *r, sync_err_t rc, const char *code, 
   return r->nomem ? SYNC_ERR_NOMEM : rc;
 }
 
-static int take_member(void *user, const char *key, const form_jval_t *v)
+/* The field named `key`: the next few fields in form order are tried before the hash table,
+ * since payloads written by the library or a form UI come in that order. */
+static long member_field(form_run_t *r, const char *key, size_t key_len)
+{
+  const form_t *f = r->f;
+  for (size_t i = r->next_guess; i < f->n_fields && i < r->next_guess + 4; i++)
+    if (f->fields[i].json_key_len == key_len + 3 && memcmp(f->fields[i].name, key, key_len) == 0) {
+      r->next_guess = i + 1;
+      return (long)i;
+    }
+  long i = form_field_index(f, key);
+  if (i >= 0)
+    r->next_guess = (size_t)i + 1;
+  return i;
+}
+
+static int take_member(void *user, const char *key, size_t key_len, const form_jval_t *v)
 {
   form_run_t *r = user;
-  long i = form_field_index(r->f, key);
+  long i = member_field(r, key, key_len);
   if (i < 0) {
     form_unknown_t *u = form_arena_alloc(&r->arena, sizeof *u);
     if (!u)
@@ -318,6 +348,7 @@ static void run_init(form_run_t *r, const form_t *f, validate_mode_t mode, const
   r->unknown = NULL;
   r->unknown_tail = &r->unknown;
   r->duplicate = NULL;
+  r->next_guess = 0;
   r->st = NULL;
   r->sec = NULL;
   form_arena_init(&r->arena);

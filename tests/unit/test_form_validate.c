@@ -272,6 +272,38 @@ static void test_unknown_field_is_reported_with_its_name(void **state)
   b.rc = form_validate(*state, bad, strlen(bad), VALIDATE_DRAFT, "en", TODAY, &b.out, &b.issues);
   expect_issues(&b, SYNC_ERR_VALIDATION, "ab...:unknown_field");
   done(&b);
+  /* a long key is cut at a character boundary */
+  char longkey[200] = "{\"";
+  for (int i = 0; i < 40; i++)
+    strcat(longkey, "\xc3\xa9");   /* 80 bytes of e-acute */
+  strcat(longkey, "\":1}");
+  b.rc = form_validate(*state, longkey, strlen(longkey), VALIDATE_DRAFT, "en", TODAY, &b.out,
+                       &b.issues);
+  assert_int_equal(b.issues.count, 1);
+  assert_int_equal(strlen(b.issues.items[0].field), 64 + 3);
+  assert_string_equal(b.issues.items[0].field + 64, "...");
+  done(&b);
+}
+
+static void test_many_unknown_keys_are_summarised(void **state)
+{
+  char *p = malloc(300 * 16 + 16);
+  assert_non_null(p);
+  size_t n = (size_t)sprintf(p, "{");
+  for (int i = 0; i < 250; i++)
+    n += (size_t)sprintf(p + n, "%s\"k%d\":%d", i ? "," : "", i, i);
+  p[n++] = '}';
+  result_t r = { SYNC_OK, NULL, { NULL, 0, 0 } };
+  r.rc = form_validate(*state, p, n, VALIDATE_DRAFT, "en", TODAY, &r.out, &r.issues);
+  assert_int_equal(r.rc, SYNC_ERR_VALIDATION);
+  assert_int_equal(r.issues.count, 101);
+  assert_string_equal(r.issues.items[0].field, "k0");
+  assert_string_equal(r.issues.items[99].field, "k99");
+  assert_string_equal(r.issues.items[100].field, "");
+  assert_string_equal(r.issues.items[100].message,
+                      "And 150 more keys that are not questions of this form.");
+  done(&r);
+  free(p);
 }
 
 static void test_answer_to_a_note_is_an_unknown_field(void **state)
@@ -658,6 +690,7 @@ int main(void)
     cmocka_unit_test(test_required_expression_is_checked_on_final_values),
     cmocka_unit_test(test_messages_follow_the_language_with_fallbacks),
     cmocka_unit_test(test_unknown_field_is_reported_with_its_name),
+    cmocka_unit_test(test_many_unknown_keys_are_summarised),
     cmocka_unit_test(test_answer_to_a_note_is_an_unknown_field),
     cmocka_unit_test(test_null_empty_string_and_empty_array_are_unanswered),
     cmocka_unit_test(test_integer_answers),
