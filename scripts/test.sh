@@ -51,7 +51,7 @@ rm -rf "$EX"
 
 stage "fuzz targets (${FUZZ_SECONDS}s each)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNC_BUILD_FUZZ=ON \
-  -DSYNC_BUILD_TESTS=OFF -DSYNC_BUILD_TOOLS=OFF -DSYNC_BUILD_BENCH=OFF -DSYNC_BUILD_SERVER=OFF -DSYNC_FUZZ_SECONDS="$FUZZ_SECONDS" >/dev/null
+  -DSYNC_BUILD_TESTS=OFF -DSYNC_BUILD_TOOLS=OFF -DSYNC_BUILD_BENCH=OFF -DSYNC_BUILD_SERVER=ON -DSYNC_FUZZ_SECONDS="$FUZZ_SECONDS" >/dev/null
 cmake --build build-fuzz -j"$JOBS"
 (cd build-fuzz && ctest --output-on-failure -L fuzz)
 

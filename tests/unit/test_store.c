@@ -122,7 +122,7 @@ static void test_open_creates_a_store_and_reopens_it(void **state)
 {
   fixture_t *f = *state;
   sync_store_t *s = open_store(f);
-  assert_int_equal(sync_store_schema_version(s), 1);
+  assert_int_equal(sync_store_schema_version(s), STORE_SCHEMA_VERSION);
   assert_string_equal(sync_store_errmsg(s), "");
   char id[64];
   snprintf(id, sizeof id, "%s", sync_store_device_id(s));
@@ -132,7 +132,7 @@ static void test_open_creates_a_store_and_reopens_it(void **state)
 
   s = open_store(f);
   assert_string_equal(sync_store_device_id(s), id);
-  assert_int_equal(sync_store_schema_version(s), 1);
+  assert_int_equal(sync_store_schema_version(s), STORE_SCHEMA_VERSION);
   sync_store_close(s);
   assert_int_equal(raw_sql(f->path, "PRAGMA application_id"), STORE_APPLICATION_ID);
 }

@@ -187,106 +187,106 @@ void sample_gen_free(sample_gen_t *g)
 
 /* ---- writing a case --------------------------------------------------------------------------- */
 
-static void put_date(jbuf_t *b, const char *key, int32_t days)
+static void put_date(sjbuf_t *b, const char *key, int32_t days)
 {
   char text[11];
   sdate_format(days, text);
-  jb_str(b, key, text);
+  sj_str(b, key, text);
 }
 
-static void put_opt(jbuf_t *b, const char *key, const char *value)
+static void put_opt(sjbuf_t *b, const char *key, const char *value)
 {
   if (value && *value)
-    jb_str(b, key, value);
+    sj_str(b, key, value);
 }
 
-static void write_context(jbuf_t *b, const sample_case_t *c)
+static void write_context(sjbuf_t *b, const sample_case_t *c)
 {
   char province[3] = {c->site->code[0], c->site->code[1], '\0'};
   put_date(b, "interview_date", c->interview);
-  jb_str(b, "province", province);
-  jb_str(b, "regency_code", c->site->code);
-  jb_str(b, "unit_type", c->unit_type);
+  sj_str(b, "province", province);
+  sj_str(b, "regency_code", c->site->code);
+  sj_str(b, "unit_type", c->unit_type);
   put_opt(b, "unit_type_other", c->unit_type_other);
-  jb_str(b, "unit_name", c->unit_name);
-  jb_bool(b, "interpreter_used", c->interpreter);
+  sj_str(b, "unit_name", c->unit_name);
+  sj_bool(b, "interpreter_used", c->interpreter);
   if (c->interpreter)
-    jb_str(b, "interpreter_language", c->interpreter_language);
-  jb_bool(b, "safe_to_talk", c->safe_to_talk);
-  jb_str(b, "consent", c->kind == KIND_REFUSED ? "no" : "yes");
+    sj_str(b, "interpreter_language", c->interpreter_language);
+  sj_bool(b, "safe_to_talk", c->safe_to_talk);
+  sj_str(b, "consent", c->kind == KIND_REFUSED ? "no" : "yes");
 }
 
-static void write_person(jbuf_t *b, const sample_case_t *c)
+static void write_person(sjbuf_t *b, const sample_case_t *c)
 {
   put_opt(b, "full_name", c->full_name);
   put_opt(b, "phone", c->phone);
-  jb_str(b, "sex", c->female ? "female" : "male");
+  sj_str(b, "sex", c->female ? "female" : "male");
   if (c->has_dob)
     put_date(b, "dob", c->dob);
   else
-    jb_int(b, "estimated_age", c->age);
+    sj_int(b, "estimated_age", c->age);
   if (c->foreign) {
-    jb_str(b, "nationality", "other");
-    jb_str(b, "nationality_other", c->foreign->nationality);
+    sj_str(b, "nationality", "other");
+    sj_str(b, "nationality_other", c->foreign->nationality);
   } else {
     char province[3] = {c->origin->code[0], c->origin->code[1], '\0'};
-    jb_str(b, "nationality", "indonesia");
-    jb_str(b, "origin_province", province);
+    sj_str(b, "nationality", "indonesia");
+    sj_str(b, "origin_province", province);
     if (c->origin_code_known)
-      jb_str(b, "origin_regency_code", c->origin->code);
+      sj_str(b, "origin_regency_code", c->origin->code);
   }
-  jb_strs(b, "languages", c->langs, c->n_langs);
+  sj_strs(b, "languages", c->langs, c->n_langs);
   put_opt(b, "languages_other", c->languages_other);
-  jb_str(b, "id_document_status", c->id_document_status);
+  sj_str(b, "id_document_status", c->id_document_status);
 }
 
-static void write_migration(jbuf_t *b, const sample_case_t *c)
+static void write_migration(sjbuf_t *b, const sample_case_t *c)
 {
-  jb_str(b, "recruited_by", c->recruited_by);
+  sj_str(b, "recruited_by", c->recruited_by);
   put_opt(b, "recruited_by_other", c->recruited_by_other);
   put_opt(b, "job_promised", c->job_promised);
   put_opt(b, "job_actual", c->job_actual);
-  jb_str(b, "sector", sample_sector_names[c->sector]);
+  sj_str(b, "sector", sample_sector_names[c->sector]);
   put_opt(b, "sector_other", c->sector_other);
   if (c->has_departure)
     put_date(b, "departure_date", c->departure);
   put_opt(b, "transit_place", c->transit);
-  jb_str(b, "destination_country", c->destination);
+  sj_str(b, "destination_country", c->destination);
   put_opt(b, "destination_country_other", c->destination_other);
   put_opt(b, "destination_place", c->destination_place);
-  jb_str(b, "migrant_status", c->migrant_status);
+  sj_str(b, "migrant_status", c->migrant_status);
 }
 
-static void write_indicators(jbuf_t *b, const sample_case_t *c)
+static void write_indicators(sjbuf_t *b, const sample_case_t *c)
 {
   for (size_t i = 0; i < N_ACTS; i++)
-    jb_str(b, act_fields[i], answer_names[c->act[i]]);
+    sj_str(b, act_fields[i], answer_names[c->act[i]]);
   for (size_t i = 0; i < N_MEANS; i++)
-    jb_str(b, means_fields[i], answer_names[c->means[i]]);
+    sj_str(b, means_fields[i], answer_names[c->means[i]]);
   for (size_t i = 0; i < N_PURPOSES; i++)
-    jb_str(b, purpose_fields[i], answer_names[c->purpose[i]]);
+    sj_str(b, purpose_fields[i], answer_names[c->purpose[i]]);
   char note[64];
   for (size_t i = 0; i < ILO_COUNT; i++) {
-    jb_str(b, ilo_fields[i], answer_names[c->ilo[i]]);
+    sj_str(b, ilo_fields[i], answer_names[c->ilo[i]]);
     if (c->ilo[i] == ANS_YES && c->ilo_note[i]) {
       snprintf(note, sizeof note, "%s_note", ilo_fields[i]);
-      jb_str(b, note, c->ilo_note[i]);
+      sj_str(b, note, c->ilo_note[i]);
     }
   }
 }
 
-static void write_needs_outcome(jbuf_t *b, const sample_case_t *c)
+static void write_needs_outcome(sjbuf_t *b, const sample_case_t *c)
 {
   for (size_t i = 0; i < N_NEEDS; i++)
-    jb_bool(b, need_fields[i], c->need[i]);
+    sj_bool(b, need_fields[i], c->need[i]);
   put_opt(b, "need_other", c->need_other);
   put_opt(b, "urgency", c->urgency);
-  jb_bool(b, "officer_agrees", c->officer_agrees);
+  sj_bool(b, "officer_agrees", c->officer_agrees);
   if (!c->officer_agrees) {
-    jb_str(b, "officer_result", sample_category_names[c->officer_result]);
-    jb_str(b, "officer_reason", c->officer_reason);
+    sj_str(b, "officer_result", sample_category_names[c->officer_result]);
+    sj_str(b, "officer_reason", c->officer_reason);
   }
-  jb_strs(b, "referral_to", c->referrals, c->n_referrals);
+  sj_strs(b, "referral_to", c->referrals, c->n_referrals);
   if (c->has_follow_up)
     put_date(b, "follow_up_date", c->follow_up);
   put_opt(b, "officer_notes", c->officer_notes);
@@ -298,8 +298,8 @@ char *sample_gen_next(sample_gen_t *g)
     return NULL;
   sample_case_t c;
   sample_case_draw(&g->rng, &c);
-  jbuf_t b;
-  jb_begin(&b);
+  sjbuf_t b;
+  sj_begin(&b);
   write_context(&b, &c);
   if (c.kind != KIND_REFUSED) {   /* without consent only the anonymous context is kept */
     write_person(&b, &c);
@@ -307,5 +307,5 @@ char *sample_gen_next(sample_gen_t *g)
     write_indicators(&b, &c);
     write_needs_outcome(&b, &c);
   }
-  return jb_end(&b);
+  return sj_end(&b);
 }

@@ -35,15 +35,15 @@ typedef struct jbuf {
   size_t len, cap;
   int failed;   /* set on out of memory; later calls do nothing */
   int fields;   /* members written so far */
-} jbuf_t;
+} sjbuf_t;
 
-void jb_begin(jbuf_t *b);
-void jb_str(jbuf_t *b, const char *key, const char *value);
-void jb_int(jbuf_t *b, const char *key, long long value);
-void jb_bool(jbuf_t *b, const char *key, int value);
-void jb_strs(jbuf_t *b, const char *key, const char *const *values, size_t n);
+void sj_begin(sjbuf_t *b);
+void sj_str(sjbuf_t *b, const char *key, const char *value);
+void sj_int(sjbuf_t *b, const char *key, long long value);
+void sj_bool(sjbuf_t *b, const char *key, int value);
+void sj_strs(sjbuf_t *b, const char *key, const char *const *values, size_t n);
 /* Closes the object and returns the text (owned by the caller), or NULL if anything failed. */
-char *jb_end(jbuf_t *b);
+char *sj_end(sjbuf_t *b);
 
 /* ---- dates: proleptic Gregorian, days since 1970-01-01 ---- */
 int32_t sdate_from_ymd(int y, int m, int d);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put(jbuf_t *b, const char *s, size_t n)
+static void put(sjbuf_t *b, const char *s, size_t n)
 {
   if (b->failed)
     return;
@@ -27,12 +27,12 @@ static void put(jbuf_t *b, const char *s, size_t n)
   b->data[b->len] = '\0';
 }
 
-static void puts_(jbuf_t *b, const char *s)
+static void puts_(sjbuf_t *b, const char *s)
 {
   put(b, s, strlen(s));
 }
 
-static void put_string(jbuf_t *b, const char *s)
+static void put_string(sjbuf_t *b, const char *s)
 {
   put(b, "\"", 1);
   const char *run = s;
@@ -57,7 +57,7 @@ static void put_string(jbuf_t *b, const char *s)
   put(b, "\"", 1);
 }
 
-static void key(jbuf_t *b, const char *k)
+static void key(sjbuf_t *b, const char *k)
 {
   if (b->fields++)
     put(b, ",", 1);
@@ -65,19 +65,19 @@ static void key(jbuf_t *b, const char *k)
   put(b, ":", 1);
 }
 
-void jb_begin(jbuf_t *b)
+void sj_begin(sjbuf_t *b)
 {
   memset(b, 0, sizeof *b);
   put(b, "{", 1);
 }
 
-void jb_str(jbuf_t *b, const char *k, const char *value)
+void sj_str(sjbuf_t *b, const char *k, const char *value)
 {
   key(b, k);
   put_string(b, value);
 }
 
-void jb_int(jbuf_t *b, const char *k, long long value)
+void sj_int(sjbuf_t *b, const char *k, long long value)
 {
   char num[32];
   snprintf(num, sizeof num, "%lld", value);
@@ -85,13 +85,13 @@ void jb_int(jbuf_t *b, const char *k, long long value)
   puts_(b, num);
 }
 
-void jb_bool(jbuf_t *b, const char *k, int value)
+void sj_bool(sjbuf_t *b, const char *k, int value)
 {
   key(b, k);
   puts_(b, value ? "true" : "false");
 }
 
-void jb_strs(jbuf_t *b, const char *k, const char *const *values, size_t n)
+void sj_strs(sjbuf_t *b, const char *k, const char *const *values, size_t n)
 {
   key(b, k);
   put(b, "[", 1);
@@ -103,7 +103,7 @@ void jb_strs(jbuf_t *b, const char *k, const char *const *values, size_t n)
   put(b, "]", 1);
 }
 
-char *jb_end(jbuf_t *b)
+char *sj_end(sjbuf_t *b)
 {
   put(b, "}", 1);
   if (b->failed) {

@@ -1,0 +1,48 @@
+/* Admin commands for central staff (README.md): database set-up, devices, forms, records. Each
+ * returns the process exit code: 0 ok, 1 failure (message on stderr), 2 usage. */
+#ifndef SRV_ADMIN_H
+#define SRV_ADMIN_H
+
+/* Parsed command line: "--key value" options, flags and positional words. */
+typedef struct cli {
+  int argc;
+  char **argv;        /* the words after the command name(s) */
+} cli_t;
+
+/* Value of --key (NULL if absent); `flag` options take no value. */
+const char *cli_opt(const cli_t *c, const char *key);
+int cli_flag(const cli_t *c, const char *key);
+/* The n-th positional word (0-based), NULL if absent. */
+const char *cli_pos(const cli_t *c, int n);
+/* 0 if every --option is one of `known` (NULL-terminated, "flag:" prefix for flags); else
+ * prints the offender and returns 2. */
+int cli_check(const cli_t *c, const char *const *known);
+
+int admin_init(const cli_t *c);
+int admin_device_add(const cli_t *c);
+int admin_device_list(const cli_t *c);
+int admin_device_revoke(const cli_t *c);
+int admin_form_publish(const cli_t *c);
+int admin_form_list(const cli_t *c);
+int admin_records(const cli_t *c);
+int admin_record_get(const cli_t *c);
+int admin_record_set_status(const cli_t *c);
+int admin_record_delete(const cli_t *c);
+int admin_conflicts(const cli_t *c);
+int admin_stats(const cli_t *c);
+
+
+/* ---- shared by admin*.c ---- */
+#include <stddef.h>
+#include <stdint.h>
+#include "db.h"
+
+/* Prints a cJSON document (compact) and a newline to stdout, then frees it; 1 if it is NULL. */
+struct cJSON;
+int admin_print_json(struct cJSON *doc);
+
+/* Opens --db (must exist unless `flags` has DB_OPEN_CREATE); prints the error and returns NULL. */
+db_conn_t *admin_open(const cli_t *c, int flags);
+/* "2024-11-25T10:30:00Z" (UTC) or "never" for 0. */
+const char *admin_time(int64_t ms, char *buf, size_t len);
+#endif

@@ -1,0 +1,180 @@
+/* The server's SQLite storage: one database file, created on first start (see README.md for the
+ * schema). WAL journal, synchronous=FULL: a committed transaction survives a power cut, and every
+ * answer the server sends is sent after the commit that it reports.
+ *
+ * Connections: a db_conn_t belongs to one thread at a time. The server takes them from a small
+ * pool (one per request thread); admin commands open one directly. Write transactions of one
+ * process are serialised by a mutex (SQLite has a single writer anyway; waiting on a mutex is
+ * cheaper than SQLite's busy-sleep), and between processes by busy_timeout.
+ *
+ * Ownership: strings returned through char ** are malloc'd for the caller; structs filled by the
+ * db_* functions own nothing unless their comment says so.
+ */
+#ifndef SRV_DB_H
+#define SRV_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "issues.h"
+#include "sync/error.h"
+
+#define DB_SCHEMA_VERSION 1
+#define DB_APPLICATION_ID 0x53594e53 /* "SYNS" */
+
+typedef struct db_conn db_conn_t;
+typedef struct db_pool db_pool_t;
+
+enum {
+  DB_OPEN_CREATE = 1,    /* create the file and migrate the schema if needed */
+  DB_OPEN_READONLY = 2,  /* read-only (admin listings) */
+  DB_OPEN_FAST = 4       /* synchronous=OFF: fuzzing and unit scratch databases only */
+};
+
+/* Opens (and with DB_OPEN_CREATE creates/migrates) the database. SYNC_ERR_CORRUPT for a file that
+ * is no syncserver database, SYNC_ERR_TOO_NEW for a newer schema; detail in err. */
+sync_err_t db_open(const char *path, int flags, db_conn_t **out, char *err, size_t errlen);
+void db_close(db_conn_t *c);
+/* The last SQLite error message of this connection. */
+const char *db_errmsg(const db_conn_t *c);
+
+/* The server's UUID (node id of central HLCs), read at open. */
+const char *db_server_id(const db_conn_t *c);
+
+sync_err_t db_pool_open(const char *path, int flags, int size, db_pool_t **out, char *err,
+                        size_t errlen);
+/* Blocks until a connection is free; NULL only if a new connection cannot be opened. */
+db_conn_t *db_pool_acquire(db_pool_t *p);
+void db_pool_release(db_pool_t *p, db_conn_t *c);
+void db_pool_close(db_pool_t *p);
+
+/* Transactions. A write transaction takes the process's writer mutex and BEGIN IMMEDIATE;
+ * SYNC_ERR_BUSY when another process holds the write lock past busy_timeout. Commit writes the
+ * server_seq counter if db_next_seq() was used. db_rollback() is a no-op outside a transaction. */
+sync_err_t db_begin_write(db_conn_t *c);
+sync_err_t db_begin_read(db_conn_t *c);
+sync_err_t db_commit(db_conn_t *c);
+void db_rollback(db_conn_t *c);
+
+/* Inside a write transaction: the next server_seq (shared by record revisions and forms). */
+int64_t db_next_seq(db_conn_t *c);
+/* Inside any transaction: the greatest server_seq committed (0 for an empty database). */
+sync_err_t db_last_seq(db_conn_t *c, int64_t *out);
+
+/* Inside a write transaction: a fresh central HLC ("ppp-ccccc-<server_id>") later than the
+ * server's clock, the wall clock and each of the given HLC texts (NULL or "" are skipped). */
+sync_err_t db_hlc_next(db_conn_t *c, const char *after1, const char *after2,
+                       char out[PROTO_HLC_LEN + 1]);
+
+int64_t db_now_ms(void);
+
+/* ---- devices (db_devices.c) --------------------------------------------------------------- */
+
+#define DB_NAME_MAX 256
+
+typedef struct db_device {
+  char device_id[PROTO_UUID_LEN + 1];
+  char name[DB_NAME_MAX + 1];
+  char unit[DB_NAME_MAX + 1];
+  unsigned char secret_sha256[32];
+  int revoked;
+  int64_t created_at, revoked_at, last_seen_at; /* 0 when never */
+  int64_t records_received;
+} db_device_t;
+
+/* SYNC_ERR_EXISTS when the id is taken. */
+sync_err_t db_device_add(db_conn_t *c, const char *device_id, const char *name, const char *unit,
+                         const unsigned char secret_sha256[32]);
+sync_err_t db_device_get(db_conn_t *c, const char *device_id, db_device_t *out);
+sync_err_t db_device_revoke(db_conn_t *c, const char *device_id);
+/* Records a request from the device (last_seen_at), outside a transaction. */
+sync_err_t db_device_touch(db_conn_t *c, const char *device_id, int64_t now);
+typedef int (*db_device_fn)(void *ctx, const db_device_t *d);
+sync_err_t db_device_list(db_conn_t *c, db_device_fn fn, void *ctx);
+
+/* ---- forms (db_forms.c) -------------------------------------------------------------------- */
+
+/* Adds a form version: `definition` is its compact text, `sha256` that text's hash, `title` its
+ * label object as compact JSON. Same content again: SYNC_OK with *added = 0. Other content under
+ * the same (form_id, version): SYNC_ERR_EXISTS (versions are immutable). */
+sync_err_t db_form_publish(db_conn_t *c, const char *form_id, int version, const char *definition,
+                           const char *sha256, const char *title, int *added, int64_t *seq_out);
+/* SYNC_ERR_NOT_FOUND when unknown. definition may be NULL (existence / hash check only). */
+sync_err_t db_form_get(db_conn_t *c, const char *form_id, int version, char **definition,
+                       char sha256[PROTO_SHA256_LEN + 1]);
+/* Every form version ordered by form_id, version; the caller frees with db_forms_list_free(). */
+sync_err_t db_forms_list(db_conn_t *c, proto_forms_list_t *out);
+void db_forms_list_free(proto_forms_list_t *l);
+
+/* ---- push (db_push.c) ---------------------------------------------------------------------- */
+
+/* Checks a payload against a form version in draft mode (structure only). Returns SYNC_OK,
+ * SYNC_ERR_NOT_FOUND for an unknown form, SYNC_ERR_VALIDATION with issues appended. */
+typedef sync_err_t (*db_validate_fn)(void *ctx, const char *form_id, int version,
+                                     const char *payload, issue_list_t *issues);
+
+typedef struct db_push_stats {
+  int stored, duplicate, conflict, rejected;
+} db_push_stats_t;
+
+/* Applies a decoded batch from `device_id` in ONE write transaction, committed before it
+ * returns SYNC_OK. `prechecks[i]` (may be NULL) is a rejection already decided for change i
+ * (unknown_form / invalid_change, found before the transaction); it is used unless the change is
+ * a duplicate, and ownership moves into the receipt. `receipts` has req->n_changes zeroed entries
+ * and is filled in request order (free with db_receipts_free). On failure nothing is stored and
+ * the receipts are cleared. */
+sync_err_t db_push(db_conn_t *c, const char *device_id, const proto_push_req_t *req,
+                   proto_error_t **prechecks, db_validate_fn validate, void *vctx,
+                   proto_receipt_t *receipts, db_push_stats_t *stats);
+void db_receipts_free(proto_receipt_t *r, size_t n);
+void db_change_free(proto_change_t *c);   /* a heap change from db_*: payload, author, itself */
+
+/* ---- pull (db_pull.c) ---------------------------------------------------------------------- */
+
+/* Fills `w` with the items for `device_id` after server_seq `after` (new form versions, central
+ * revisions of records the device created), at most `limit`. Inside its own read transaction.
+ * *next is the cursor position to hand out, *more whether another page follows. */
+sync_err_t db_pull(db_conn_t *c, const char *device_id, int64_t after, int after_given, int limit,
+                   proto_pull_writer_t *w, int64_t *next, int *more);
+
+/* ---- records for central staff (db_records.c) ---------------------------------------------- */
+
+typedef struct db_record_row {
+  char uuid[PROTO_UUID_LEN + 1];
+  int64_t revision;
+  char form_id[PROTO_FORM_ID_MAX + 1];
+  int form_version;
+  char source[PROTO_UUID_LEN + 1];  /* creator device id */
+  char head_origin[PROTO_UUID_LEN + 1]; /* "central" or the device id */
+  int64_t server_seq;               /* of the head revision */
+  int64_t received_at;              /* when the head revision was stored */
+  int deleted;
+  char hlc[PROTO_HLC_LEN + 1];
+} db_record_row_t;
+
+typedef int (*db_record_fn)(void *ctx, const db_record_row_t *r);
+/* Current state of records, newest first; form_id NULL = all; limit <= 0 = all. */
+sync_err_t db_records_list(db_conn_t *c, const char *form_id, int limit, db_record_fn fn,
+                           void *ctx);
+/* The head payload exactly as stored. SYNC_ERR_NOT_FOUND. */
+sync_err_t db_record_payload(db_conn_t *c, const char *uuid, char **payload,
+                             db_record_row_t *row);
+/* The head revision as a change (heap; db_change_free). */
+sync_err_t db_record_head(db_conn_t *c, const char *uuid, proto_change_t **out);
+
+/* A central write on the head of `uuid`: `edit` returns the new payload for the head's payload
+ * (malloc'd; NULL = out of memory), or the write is a deletion when `edit` is NULL. The payload is
+ * checked against the head's form version unless `validate` is NULL. SYNC_ERR_NOT_FOUND,
+ * SYNC_ERR_STATE (record deleted), SYNC_ERR_VALIDATION (issues appended). */
+typedef char *(*db_edit_fn)(void *ctx, const char *payload);
+sync_err_t db_central_write(db_conn_t *c, const char *uuid, const char *author, db_edit_fn edit,
+                            void *ectx, db_validate_fn validate, void *vctx, issue_list_t *issues,
+                            int64_t *revision_out, int64_t *seq_out);
+
+typedef struct db_counts {
+  int64_t devices, forms, records, revisions, conflicts, last_seq;
+} db_counts_t;
+sync_err_t db_counts(db_conn_t *c, db_counts_t *out);
+
+#endif

@@ -1,0 +1,178 @@
+/* syncserver: the central server of libsync (serve) and its admin commands. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+#include "sync/version.h"
+
+static void usage(FILE *out)
+{
+  fprintf(out,
+          "usage: syncserver COMMAND [options]\n"
+          "\n"
+          "  serve --db PATH --listen HOST:PORT [--threads N] [--log-level debug|info|warn|error]\n"
+          "        [--tls-cert FILE.pem --tls-key FILE.pem]   (HTTPS through GnuTLS)\n"
+          "        HOST:PORT like 127.0.0.1:8080, [::1]:0 (port 0 picks a free port); prints\n"
+          "        'LISTENING <address>' once ready; SIGTERM/SIGINT stop it gracefully\n"
+          "  init --db PATH                          create (or upgrade) the database\n"
+          "  device add --db PATH --name NAME [--unit UNIT] [--id UUID] [--json]\n"
+          "                                          enrol a device; prints its secret once\n"
+          "  device list --db PATH [--json]\n"
+          "  device revoke --db PATH DEVICE_ID\n"
+          "  form publish --db PATH FILE [--json]    add a form version (devices get it by pull)\n"
+          "  form list --db PATH [--json]\n"
+          "  records --db PATH [--form ID] [--limit N] [--json]\n"
+          "  record get --db PATH UUID               the stored payload, byte for byte\n"
+          "  record set-status --db PATH UUID --status S [--referral R] --by NAME [--force]\n"
+          "  record delete --db PATH UUID --by NAME  a central deletion (tombstone)\n"
+          "  conflicts --db PATH [--json]            merged conflicts kept for review\n"
+          "  stats --db PATH [--json]\n"
+          "  version\n");
+}
+
+/* A whole text file (PEM), NUL-terminated; NULL if unreadable or over 1 MiB. */
+static char *read_text(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  char *buf = malloc((1u << 20) + 1);
+  size_t n = buf ? fread(buf, 1, 1u << 20, f) : 0;
+  int more = fgetc(f) != EOF;
+  fclose(f);
+  if (!buf || n == 0 || more) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
+static int serve(const cli_t *c)
+{
+  static const char *const known[] = {"db", "listen", "threads", "log-level", "tls-cert", "tls-key",
+                                      NULL};
+  if (cli_check(c, known))
+    return 2;
+  const char *db_path = cli_opt(c, "db"), *listen = cli_opt(c, "listen");
+  if (!db_path || !listen) {
+    fprintf(stderr, "syncserver: serve needs --db PATH and --listen HOST:PORT\n");
+    return 2;
+  }
+  const char *level = cli_opt(c, "log-level");
+  if (level) {
+    if (strcmp(level, "debug") == 0) log_set_level(LOG_DEBUG);
+    else if (strcmp(level, "info") == 0) log_set_level(LOG_INFO);
+    else if (strcmp(level, "warn") == 0) log_set_level(LOG_WARN);
+    else if (strcmp(level, "error") == 0) log_set_level(LOG_ERROR);
+    else {
+      fprintf(stderr, "syncserver: unknown --log-level %s\n", level);
+      return 2;
+    }
+  }
+  int threads = 4;
+  const char *t = cli_opt(c, "threads");
+  if (t && ((threads = atoi(t)) < 1 || threads > 64)) {
+    fprintf(stderr, "syncserver: --threads must be 1..64\n");
+    return 2;
+  }
+
+  const char *cert_file = cli_opt(c, "tls-cert"), *key_file = cli_opt(c, "tls-key");
+  if (!cert_file != !key_file) {
+    fprintf(stderr, "syncserver: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  char *cert = NULL, *key = NULL;
+  if (cert_file && (!(cert = read_text(cert_file)) || !(key = read_text(key_file)))) {
+    fprintf(stderr, "syncserver: cannot read %s\n", cert ? key_file : cert_file);
+    free(cert);
+    return 1;
+  }
+
+  /* Every thread started from here on inherits the blocked mask; only sigwait sees them. */
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  srv_t *s;
+  char err[512];
+  srv_config_t cfg = {.db_path = db_path, .pool_size = threads + 1};
+  if (srv_open(&cfg, &s, err, sizeof err) != SYNC_OK) {
+    fprintf(stderr, "syncserver: %s\n", err);
+    return 1;
+  }
+  http_config_t hc = {.listen = listen, .threads = threads, .tls_cert_pem = cert,
+                      .tls_key_pem = key};
+  http_server_t *h;
+  int started = http_start(s, &hc, &h, err, sizeof err);
+  if (key)
+    memset(key, 0, strlen(key));
+  free(key);
+  free(cert);
+  if (started != 0) {
+    fprintf(stderr, "syncserver: %s\n", err);
+    srv_close(s);
+    return 1;
+  }
+  log_event(LOG_INFO, "started", "address=%s tls=%s db=%s server_id=%s version=%s threads=%d",
+            http_address(h), http_is_tls(h) ? "yes" : "no", db_path, srv_server_id(s),
+            SYNC_VERSION_STRING, threads);
+  printf("LISTENING %s\n", http_address(h));
+  fflush(stdout);
+
+  int sig = 0;
+  while (sigwait(&stop, &sig) != 0)
+    ;
+  log_event(LOG_INFO, "stopping", "signal=%d", sig);
+  http_stop(h, 30);
+  srv_close(s);
+  log_event(LOG_INFO, "stopped", NULL);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  const char *sub = argc > 2 ? argv[2] : "";
+  cli_t c1 = {argc - 2, argv + 2};             /* after "COMMAND" */
+  cli_t c2 = {argc > 2 ? argc - 3 : 0, argv + 3}; /* after "COMMAND SUB" */
+
+  if (strcmp(cmd, "serve") == 0) return serve(&c1);
+  if (strcmp(cmd, "init") == 0) return admin_init(&c1);
+  if (strcmp(cmd, "records") == 0) return admin_records(&c1);
+  if (strcmp(cmd, "conflicts") == 0) return admin_conflicts(&c1);
+  if (strcmp(cmd, "stats") == 0) return admin_stats(&c1);
+  if (strcmp(cmd, "device") == 0) {
+    if (strcmp(sub, "add") == 0) return admin_device_add(&c2);
+    if (strcmp(sub, "list") == 0) return admin_device_list(&c2);
+    if (strcmp(sub, "revoke") == 0) return admin_device_revoke(&c2);
+  } else if (strcmp(cmd, "form") == 0) {
+    if (strcmp(sub, "publish") == 0) return admin_form_publish(&c2);
+    if (strcmp(sub, "list") == 0) return admin_form_list(&c2);
+  } else if (strcmp(cmd, "record") == 0) {
+    if (strcmp(sub, "get") == 0) return admin_record_get(&c2);
+    if (strcmp(sub, "set-status") == 0) return admin_record_set_status(&c2);
+    if (strcmp(sub, "delete") == 0) return admin_record_delete(&c2);
+  } else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("syncserver %s (protocol %d)\n", SYNC_VERSION_STRING, PROTO_VERSION);
+    return 0;
+  } else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "syncserver: unknown command '%s%s%s'\n", cmd, *sub ? " " : "", sub);
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,65 @@
+/* Internal to the request handler (request.c, handlers_*.c, forms_cache.c, auth.c). */
+#ifndef SRV_INTERNAL_H
+#define SRV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "form_def.h"
+#include "server.h"
+
+typedef struct form_entry form_entry_t;
+
+struct srv {
+  db_pool_t *pool;
+  char server_id[PROTO_UUID_LEN + 1];
+  atomic_int stopping;
+  pthread_mutex_t forms_lock;
+  form_entry_t *forms;         /* parsed form versions (immutable once published) */
+};
+
+/* ---- responses (request.c) ---- */
+
+/* A 2xx/3xx JSON response; takes ownership of json (NULL = out of memory → 500). */
+void resp_json(srv_response_t *r, int status, char *json, size_t len);
+/* An error response with the table's messages, or the given ones (both or neither). */
+void resp_error(srv_response_t *r, proto_errcode_t code, const char *msg_id, const char *msg_en);
+/* An error response from a decoder's diagnosis. */
+void resp_diag(srv_response_t *r, const proto_diag_t *diag);
+/* 500/503 from a storage failure (SYNC_ERR_BUSY → 503 with Retry-After). */
+void resp_db_error(srv_response_t *r, sync_err_t e, const char *what);
+
+/* ---- endpoints (handlers_*.c) ---- */
+
+void handle_health(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
+void handle_whoami(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
+void handle_push(srv_t *s, const char *json, size_t len, srv_call_t *call, srv_response_t *r);
+void handle_pull(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
+void handle_forms_list(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
+void handle_form_get(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
+
+/* ---- forms (forms_cache.c) ---- */
+
+/* The parsed form version, cached for the life of the server. SYNC_ERR_NOT_FOUND when it is not
+ * published. The form stays valid until srv_close. */
+sync_err_t forms_lookup(srv_t *s, db_conn_t *c, const char *form_id, int version,
+                        const form_t **out);
+void forms_cache_free(srv_t *s);
+/* db_validate_fn over the cache; ctx is a forms_vctx_t. */
+typedef struct forms_vctx {
+  srv_t *s;
+  db_conn_t *c;
+} forms_vctx_t;
+sync_err_t forms_validate(void *ctx, const char *form_id, int version, const char *payload,
+                          issue_list_t *issues);
+int32_t forms_today(void);
+
+/* ---- credentials (auth.c) ---- */
+
+typedef enum auth_result { AUTH_OK, AUTH_UNAUTHORIZED, AUTH_REVOKED, AUTH_FAILED } auth_result_t;
+/* Checks an Authorization header value; fills dev on AUTH_OK/AUTH_REVOKED. `why` gets the
+ * reason for the log (never for the client). */
+auth_result_t auth_check(db_conn_t *c, const char *header, db_device_t *dev, char *why,
+                         size_t whylen);
+
+#endif

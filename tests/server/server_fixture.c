@@ -1,0 +1,469 @@
+/* Server test fixture (server_fixture.h). */
+#define _DEFAULT_SOURCE 1
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "server_fixture.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "test_support.h"
+#include "uuid.h"
+
+#define MAX_ARGS 32
+
+/* ---- child processes ---------------------------------------------------------------------- */
+
+static pid_t spawn(char *const argv[], int out_fd, int err_fd)
+{
+  pid_t pid = fork();
+  if (pid != 0)
+    return pid;
+  if (out_fd >= 0)
+    dup2(out_fd, STDOUT_FILENO);
+  if (err_fd >= 0)
+    dup2(err_fd, STDERR_FILENO);
+  int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0)
+    dup2(devnull, STDIN_FILENO);
+  execv(argv[0], argv);
+  _exit(127);
+}
+
+static char *read_all(int fd)
+{
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (len + 1024 > cap)
+      buf = realloc(buf, cap *= 2);
+    ssize_t n = read(fd, buf + len, cap - len - 1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    len += (size_t)n;
+  }
+  buf[len] = '\0';
+  return buf;
+}
+
+int run_syncserver(char **out, const char *arg0, ...)
+{
+  char *argv[MAX_ARGS + 2];
+  int n = 0;
+  argv[n++] = (char *)SYNCSERVER_PATH;
+  va_list ap;
+  va_start(ap, arg0);
+  for (const char *a = arg0; a && n < MAX_ARGS; a = va_arg(ap, const char *))
+    argv[n++] = (char *)a;
+  va_end(ap);
+  argv[n] = NULL;
+  int pfd[2];
+  if (pipe(pfd) != 0)
+    return -1;
+  int errfd = open("/dev/null", O_WRONLY);
+  pid_t pid = spawn(argv, pfd[1], getenv("SERVER_TEST_VERBOSE") ? -1 : errfd);
+  close(pfd[1]);
+  if (errfd >= 0)
+    close(errfd);
+  char *text = read_all(pfd[0]);
+  close(pfd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (out)
+    *out = text;
+  else
+    free(text);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int server_prepare(server_t *s)
+{
+  memset(s, 0, sizeof *s);
+  s->dir = ts_tempdir();
+  if (!s->dir)
+    return -1;
+  s->db = ts_path(s->dir, "server.db");
+  s->log = ts_path(s->dir, "server.log");
+  if (run_syncserver(NULL, "init", "--db", s->db, NULL) != 0)
+    return -1;
+  return run_syncserver(NULL, "form", "publish", "--db", s->db,
+                        SYNC_SERVER_TEST_DATA "/server_form.v1.json", NULL);
+}
+
+int server_start(server_t *s, const char *listen)
+{
+  int pfd[2];
+  if (pipe(pfd) != 0)
+    return -1;
+  int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  char *argv[] = {(char *)SYNCSERVER_PATH, (char *)"serve", (char *)"--db", s->db,
+                  (char *)"--listen", (char *)(listen ? listen : "127.0.0.1:0"), NULL, NULL,
+                  NULL, NULL, NULL};
+  if (s->tls_cert && s->tls_key) {
+    argv[6] = (char *)"--tls-cert";
+    argv[7] = (char *)s->tls_cert;
+    argv[8] = (char *)"--tls-key";
+    argv[9] = (char *)s->tls_key;
+  }
+  s->pid = spawn(argv, pfd[1], getenv("SERVER_TEST_VERBOSE") ? -1 : logfd);
+  close(pfd[1]);
+  if (logfd >= 0)
+    close(logfd);
+  char line[256];
+  size_t len = 0;
+  struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+  while (len < sizeof line - 1) {
+    if (poll(&p, 1, 20000) <= 0)
+      break;
+    ssize_t n = read(pfd[0], line + len, 1);
+    if (n <= 0)
+      break;
+    if (line[len] == '\n')
+      break;
+    len++;
+  }
+  line[len] = '\0';
+  close(pfd[0]);
+  const char *prefix = "LISTENING ";
+  if (strncmp(line, prefix, strlen(prefix)) != 0) {
+    fprintf(stderr, "server did not start: '%s' (log %s)\n", line, s->log);
+    server_stop(s, SIGKILL);
+    return -1;
+  }
+  snprintf(s->base, sizeof s->base, "%s://%s", s->tls_cert ? "https" : "http",
+           line + strlen(prefix));
+  return 0;
+}
+
+int server_stop(server_t *s, int sig)
+{
+  if (s->pid <= 0)
+    return -1;
+  kill(s->pid, sig);
+  int status = 0;
+  while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  s->pid = 0;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void server_cleanup(server_t *s)
+{
+  if (s->pid > 0)
+    server_stop(s, SIGKILL);
+  if (s->dir && !getenv("SERVER_TEST_KEEP"))
+    ts_rmtree(s->dir);
+  free(s->dir);
+  free(s->db);
+  free(s->log);
+  memset(s, 0, sizeof *s);
+}
+
+int add_device(const server_t *s, const char *name, const char *id, device_t *out)
+{
+  char *text = NULL;
+  memset(out, 0, sizeof *out);
+  int rc = id ? run_syncserver(&text, "device", "add", "--db", s->db, "--name", name, "--id", id, NULL)
+              : run_syncserver(&text, "device", "add", "--db", s->db, "--name", name, NULL);
+  if (rc == 0) {
+    const char *d = strstr(text, "device_id: "), *k = strstr(text, "secret: ");
+    if (!d || !k || sscanf(d, "device_id: %39s", out->id) != 1 ||
+        sscanf(k, "secret: %47s", out->secret) != 1)
+      rc = -1;
+    snprintf(out->auth, sizeof out->auth, "Device %s:%s", out->id, out->secret);
+  }
+  free(text);
+  return rc;
+}
+
+int publish_form_version(const server_t *s, int version)
+{
+  char *text = ts_read_file(SYNC_SERVER_TEST_DATA "/server_form.v1.json", NULL);
+  cJSON *doc = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  if (!doc)
+    return -1;
+  cJSON_ReplaceItemInObjectCaseSensitive(doc, "version", cJSON_CreateNumber(version));
+  char *out = cJSON_Print(doc);
+  cJSON_Delete(doc);
+  char name[64];
+  snprintf(name, sizeof name, "form_v%d.json", version);
+  char *path = ts_path(s->dir, name);
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fputs(out, f);
+    fclose(f);
+  }
+  free(out);
+  int rc = run_syncserver(NULL, "form", "publish", "--db", s->db, path, NULL);
+  free(path);
+  return rc;
+}
+
+/* ---- HTTP --------------------------------------------------------------------------------- */
+
+typedef struct buf {
+  char *data;
+  size_t len;
+} buf_t;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+  buf_t *b = ud;
+  size_t add = size * n;
+  char *nd = realloc(b->data, b->len + add + 1);
+  if (!nd)
+    return 0;
+  memcpy(nd + b->len, p, add);
+  b->data = nd;
+  b->len += add;
+  b->data[b->len] = '\0';
+  return add;
+}
+
+static void header_value(const char *line, size_t n, const char *name, char *dst, size_t dlen)
+{
+  size_t nl = strlen(name);
+  if (n <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+    return;
+  const char *v = line + nl + 1;
+  size_t vl = n - nl - 1;
+  while (vl && (*v == ' ' || *v == '\t'))
+    v++, vl--;
+  while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+    vl--;
+  snprintf(dst, dlen, "%.*s", (int)vl, v);
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+  reply_t *r = ud;
+  size_t len = size * n;
+  header_value(p, len, "Content-Encoding", r->content_encoding, sizeof r->content_encoding);
+  header_value(p, len, "Content-Type", r->content_type, sizeof r->content_type);
+  header_value(p, len, "Retry-After", r->retry_after, sizeof r->retry_after);
+  header_value(p, len, "WWW-Authenticate", r->www_authenticate, sizeof r->www_authenticate);
+  header_value(p, len, "Allow", r->allow, sizeof r->allow);
+  header_value(p, len, "ETag", r->etag, sizeof r->etag);
+  header_value(p, len, "X-Sync-Protocol", r->protocol, sizeof r->protocol);
+  header_value(p, len, "Cache-Control", r->cache_control, sizeof r->cache_control);
+  return len;
+}
+
+typedef struct reader {
+  const char *data;
+  size_t len, off;
+} reader_t;
+
+static size_t on_read(char *p, size_t size, size_t n, void *ud)
+{
+  reader_t *rd = ud;
+  size_t want = size * n, left = rd->len - rd->off;
+  if (want > left)
+    want = left;
+  if (want > 65536)
+    want = 65536;
+  memcpy(p, rd->data + rd->off, want);
+  rd->off += want;
+  return want;
+}
+
+int http_call(const server_t *s, const char *method, const char *path, const device_t *dev,
+              const char *const *headers, const void *body, size_t len, int flags, reply_t *r)
+{
+  memset(r, 0, sizeof *r);
+  CURL *c = curl_easy_init();
+  if (!c)
+    return -1;
+  char url[512];
+  snprintf(url, sizeof url, "%s%s", s->base, path);
+  struct curl_slist *hl = NULL;
+  char auth[160];
+  if (dev) {
+    snprintf(auth, sizeof auth, "Authorization: %s", dev->auth);
+    hl = curl_slist_append(hl, auth);
+  }
+  char *z = NULL;
+  size_t zlen = 0;
+  if (body && (flags & REQ_LZ4)) {
+    if (codec_lz4_compress(body, len, 0, &z, &zlen) != SYNC_OK) {
+      curl_easy_cleanup(c);
+      return -1;
+    }
+    body = z;
+    len = zlen;
+    hl = curl_slist_append(hl, "Content-Encoding: lz4");
+  }
+  if (body && !(flags & REQ_NO_TYPE))
+    hl = curl_slist_append(hl, "Content-Type: application/json");
+  if (flags & REQ_ACCEPT_LZ4)
+    hl = curl_slist_append(hl, "Accept-Encoding: lz4");
+  for (size_t i = 0; headers && headers[i]; i++)
+    hl = curl_slist_append(hl, headers[i]);
+  reader_t rd = {body, len, 0};
+  if (body && (flags & REQ_CHUNKED)) {
+    hl = curl_slist_append(hl, "Transfer-Encoding: chunked");
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &rd);
+  } else if (body) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+  }
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+  curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  if (s->cainfo)
+    curl_easy_setopt(c, CURLOPT_CAINFO, s->cainfo);
+  buf_t b = {0};
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+  CURLcode rc = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+  curl_easy_cleanup(c);
+  curl_slist_free_all(hl);
+  free(z);
+  r->raw = b.data ? b.data : calloc(1, 1);
+  r->raw_len = b.len;
+  if (strcasecmp(r->content_encoding, "lz4") == 0) {
+    char err[128];
+    if (codec_lz4_decompress(r->raw, r->raw_len, PROTO_MAX_BODY, &r->body, &r->len, err,
+                             sizeof err) != SYNC_OK) {
+      r->body = NULL;
+      fprintf(stderr, "reply lz4: %s\n", err);
+    }
+  } else {
+    r->body = malloc(r->raw_len + 1);
+    memcpy(r->body, r->raw, r->raw_len);
+    r->body[r->raw_len] = '\0';
+    r->len = r->raw_len;
+  }
+  if (rc != CURLE_OK && r->status == 0) {
+    fprintf(stderr, "curl: %s\n", curl_easy_strerror(rc));
+    return -1;
+  }
+  return r->body ? 0 : -1;
+}
+
+void reply_free(reply_t *r)
+{
+  free(r->raw);
+  free(r->body);
+  memset(r, 0, sizeof *r);
+}
+
+cJSON *reply_json(const reply_t *r)
+{
+  return r->body ? cJSON_ParseWithLength(r->body, r->len) : NULL;
+}
+
+const char *reply_error_code(const reply_t *r)
+{
+  static _Thread_local char code[64];
+  code[0] = '\0';
+  cJSON *j = reply_json(r);
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+  if (cJSON_IsString(c))
+    snprintf(code, sizeof code, "%s", c->valuestring);
+  cJSON_Delete(j);
+  return code;
+}
+
+/* ---- messages ----------------------------------------------------------------------------- */
+
+char *make_change(const char *uuid, int revision, int base_revision, const char *base_hlc,
+                  const char *hlc, const char *op, const char *payload)
+{
+  char base[80];
+  if (base_hlc)
+    snprintf(base, sizeof base, "\"%s\"", base_hlc);
+  else
+    snprintf(base, sizeof base, "null");
+  const char *p = payload ? payload : "{}";
+  size_t n = strlen(p) + 1024;
+  char *out = malloc(n);
+  snprintf(out, n,
+           "{\"uuid\":\"%s\",\"revision\":%d,\"base_revision\":%d,\"base_hlc\":%s,\"op\":\"%s\","
+           "\"form_id\":\"tppo_screening\",\"form_version\":1,\"hlc\":\"%s\",\"status\":\"final\","
+           "\"created_at\":1732511000000,\"updated_at\":1732512345678,\"payload\":%s}",
+           uuid, revision, base_revision, base, op, hlc, p);
+  return out;
+}
+
+char *make_push(const char *device_id, const char *batch_id, char **changes, size_t n)
+{
+  size_t total = 256;
+  for (size_t i = 0; i < n; i++)
+    total += strlen(changes[i]) + 1;
+  char *out = malloc(total);
+  int off = snprintf(out, total, "{\"protocol\":1,\"device_id\":\"%s\",\"batch_id\":\"%s\",\"changes\":[",
+                     device_id, batch_id);
+  for (size_t i = 0; i < n; i++)
+    off += snprintf(out + off, total - (size_t)off, "%s%s", i ? "," : "", changes[i]);
+  snprintf(out + off, total - (size_t)off, "]}");
+  return out;
+}
+
+void make_hlc(char out[64], long long ms, int counter, const char *node)
+{
+  snprintf(out, 64, "%015lld-%05d-%s", ms, counter, node);
+}
+
+void make_uuid(char out[40])
+{
+  uuid_v4(out);
+}
+
+long long db_scalar(const server_t *s, const char *sql)
+{
+  sqlite3 *h = NULL;
+  long long v = -1;
+  if (sqlite3_open_v2(s->db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+    sqlite3_busy_timeout(h, 5000);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+      if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+      sqlite3_finalize(st);
+    }
+  }
+  sqlite3_close(h);
+  return v;
+}
+
+void json_strip_volatile(cJSON *j)
+{
+  if (!j)
+    return;
+  cJSON_DeleteItemFromObjectCaseSensitive(j, "server_time");
+  cJSON_DeleteItemFromObjectCaseSensitive(j, "received_at");
+  cJSON_DeleteItemFromObjectCaseSensitive(j, "server_seq");
+  for (cJSON *c = j->child; c; c = c->next)
+    if (cJSON_IsObject(c) || cJSON_IsArray(c))
+      json_strip_volatile(c);
+}

@@ -1,0 +1,99 @@
+/* Test fixture for the server's integration tests: a real `syncserver serve` child process on
+ * 127.0.0.1 port 0 with a fresh temporary database, admin commands run as child processes, and
+ * an HTTP client on libcurl. Every returned string belongs to the caller unless said otherwise.
+ * Include after the cmocka prerequisites. */
+#ifndef SERVER_FIXTURE_H
+#define SERVER_FIXTURE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <cJSON.h>
+
+#define GOLDEN_DEVICE "6f1c2a4e-8b3d-4c71-9a0e-2d5b7c9e1f30"
+
+typedef struct server {
+  pid_t pid;
+  char *dir;          /* temporary directory, removed by server_cleanup */
+  char *db;           /* <dir>/server.db */
+  char *log;          /* <dir>/server.log (the server's stderr) */
+  char base[96];      /* "http://127.0.0.1:PORT" ("https://" with TLS) */
+  const char *tls_cert, *tls_key;  /* set before server_start: serve over HTTPS */
+  const char *cainfo;              /* CA file the client trusts (HTTPS) */
+} server_t;
+
+typedef struct device {
+  char id[40];
+  char secret[48];
+  char auth[128];     /* "Device <id>:<secret>" */
+} device_t;
+
+/* A fresh directory and database with the test form (tests/server/data/server_form.v1.json)
+ * published. 0 on success. */
+int server_prepare(server_t *s);
+/* Starts `syncserver serve` on `listen` (NULL: 127.0.0.1:0) and waits for its LISTENING line. */
+int server_start(server_t *s, const char *listen);
+/* Sends `sig` and waits; returns the exit status (or 128+signal). */
+int server_stop(server_t *s, int sig);
+/* Stops the server if running and removes the directory. */
+void server_cleanup(server_t *s);
+
+/* Runs `syncserver ARGS... ` (NULL-terminated); *out (may be NULL) gets stdout. Returns the exit
+ * code. */
+int run_syncserver(char **out, const char *arg0, ...);
+/* `device add`; id NULL = a random id. 0 on success. */
+int add_device(const server_t *s, const char *name, const char *id, device_t *out);
+/* Publishes a copy of the test form with another version number (and optionally an extra field
+ * name); 0 on success. */
+int publish_form_version(const server_t *s, int version);
+
+typedef struct reply {
+  long status;
+  char *raw;          /* body as received */
+  size_t raw_len;
+  char *body;         /* body after lz4 decoding (== raw copy when plain); NUL-terminated */
+  size_t len;
+  char content_encoding[32];
+  char content_type[64];
+  char retry_after[16];
+  char www_authenticate[96];
+  char allow[32];
+  char etag[96];
+  char protocol[16];
+  char cache_control[32];
+} reply_t;
+
+enum {
+  REQ_LZ4 = 1,         /* compress the body, Content-Encoding: lz4 */
+  REQ_ACCEPT_LZ4 = 2,  /* Accept-Encoding: lz4 */
+  REQ_CHUNKED = 4,     /* send the body chunked, without Content-Length */
+  REQ_NO_TYPE = 8      /* no Content-Type header */
+};
+
+/* One HTTP request. dev may be NULL (no Authorization); extra headers NULL-terminated (may be
+ * NULL). Returns 0 when a reply arrived. */
+int http_call(const server_t *s, const char *method, const char *path, const device_t *dev,
+              const char *const *headers, const void *body, size_t len, int flags, reply_t *r);
+void reply_free(reply_t *r);
+/* The reply body parsed (NULL if not JSON); caller deletes. */
+cJSON *reply_json(const reply_t *r);
+/* The "error"."code" of an error reply, "" if none (static buffer per call site is fine). */
+const char *reply_error_code(const reply_t *r);
+
+/* A change as JSON text. base_hlc NULL → null. payload NULL → "{}". */
+char *make_change(const char *uuid, int revision, int base_revision, const char *base_hlc,
+                  const char *hlc, const char *op, const char *payload);
+/* A push body from n change texts. */
+char *make_push(const char *device_id, const char *batch_id, char **changes, size_t n);
+/* An HLC text of this device: ms and counter. */
+void make_hlc(char out[64], long long ms, int counter, const char *node);
+/* A fresh lower-case uuid. */
+void make_uuid(char out[40]);
+
+/* An SQL scalar from the server database, opened read-only (-1 on error). */
+long long db_scalar(const server_t *s, const char *sql);
+
+/* Removes keys named server_time, received_at and server_seq everywhere (for golden compares). */
+void json_strip_volatile(cJSON *j);
+
+#endif
