@@ -12,7 +12,9 @@ PACKAGES=(
   # fuzzing (libFuzzer runtime comes with clang's runtime package)
   clang libclang-rt-14-dev
   # GTK app and its GUI tests under Xvfb
-  libgtk-4-dev libadwaita-1-dev gettext xvfb xauth xdotool imagemagick x11-apps
+  libgtk-4-dev libadwaita-1-dev gettext xvfb xauth xdotool imagemagick x11-apps locales
+  # the central dashboard's browser test
+  chromium chromium-driver
 )
 
 missing=()
