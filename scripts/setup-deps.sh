@@ -17,6 +17,23 @@ PACKAGES=(
   chromium chromium-driver
 )
 
+# The app and its tests run in Indonesian and English: both locales must exist.
+ensure_locales() {
+  local want=(id_ID.UTF-8 en_US.UTF-8) gen=0
+  for l in "${want[@]}"; do
+    locale -a 2>/dev/null | grep -qi "^${l%%.*}\.utf-\?8$" && continue
+    "${SUDO[@]}" sed -i "s/^# *\(${l} UTF-8\)/\1/" /etc/locale.gen
+    grep -q "^${l} UTF-8" /etc/locale.gen || echo "${l} UTF-8" | "${SUDO[@]}" tee -a /etc/locale.gen >/dev/null
+    gen=1
+  done
+  ((gen == 0)) || "${SUDO[@]}" locale-gen >/dev/null
+}
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=(sudo)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -25,15 +42,20 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "setup-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  echo "setup-deps: installing ${missing[*]}"
+  if ((${#SUDO[@]})) && ! command -v sudo >/dev/null; then
+    echo "setup-deps: run as root (or install sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  log=$(mktemp)
+  if ! { "${SUDO[@]}" apt-get update -qq && \
+         "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -30 "$log" >&2
+    echo "setup-deps: apt-get failed (full log: $log)" >&2
+    exit 1
+  fi
+  rm -f "$log"
 fi
-
-echo "setup-deps: installing ${missing[*]}"
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null || { echo "setup-deps: run as root (or install sudo) to install: ${missing[*]}" >&2; exit 1; }
-  SUDO=(sudo)
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+ensure_locales
