@@ -1,0 +1,235 @@
+/* records-loader: see records-loader.h. */
+#include "records-loader.h"
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sync/sync.h>
+
+#include "record-item.h"
+
+typedef struct {
+  GPtrArray *items;
+  FaRecordCounts counts;
+} LoadResult;
+
+static void
+load_result_free (gpointer data)
+{
+  LoadResult *r = data;
+  g_ptr_array_unref (r->items);
+  g_free (r);
+}
+
+typedef struct {
+  gint64 pending;       /* outbox rows not yet acknowledged (and not refused) */
+  gint64 received_ms;   /* newest receipt time */
+  gboolean refused;     /* the server refused a revision for good (schema 2: failed_at) */
+  char *refusal;        /* its last_error */
+} SyncInfo;
+
+static void
+sync_info_free (gpointer data)
+{
+  SyncInfo *info = data;
+  g_free (info->refusal);
+  g_free (info);
+}
+
+/* Per-record delivery state. The public API has no per-record sync state yet, so this reads the
+ * store's outbox table directly, read-only, on the worker thread (columns documented in
+ * libsync/src/store_schema.c). It is the one place the app looks past the API; see app-gtk/
+ * README.md ("Wanted from libsync"). A store without the table just reports nothing. */
+static GHashTable *
+load_sync_info (const char *store_path)
+{
+  GHashTable *map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sync_info_free);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+
+  if (sqlite3_open_v2 (store_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_busy_timeout (db, 5000);
+  /* schema 2 marks rows the server refused for good; schema 1 has no such column */
+  if (sqlite3_prepare_v2 (db,
+                          "SELECT uuid, sum(acked_at IS NULL AND failed_at IS NULL),"
+                          " max(coalesce(receipt_time, acked_at)),"
+                          " max(acked_at IS NULL AND failed_at IS NOT NULL),"
+                          " max(CASE WHEN acked_at IS NULL AND failed_at IS NOT NULL THEN last_error END)"
+                          " FROM outbox GROUP BY uuid",
+                          -1, &st, NULL) != SQLITE_OK
+      && sqlite3_prepare_v2 (db,
+                             "SELECT uuid, sum(acked_at IS NULL), max(coalesce(receipt_time, acked_at)),"
+                             " 0, NULL FROM outbox GROUP BY uuid",
+                             -1, &st, NULL) != SQLITE_OK)
+    goto out;
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      SyncInfo *info = g_new0 (SyncInfo, 1);
+      info->pending = sqlite3_column_int64 (st, 1);
+      info->received_ms = sqlite3_column_int64 (st, 2);
+      info->refused = sqlite3_column_int (st, 3) != 0;
+      if (sqlite3_column_text (st, 4) != NULL)
+        info->refusal = g_strdup ((const char *) sqlite3_column_text (st, 4));
+      g_hash_table_insert (map, g_strdup ((const char *) sqlite3_column_text (st, 0)), info);
+    }
+out:
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return map;
+}
+
+static GHashTable *
+load_conflicts (sync_store_t *store)
+{
+  GHashTable *map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sync_conflict_list_t *list = NULL;
+
+  if (sync_conflict_list (store, NULL, 0, &list) != SYNC_OK)
+    return map;
+  for (size_t i = 0; i < sync_conflict_list_count (list); i++)
+    {
+      const char *uuid = sync_conflict_uuid (list, i);
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (map, uuid));
+      g_hash_table_replace (map, g_strdup (uuid), GUINT_TO_POINTER (n + 1));
+    }
+  sync_conflict_list_free (list);
+  return map;
+}
+
+static char *
+payload_string (const cJSON *payload, const char *key)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (payload, key);
+  return cJSON_IsString (v) && v->valuestring[0] ? g_strdup (v->valuestring) : NULL;
+}
+
+static FaRecordInfo *
+info_from_record (const sync_record_t *rec, GHashTable *sync_info, GHashTable *conflicts)
+{
+  FaRecordInfo *info = g_new0 (FaRecordInfo, 1);
+  const SyncInfo *si;
+  cJSON *payload;
+
+  info->uuid = g_strdup (sync_record_uuid (rec));
+  info->form_id = g_strdup (sync_record_form_id (rec));
+  info->form_version = sync_record_form_version (rec);
+  info->revision = sync_record_revision (rec);
+  info->final = sync_record_status (rec) == SYNC_STATUS_FINAL;
+  info->created_ms = sync_record_created_at (rec);
+  info->updated_ms = sync_record_updated_at (rec);
+  payload = cJSON_Parse (sync_record_payload (rec));
+  if (payload != NULL)
+    {
+      info->name = payload_string (payload, "full_name");
+      info->interview_date = payload_string (payload, "interview_date");
+      info->unit_name = payload_string (payload, "unit_name");
+      cJSON_Delete (payload);
+    }
+  si = g_hash_table_lookup (sync_info, info->uuid);
+  info->received_ms = si ? si->received_ms : 0;
+  info->open_conflicts = GPOINTER_TO_UINT (g_hash_table_lookup (conflicts, info->uuid));
+  info->refused = si != NULL && si->refused;
+  info->refusal = si != NULL ? g_strdup (si->refusal) : NULL;
+  if (!info->final)
+    info->group = FA_GROUP_DRAFT;
+  else if (info->open_conflicts > 0)
+    info->group = FA_GROUP_CONFLICT;
+  else if (si != NULL && (si->pending > 0 || si->refused))
+    info->group = FA_GROUP_WAITING;   /* a refused record is not sent: it stays in sight */
+  else
+    info->group = FA_GROUP_SENT;      /* acknowledged, or pulled from the server */
+  fa_record_info_build_search_text (info);
+  return info;
+}
+
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  const char *path = task_data;
+  LoadResult *result = g_new0 (LoadResult, 1);
+  sync_store_t *store = NULL;
+  sync_store_opts_t opts;
+  g_autoptr (GHashTable) sync_info = NULL;
+  g_autoptr (GHashTable) conflicts = NULL;
+  sync_query_t query;
+  sync_err_t err;
+
+  result->items = g_ptr_array_new_with_free_func (g_object_unref);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_task_return_pointer (task, result, load_result_free);
+      return;
+    }
+  sync_store_opts_init (&opts);
+  opts.create = 0;
+  opts.read_only = 1;
+  err = sync_store_open (path, &opts, &store);
+  if (err != SYNC_OK)
+    {
+      load_result_free (result);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", sync_strerror (err));
+      return;
+    }
+
+  sync_info = load_sync_info (path);
+  conflicts = load_conflicts (store);
+  sync_query_init (&query);
+  query.limit = 10000;
+  for (;;)
+    {
+      sync_record_list_t *list = NULL;
+      size_t n;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      err = sync_record_list (store, &query, &list);
+      if (err != SYNC_OK)
+        break;
+      n = sync_record_list_count (list);
+      for (size_t i = 0; i < n; i++)
+        {
+          FaRecordInfo *info = info_from_record (sync_record_list_at (list, i), sync_info, conflicts);
+          result->counts.counts[info->group]++;
+          g_ptr_array_add (result->items, fa_record_item_new (info));
+        }
+      sync_record_list_free (list);
+      if (n < query.limit)
+        break;
+      query.offset += n;
+    }
+  sync_store_close (store);
+  if (err != SYNC_OK)
+    {
+      load_result_free (result);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", sync_strerror (err));
+      return;
+    }
+  g_task_return_pointer (task, result, load_result_free);
+}
+
+void
+fa_records_load_async (const char *store_path, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, fa_records_load_async);
+  g_task_set_task_data (task, g_strdup (store_path), g_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+GPtrArray *
+fa_records_load_finish (GAsyncResult *result, FaRecordCounts *counts, GError **error)
+{
+  LoadResult *r = g_task_propagate_pointer (G_TASK (result), error);
+  GPtrArray *items;
+
+  if (r == NULL)
+    return NULL;
+  if (counts)
+    *counts = r->counts;
+  items = g_ptr_array_ref (r->items);
+  load_result_free (r);
+  return items;
+}

@@ -1,0 +1,127 @@
+/* settings: see settings.h. */
+#include "settings.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+static char *
+get_string (GKeyFile *kf, const char *group, const char *key)
+{
+  char *v = g_key_file_get_string (kf, group, key, NULL);
+  if (v != NULL && *v == '\0')
+    g_clear_pointer (&v, g_free);
+  return v;
+}
+
+FaSettings *
+fa_settings_load (const char *config_dir_override, const char *store_override)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  FaSettings *s = g_new0 (FaSettings, 1);
+  const char *env_dir = g_getenv ("LIBSYNC_APP_CONFIG_DIR");
+  const char *env_store = g_getenv ("LIBSYNC_APP_STORE");
+
+  if (config_dir_override && *config_dir_override)
+    s->config_dir = g_strdup (config_dir_override);
+  else if (env_dir && *env_dir)
+    s->config_dir = g_strdup (env_dir);
+  else
+    s->config_dir = g_build_filename (g_get_user_config_dir (), "libsync-app", NULL);
+  s->file = g_build_filename (s->config_dir, "settings.ini", NULL);
+
+  if (store_override && *store_override)
+    s->store_override = g_strdup (store_override);
+  else if (env_store && *env_store)
+    s->store_override = g_strdup (env_store);
+
+  if (g_key_file_load_from_file (kf, s->file, G_KEY_FILE_NONE, NULL))
+    {
+      s->server_url = get_string (kf, "server", "url");
+      s->device_id = get_string (kf, "server", "device-id");
+      s->device_secret = get_string (kf, "server", "device-secret");
+      s->ca_file = get_string (kf, "server", "ca-file");
+      s->officer_name = get_string (kf, "officer", "name");
+      s->officer_unit = get_string (kf, "officer", "unit");
+      s->store_path = get_string (kf, "store", "path");
+      s->open_draft = get_string (kf, "state", "open-draft");
+    }
+  return s;
+}
+
+void
+fa_settings_free (FaSettings *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->config_dir);
+  g_free (s->file);
+  g_free (s->store_override);
+  g_free (s->server_url);
+  g_free (s->device_id);
+  g_free (s->device_secret);
+  g_free (s->ca_file);
+  g_free (s->officer_name);
+  g_free (s->officer_unit);
+  g_free (s->store_path);
+  g_free (s->open_draft);
+  g_free (s);
+}
+
+static void
+put (GKeyFile *kf, const char *group, const char *key, const char *value)
+{
+  if (value != NULL && *value != '\0')
+    g_key_file_set_string (kf, group, key, value);
+}
+
+gboolean
+fa_settings_save (FaSettings *s, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  if (g_mkdir_with_parents (s->config_dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", s->config_dir,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  put (kf, "server", "url", s->server_url);
+  put (kf, "server", "device-id", s->device_id);
+  put (kf, "server", "device-secret", s->device_secret);
+  put (kf, "server", "ca-file", s->ca_file);
+  put (kf, "officer", "name", s->officer_name);
+  put (kf, "officer", "unit", s->officer_unit);
+  put (kf, "store", "path", s->store_path);
+  put (kf, "state", "open-draft", s->open_draft);
+  data = g_key_file_to_data (kf, &len, NULL);
+  /* g_file_set_contents_full writes a temporary file, fsyncs and renames: never half a file. */
+  return g_file_set_contents_full (s->file, data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT,
+                                   0600, error);
+}
+
+gboolean
+fa_settings_is_complete (const FaSettings *s)
+{
+  return s->server_url != NULL && s->device_id != NULL && s->device_secret != NULL;
+}
+
+char *
+fa_settings_effective_store_path (const FaSettings *s)
+{
+  if (s->store_override != NULL)
+    return g_strdup (s->store_override);
+  if (s->store_path != NULL)
+    return g_strdup (s->store_path);
+  return g_build_filename (g_get_user_data_dir (), "libsync-app", "records.db", NULL);
+}
+
+void
+fa_settings_set (char **member, const char *value)
+{
+  g_free (*member);
+  *member = (value != NULL && *value != '\0') ? g_strdup (value) : NULL;
+}

@@ -1,0 +1,48 @@
+/* settings: the app's configuration, a GKeyFile at <config dir>/settings.ini.
+ *
+ * The config dir is $XDG_CONFIG_HOME/libsync-app unless --config-dir or $LIBSYNC_APP_CONFIG_DIR
+ * says otherwise; the store path comes from the file (default $XDG_DATA_HOME/libsync-app/
+ * records.db) unless --store or $LIBSYNC_APP_STORE overrides it, so tests run isolated.
+ *
+ * The device secret is kept in the file with mode 0600 (the directory is 0700): the app runs on
+ * single-user field laptops; moving it to the system keyring (libsecret) is planned.
+ * Main thread only.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *config_dir;
+  char *file;
+  char *store_override;     /* set by --store / $LIBSYNC_APP_STORE; wins over store_path */
+
+  char *server_url;
+  char *device_id;
+  char *device_secret;
+  char *ca_file;            /* optional PEM bundle to trust */
+  char *officer_name;
+  char *officer_unit;
+  char *store_path;         /* as configured (may be NULL: default) */
+
+  char *open_draft;         /* uuid of the draft open in the form, for "continue after a crash" */
+} FaSettings;
+
+FaSettings *fa_settings_load (const char *config_dir_override, const char *store_override);
+void fa_settings_free (FaSettings *settings);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FaSettings, fa_settings_free)
+
+gboolean fa_settings_save (FaSettings *settings, GError **error);
+
+/* Server URL, device id and secret are all set: the first-run page is done. */
+gboolean fa_settings_is_complete (const FaSettings *settings);
+
+/* The store file in use (override, configured or default); never NULL. Caller frees. */
+char *fa_settings_effective_store_path (const FaSettings *settings);
+
+/* Replaces a string member (NULL or "" clears it). */
+void fa_settings_set (char **member, const char *value);
+
+G_END_DECLS

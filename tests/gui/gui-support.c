@@ -1,0 +1,567 @@
+/* Shared helpers of the GUI tests: see gui-support.h. */
+#include "gui-support.h"
+
+#include <sys/prctl.h>
+
+const char *mode;
+FaApp *app;
+gboolean failed;
+char *tmpdir;
+char *store_path;
+char *config_dir;
+
+/* ---- reporting ----------------------------------------------------------------------------- */
+
+
+void
+note (const char *fmt, ...)
+{
+  va_list ap;
+  gint64 t = g_get_monotonic_time () / 1000;
+  static gint64 t0;
+
+  if (t0 == 0)
+    t0 = t;
+  va_start (ap, fmt);
+  fprintf (stderr, "[%6.2fs] ", (double) (t - t0) / 1000.0);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+}
+
+/* ---- driving the main loop ----------------------------------------------------------------- */
+
+void
+pump (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  do
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+  while (g_get_monotonic_time () < end && (g_usleep (2000), TRUE));
+}
+
+gboolean
+wait_for (Cond cond, gpointer data, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      pump (10);
+    }
+  return TRUE;
+}
+
+/* ---- finding widgets ----------------------------------------------------------------------- */
+
+GtkWidget *
+find_named (GtkWidget *root, const char *name)
+{
+  if (root == NULL)
+    return NULL;
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+FaWindow *
+main_window (void)
+{
+  GtkWindow *w = gtk_application_get_active_window (GTK_APPLICATION (app));
+  GList *l = gtk_application_get_windows (GTK_APPLICATION (app));
+
+  for (; l != NULL; l = l->next)
+    if (FA_IS_WINDOW (l->data))
+      return l->data;
+  return w && FA_IS_WINDOW (w) ? FA_WINDOW (w) : NULL;
+}
+
+GtkWidget *
+win_named (const char *name)
+{
+  return find_named (GTK_WIDGET (main_window ()), name);
+}
+
+/* The top-level dialog named `name` (AdwMessageDialog), once presented. */
+AdwMessageDialog *
+find_dialog (const char *name)
+{
+  g_autoptr (GListModel) tops = G_LIST_MODEL (g_object_ref (gtk_window_get_toplevels ()));
+
+  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+    {
+      g_autoptr (GtkWidget) w = g_list_model_get_item (tops, i);
+      if (ADW_IS_MESSAGE_DIALOG (w) && g_strcmp0 (gtk_widget_get_name (w), name) == 0
+          && gtk_widget_get_visible (w))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+gboolean
+dialog_shown (gpointer name)
+{
+  return find_dialog (name) != NULL;
+}
+
+/* A click, as far as GTK is concerned: "activate" runs the button's clicked/toggled path. */
+/* What a mouse click does: a button emits "clicked" (gtk_widget_activate would first show the
+ * button pressed for 250 ms, as for the keyboard); check buttons toggle on activation. */
+void
+press (GtkWidget *w)
+{
+  if (GTK_IS_BUTTON (w))
+    g_signal_emit_by_name (w, "clicked");
+  else
+    gtk_widget_activate (w);
+}
+
+gboolean
+click (const char *name)
+{
+  GtkWidget *w = win_named (name);
+
+  CHECK (w != NULL, "no widget named %s", name);
+  CHECK (gtk_widget_is_sensitive (w), "%s is not sensitive", name);
+  press (w);
+  pump (20);
+  return TRUE;
+}
+
+gboolean
+type_text (GtkWidget *editable, const char *text)
+{
+  CHECK (GTK_IS_EDITABLE (editable), "not an editable");
+  gtk_widget_grab_focus (editable);
+  gtk_editable_set_text (GTK_EDITABLE (editable), text);
+  pump (10);
+  return TRUE;
+}
+
+/* ---- screenshots --------------------------------------------------------------------------- */
+
+gboolean
+screenshot_now (const char *what, guint settle_ms)
+{
+  GtkWidget *win = GTK_WIDGET (main_window ());
+  g_autofree char *dir = g_build_filename (FA_BUILD_DIR, "app-gtk", "screenshots", NULL);
+  g_autofree char *file = g_strdup_printf ("%s-%s.png", what, fa_app_get_language (app));
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderNode *node;
+  int w, h;
+
+  fa_window_dismiss_toasts (main_window ());
+  pump (settle_ms);   /* let layout and rendering settle */
+  w = gtk_widget_get_width (win);
+  h = gtk_widget_get_height (win);
+  if (w != 1024 || h != 600)
+    {
+      /* the frame's margin is outside the content: grow the surface by it, once */
+      int dw, dh;
+      gtk_window_get_default_size (GTK_WINDOW (win), &dw, &dh);
+      note ("window content %dx%d with default size %dx%d: compensating", w, h, dw, dh);
+      gtk_window_set_default_size (GTK_WINDOW (win), dw + 1024 - w, dh + 600 - h);
+      pump (400);
+      w = gtk_widget_get_width (win);
+      h = gtk_widget_get_height (win);
+    }
+  CHECK (w == 1024 && h == 600, "the window is %dx%d, not 1024x600", w, h);
+  paintable = gtk_widget_paintable_new (win);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (snapshot);
+  CHECK (node != NULL, "nothing rendered");
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (win)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gsk_render_node_unref (node);
+  g_mkdir_with_parents (dir, 0755);
+  CHECK (gdk_texture_save_to_png (texture, path), "cannot write %s", path);
+  note ("screenshot %s", path);
+  return TRUE;
+}
+
+gboolean
+screenshot (const char *what)
+{
+  return screenshot_now (what, 150);
+}
+
+/* ---- running programs ---------------------------------------------------------------------- */
+
+gboolean
+run (char **out, const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+  va_list ap;
+
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err,
+                     &status, &error))
+    {
+      fprintf (stderr, "cannot run %s: %s\n", first, error->message);
+      return FALSE;
+    }
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      if (out == NULL || g_strcmp0 (mode, "quiet") != 0)
+        fprintf (stderr, "%s %s failed: %s\n", first, (char *) argv->pdata[1], err ? err : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+
+Server server;
+
+char *
+line_value (const char *text, const char *key)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (char **l = lines; *l; l++)
+    if (g_str_has_prefix (*l, key))
+      return g_strstrip (g_strdup (*l + strlen (key)));
+  return NULL;
+}
+
+/* The server goes when the test goes, even if the test crashes (Linux). */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+gboolean
+start_server (const char *device_id)
+{
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *argv[] = { SYNCSERVER_PATH, "serve", "--db", NULL, "--listen", "127.0.0.1:0",
+                         "--log-level", "warn", NULL };
+  int out_fd = -1;
+  g_autoptr (GIOChannel) ch = NULL;
+  char *line = NULL;
+
+  server.db = g_build_filename (tmpdir, "server.db", NULL);
+  CHECK (run (NULL, SYNCSERVER_PATH, "init", "--db", server.db, NULL), "syncserver init");
+  CHECK (run (NULL, SYNCSERVER_PATH, "form", "publish", "--db", server.db, FA_FORM_PATH, NULL),
+         "syncserver form publish");
+  CHECK (run (&out, SYNCSERVER_PATH, "device", "add", "--db", server.db, "--name", "Laptop Polres 01",
+              "--unit", "Polres Metro Jakarta Utara", "--id", device_id, NULL),
+         "syncserver device add");
+  server.device_id = line_value (out, "device_id:");
+  server.secret = line_value (out, "secret:");
+  CHECK (server.device_id && server.secret, "device add printed no id/secret: %s", out);
+
+  argv[3] = server.db;
+  CHECK (g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
+                                   NULL, &server.pid, NULL, &out_fd, NULL, &error),
+         "cannot start syncserver: %s", error ? error->message : "");
+  ch = g_io_channel_unix_new (out_fd);
+  g_io_channel_set_close_on_unref (ch, TRUE);
+  /* "LISTENING 127.0.0.1:<port>" once ready */
+  CHECK (g_io_channel_read_line (ch, &line, NULL, NULL, &error) == G_IO_STATUS_NORMAL,
+         "syncserver printed nothing");
+  g_strstrip (line);
+  CHECK (g_str_has_prefix (line, "LISTENING "), "unexpected syncserver output: %s", line);
+  server.url = g_strdup_printf ("http://%s", line + strlen ("LISTENING "));
+  g_free (line);
+  note ("syncserver at %s, device %s", server.url, server.device_id);
+  return TRUE;
+}
+
+void
+stop_server (void)
+{
+  if (server.pid > 0)
+    {
+      kill (server.pid, SIGTERM);
+      waitpid (server.pid, NULL, 0);
+      g_spawn_close_pid (server.pid);
+      server.pid = 0;
+    }
+}
+
+/* ---- store helpers (read-only, a second handle like any other process) ---------------------- */
+
+char *
+store_device_id (void)
+{
+  sync_store_t *s = NULL;
+  char *id;
+
+  if (sync_store_open (store_path, NULL, &s) != SYNC_OK)
+    return NULL;
+  id = g_strdup (sync_store_device_id (s));
+  sync_store_close (s);
+  return id;
+}
+
+cJSON *
+store_payload (const char *uuid, sync_record_status_t *status)
+{
+  sync_store_t *s = NULL;
+  sync_record_t *rec = NULL;
+  sync_store_opts_t opts;
+  cJSON *payload = NULL;
+
+  sync_store_opts_init (&opts);
+  opts.read_only = 1;
+  opts.create = 0;
+  if (sync_store_open (store_path, &opts, &s) != SYNC_OK)
+    return NULL;
+  if (sync_record_get (s, uuid, &rec) == SYNC_OK)
+    {
+      payload = cJSON_Parse (sync_record_payload (rec));
+      if (status)
+        *status = sync_record_status (rec);
+      sync_record_free (rec);
+    }
+  sync_store_close (s);
+  return payload;
+}
+
+/* ---- filling in fields like an officer ---------------------------------------------------- */
+
+FaFormPage *
+form_page (void)
+{
+  return fa_window_get_form_page (main_window ());
+}
+
+gboolean
+fill_field (const char *name, const cJSON *value)
+{
+  GtkWidget *w = fa_form_page_get_field_widget (form_page (), name);
+  const FaField *f;
+
+  CHECK (w != NULL, "no widget for field %s", name);
+  f = fa_field_base_get_field (FA_FIELD_BASE (w));
+  CHECK (gtk_widget_get_visible (w) && gtk_widget_get_mapped (w),
+         "field %s is not shown on its page (skip logic or navigation wrong)", name);
+
+  switch (f->type)
+    {
+    case FA_KIND_TEXT:
+    case FA_KIND_DATE:
+    case FA_KIND_INTEGER:
+    case FA_KIND_DECIMAL:
+      {
+        GtkWidget *input = find_named (w, "input");
+        g_autofree char *text = NULL;
+
+        if (cJSON_IsString (value))
+          text = g_strdup (value->valuestring);
+        else
+          text = g_strdup_printf ("%g", value->valuedouble);
+        CHECK (input != NULL, "field %s has no input", name);
+        if (GTK_IS_TEXT_VIEW (input))
+          {
+            gtk_widget_grab_focus (input);
+            gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (input)), text, -1);
+          }
+        else if (!type_text (input, text))
+          return FALSE;
+        break;
+      }
+    case FA_KIND_SELECT_ONE:
+      {
+        g_autofree char *choice = g_strdup_printf ("choice-%s", value->valuestring);
+        GtkWidget *button = find_named (w, choice);
+        GtkWidget *dropdown = find_named (w, "input");
+
+        if (button != NULL)
+          gtk_widget_activate (button);
+        else
+          {
+            guint pos = 0;
+            CHECK (GTK_IS_DROP_DOWN (dropdown), "field %s: no choice %s", name, value->valuestring);
+            for (guint i = 0; i < f->list->choices->len; i++)
+              if (strcmp (((FaChoice *) g_ptr_array_index (f->list->choices, i))->name, value->valuestring) == 0)
+                pos = i + 1;
+            CHECK (pos > 0, "field %s: %s is not in its list", name, value->valuestring);
+            gtk_widget_grab_focus (dropdown);
+            gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), pos);
+          }
+        break;
+      }
+    case FA_KIND_SELECT_MULTIPLE:
+      {
+        const cJSON *item;
+        cJSON_ArrayForEach (item, value)
+          {
+            g_autofree char *choice = g_strdup_printf ("choice-%s", item->valuestring);
+            GtkWidget *button = find_named (w, choice);
+            CHECK (button != NULL, "field %s: no check button %s", name, choice);
+            gtk_widget_activate (button);
+          }
+        break;
+      }
+    case FA_KIND_YES_NO:
+      {
+        GtkWidget *button = find_named (w, cJSON_IsTrue (value) ? "yes" : "no");
+        CHECK (button != NULL, "field %s: no yes/no buttons", name);
+        press (button);
+        break;
+      }
+    default:
+      CHECK (FALSE, "field %s cannot be answered", name);
+    }
+  pump (5);
+  return TRUE;
+}
+
+/* Lets the debounced evaluation run (the live path: timer, sync_form_evaluate, relevance). */
+void
+settle (void)
+{
+  pump (260);
+}
+
+/* The same result without waiting for the debounce timer, for the long stretches of answers. */
+void
+settle_fast (void)
+{
+  fa_form_page_evaluate_now (form_page ());
+  pump (5);
+}
+
+gboolean
+field_error_is (const char *name, gboolean expect_error)
+{
+  GtkWidget *w = fa_form_page_get_field_widget (form_page (), name);
+  const char *err = fa_field_base_get_error (FA_FIELD_BASE (w));
+  return expect_error ? (err != NULL && *err != '\0') : err == NULL;
+}
+
+gboolean
+current_section_is (gpointer name)
+{
+  GtkWidget *title = win_named ("section-title");
+  const FaForm *form = fa_app_get_form (app, "tppo_screening", 0, NULL);
+
+  for (guint s = 0; s < form->sections->len; s++)
+    {
+      const FaSection *sec = g_ptr_array_index (form->sections, s);
+      if (strcmp (sec->name, name) == 0)
+        return g_strcmp0 (gtk_label_get_text (GTK_LABEL (title)), sec->label) == 0
+               && !fa_form_page_is_reviewing (form_page ());
+    }
+  return FALSE;
+}
+
+/* ---- sync helpers -------------------------------------------------------------------------- */
+
+gint64 max_gap_us;      /* longest gap between two responsiveness ticks */
+gint64 last_tick_us;
+
+gboolean
+responsiveness_tick (gpointer data)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (last_tick_us != 0 && now - last_tick_us > max_gap_us)
+    max_gap_us = now - last_tick_us;
+  last_tick_us = now;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Pushing, with some records acknowledged already (so the bar shows a real fraction). */
+gboolean
+sync_moving (gpointer data)
+{
+  const sync_status_t *st = fa_sync_controller_get_status (fa_app_get_sync (app));
+  return st->state == SYNC_STATE_PUSHING && st->progress.records_done > 0;
+}
+
+gboolean
+sync_done (gpointer data)
+{
+  const sync_status_t *st = fa_sync_controller_get_status (fa_app_get_sync (app));
+  return !fa_sync_controller_is_busy (fa_app_get_sync (app)) && st->pending == 0
+         && st->state == SYNC_STATE_IDLE && st->last_success_ms > 0;
+}
+
+gboolean
+records_loaded (gpointer data)
+{
+  return !fa_records_page_is_loading (fa_window_get_records_page (main_window ()));
+}
+
+gboolean
+page_is (gpointer name)
+{
+  return g_strcmp0 (fa_window_get_page (main_window ()), name) == 0;
+}
+
+
+gboolean
+server_has_record (gpointer data)
+{
+  ServerPoll *p = data;
+  static gint64 next;
+  gint64 now = g_get_monotonic_time ();
+
+  if (now < next)
+    return FALSE;
+  next = now + 300 * 1000;
+  g_clear_pointer (&p->payload, g_free);
+  mode = "quiet";
+  if (!run (&p->payload, SYNCSERVER_PATH, "record", "get", "--db", server.db, p->uuid, NULL))
+    g_clear_pointer (&p->payload, g_free);
+  return p->payload != NULL && *p->payload != '\0';
+}
+
+/* Equal answers; select_multiple answers are sets (the app lists them in the form's order). */
+gboolean
+same_answer (const cJSON *want, const cJSON *got)
+{
+  const cJSON *item;
+
+  if (!cJSON_IsArray (want) || !cJSON_IsArray (got))
+    return cJSON_Compare (want, got, TRUE);
+  if (cJSON_GetArraySize (want) != cJSON_GetArraySize (got))
+    return FALSE;
+  cJSON_ArrayForEach (item, want)
+    {
+      gboolean found = FALSE;
+      const cJSON *other;
+      cJSON_ArrayForEach (other, got)
+        found |= cJSON_Compare (item, other, TRUE);
+      if (!found)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+write_settings (void)
+{
+  g_autofree char *file = g_build_filename (config_dir, "settings.ini", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "[server]\nurl=http://127.0.0.1:9\ndevice-id=%s\ndevice-secret=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+    "[officer]\nname=Aipda Rahmat\nunit=UPTD PPA Kabupaten Kolaka\n", "00000000-0000-4000-8000-000000000000");
+
+  g_mkdir_with_parents (config_dir, 0700);
+  CHECK (g_file_set_contents (file, text, -1, NULL), "cannot write %s", file);
+  return TRUE;
+}

@@ -1,0 +1,273 @@
+/* GUI test scenario: end to end with the real server (see test_app_gui.c). */
+#include "gui-support.h"
+
+static int
+seed_count (void)
+{
+  const char *env = g_getenv ("FA_GUI_SEED_RECORDS");
+  return env ? atoi (env) : SEED_RECORDS_DEFAULT;
+}
+
+gboolean
+prepare_e2e (void)
+{
+  g_autofree char *device_id = NULL;
+
+  /* A fresh device; 10,000 finalized interviews and two drafts come later. */
+  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "init", NULL), "syncctl init");
+  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "form", "add", FA_FORM_PATH, NULL), "form add");
+  device_id = store_device_id ();
+  CHECK (device_id != NULL, "cannot read the store's device id");
+  return start_server (device_id);
+}
+
+static gboolean
+first_run (void)
+{
+  CHECK (page_is ("settings"), "the first run should show the settings page, not %s",
+         fa_window_get_page (main_window ()));
+  CHECK (type_text (win_named ("settings-server-url"), server.url), "url");
+  CHECK (type_text (win_named ("settings-device-id"), server.device_id), "device id");
+  CHECK (type_text (win_named ("settings-device-secret"), server.secret), "secret");
+  CHECK (type_text (win_named ("settings-officer-name"), "Bripka Sari Wulandari"), "name");
+  CHECK (type_text (win_named ("settings-officer-unit"), "Polres Metro Jakarta Utara"), "unit");
+  CHECK (click ("settings-save"), "save");
+  CHECK (wait_for (page_is, "records", 5000), "the records page did not open after the first run");
+  fa_window_dismiss_toasts (main_window ());
+  return TRUE;
+}
+
+static gboolean
+sync_seeded_records (void)
+{
+  g_autofree char *count = g_strdup_printf ("%d", seed_count ());
+  gint64 t0;
+  gint64 pending;
+
+  CHECK (wait_for (sync_done, NULL, 20000), "the first sync (nothing to send) did not finish");
+  /* Weeks offline: 10,000 finalized interviews wait in the outbox (written by syncctl, another
+   * process on the same store, while the app runs; the app is told to look again). */
+  if (seed_count () > 0)
+    CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "sample", "--form", "tppo_screening",
+                "--count", count, "--save", NULL), "syncctl sample");
+  /* and two interviews still in progress */
+  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "record", "add", "--form", "tppo_screening", "--draft",
+              FA_EXAMPLES_DIR "/valid_child_entertainment.json", NULL), "draft 1");
+  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "record", "add", "--form", "tppo_screening", "--draft",
+              FA_EXAMPLES_DIR "/valid_no_indication.json", NULL), "draft 2");
+  fa_app_notify_records_changed (app);
+  pump (300);
+  CHECK (wait_for (records_loaded, NULL, 20000), "records list did not load");
+  CHECK (fa_records_page_get_counts (fa_window_get_records_page (main_window ()))->counts[FA_GROUP_WAITING]
+         == (guint64) seed_count (), "the list does not show the records waiting");
+  if (seed_count () == 0)
+    return TRUE;
+
+  /* Sync now, and watch the main loop while they go */
+  last_tick_us = 0;
+  max_gap_us = 0;
+  g_timeout_add (20, responsiveness_tick, NULL);
+  t0 = g_get_monotonic_time ();
+  CHECK (click ("sync-now-button"), "sync now");
+  CHECK (wait_for (sync_moving, NULL, 20000), "the sync of the seeded records did not start");
+  /* the picture while records are on their way */
+  CHECK (gtk_widget_get_visible (win_named ("sync-progress")), "no progress bar during the sync");
+  CHECK (screenshot_now ("sync-in-progress", 40), "screenshot");
+  pending = fa_sync_controller_get_status (fa_app_get_sync (app))->pending;
+  note ("syncing: %lld waiting", (long long) pending);
+  CHECK (wait_for (sync_done, NULL, 120000), "the seeded records were not all sent (state %s, pending %lld, %s)",
+         sync_state_name (fa_sync_controller_get_status (fa_app_get_sync (app))->state),
+         (long long) fa_sync_controller_get_status (fa_app_get_sync (app))->pending,
+         fa_sync_controller_get_status (fa_app_get_sync (app))->message);
+  note ("%d records synced in %.1f s; longest main-loop stall %.0f ms", seed_count (),
+        (double) (g_get_monotonic_time () - t0) / 1e6, (double) max_gap_us / 1000.0);
+  {
+    const char *limit = g_getenv ("FA_GUI_MAX_STALL_MS");
+    double max_ms = limit ? g_ascii_strtod (limit, NULL) : 500.0;
+    CHECK ((double) max_gap_us / 1000.0 < max_ms,
+           "the window froze for %.0f ms during the sync (limit %.0f ms)", (double) max_gap_us / 1000.0, max_ms);
+  }
+  return TRUE;
+}
+
+static gboolean
+records_list_screenshot (void)
+{
+  FaRecordsPage *records = fa_window_get_records_page (main_window ());
+  const FaRecordCounts *counts;
+
+  CHECK (wait_for (records_loaded, NULL, 20000), "records list did not load");
+  pump (300);
+  CHECK (wait_for (records_loaded, NULL, 20000), "records list did not load");
+  counts = fa_records_page_get_counts (records);
+  note ("records list: %llu drafts, %llu waiting, %llu sent, %llu conflicts",
+        (unsigned long long) counts->counts[FA_GROUP_DRAFT], (unsigned long long) counts->counts[FA_GROUP_WAITING],
+        (unsigned long long) counts->counts[FA_GROUP_SENT], (unsigned long long) counts->counts[FA_GROUP_CONFLICT]);
+  CHECK (counts->counts[FA_GROUP_SENT] == (guint64) seed_count (), "expected %d sent records, the list has %llu",
+         seed_count (), (unsigned long long) counts->counts[FA_GROUP_SENT]);
+  CHECK (counts->counts[FA_GROUP_DRAFT] == 2, "expected the 2 seeded drafts, the list has %llu",
+         (unsigned long long) counts->counts[FA_GROUP_DRAFT]);
+  CHECK (fa_records_page_get_n_visible (records) == (guint) seed_count () + 2, "the list does not show every record");
+  return screenshot ("records-list");
+}
+
+static gboolean
+fill_section (const FaForm *form, guint s, const cJSON *answers, const char **skipped)
+{
+  const FaSection *sec = g_ptr_array_index (form->sections, s);
+
+  CHECK (wait_for (current_section_is, sec->name, 3000), "part %s is not shown", sec->name);
+  for (guint i = 0; i < sec->fields->len; i++)
+    {
+      const FaField *f = g_ptr_array_index (sec->fields, i);
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive (answers, f->name);
+      gboolean skip = FALSE;
+
+      for (const char **k = skipped; *k; k++)
+        skip |= strcmp (*k, f->name) == 0;
+      if (v == NULL || !fa_field_is_answerable (f) || skip)
+        continue;
+      if (!fill_field (f->name, v))
+        return FALSE;
+      settle_fast ();
+    }
+  return TRUE;
+}
+
+
+gboolean
+scenario_e2e (void)
+{
+  g_autofree char *example = NULL;
+  cJSON *answers = NULL;
+  const FaForm *form;
+  const char *none[] = { NULL };
+  const char *later[] = { "regency_code", NULL };
+  g_autofree char *uuid = NULL;
+  sync_record_status_t status = 0;
+  cJSON *local = NULL, *remote = NULL, *item;
+  ServerPoll poll = { 0 };
+  const FaRecordInfo *info;
+
+  CHECK (g_file_get_contents (FA_EXAMPLE_PATH, &example, NULL, NULL), "cannot read %s", FA_EXAMPLE_PATH);
+  answers = cJSON_Parse (example);
+  CHECK (answers != NULL, "bad example");
+
+  if (!first_run () || !sync_seeded_records () || !records_list_screenshot ())
+    return FALSE;
+
+  /* a new record, through the header's button */
+  CHECK (click ("new-record-button"), "new record");
+  CHECK (wait_for (page_is, "form", 2000), "the form did not open");
+  {
+    g_autoptr (GError) error = NULL;
+    form = fa_app_get_form (app, "tppo_screening", 0, &error);
+    CHECK (form != NULL && form->sections->len >= 7, "reference form not loaded: %s",
+           error ? error->message : "wrong number of parts");
+  }
+
+  /* part 1, with a constraint error on the way: a regency code outside the chosen province */
+  if (!fill_section (form, 0, answers, later))
+    return FALSE;
+  {
+    GtkWidget *regency = find_named (fa_form_page_get_field_widget (form_page (), "regency_code"), "input");
+    CHECK (type_text (regency, "35.02"), "regency");
+    settle ();
+    CHECK (field_error_is ("regency_code", TRUE), "no inline error for regency 35.02 in province 31");
+    note ("constraint error shown: %s",
+          fa_field_base_get_error (FA_FIELD_BASE (fa_form_page_get_field_widget (form_page (), "regency_code"))));
+    /* the part from its top, for the picture (the question is the third one) */
+    gtk_widget_grab_focus (regency);
+    pump (50);
+    gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (
+      GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (regency, GTK_TYPE_SCROLLED_WINDOW))), 0);
+    pump (100);
+    CHECK (screenshot ("form-constraint-error"), "screenshot");
+    CHECK (type_text (regency, cJSON_GetObjectItemCaseSensitive (answers, "regency_code")->valuestring), "fix");
+    settle ();
+    CHECK (field_error_is ("regency_code", FALSE), "the error did not go away after the fix");
+  }
+  /* skip logic, live: no interpreter, so no interpreter language */
+  CHECK (!gtk_widget_get_visible (fa_form_page_get_field_widget (form_page (), "interpreter_language")),
+         "interpreter_language is shown although no interpreter was used");
+
+  for (guint s = 1; s < form->sections->len; s++)
+    {
+      CHECK (click ("next-button"), "next");
+      if (!fill_section (form, s, answers, none))
+        return FALSE;
+      if (s == 1)
+        /* a date of birth was given: the estimated age is not asked */
+        CHECK (!gtk_widget_get_visible (fa_form_page_get_field_widget (form_page (), "estimated_age")),
+               "estimated_age is asked although the date of birth is known");
+    }
+  /* calculated values are shown, read-only, from the library */
+  {
+    GtkWidget *calc = fa_form_page_get_field_widget (form_page (), "tppo_indicated");
+    GtkWidget *value = find_named (calc, "value");
+    CHECK (gtk_widget_get_visible (calc), "calculated TPPO indication not shown");
+    CHECK (g_strcmp0 (gtk_label_get_text (GTK_LABEL (value)), _("Yes")) == 0,
+           "TPPO indication shows '%s'", gtk_label_get_text (GTK_LABEL (value)));
+  }
+
+  /* review, then finalize with confirmation */
+  CHECK (click ("next-button"), "to review");
+  CHECK (fa_form_page_is_reviewing (form_page ()), "the review page is not shown");
+  CHECK (gtk_widget_get_visible (win_named ("complete-label")), "the review says answers are missing");
+  CHECK (screenshot ("review"), "screenshot");
+  uuid = g_strdup (fa_form_page_get_uuid (form_page ()));
+  CHECK (uuid != NULL, "the draft was never autosaved");
+  CHECK (click ("finalize-button"), "finalize");
+  CHECK (wait_for (dialog_shown, "finalize-dialog", 2000), "no confirmation dialog");
+  adw_message_dialog_response (find_dialog ("finalize-dialog"), "finalize");
+  pump (50);
+  CHECK (wait_for (page_is, "records", 2000), "finalizing did not return to the records");
+
+  local = store_payload (uuid, &status);
+  CHECK (local != NULL && status == SYNC_STATUS_FINAL, "the record is not final in the store");
+  cJSON_ArrayForEach (item, answers)
+    CHECK (same_answer (item, cJSON_GetObjectItemCaseSensitive (local, item->string)),
+           "answer %s was not stored as entered", item->string);
+  CHECK (cJSON_IsNumber (cJSON_GetObjectItemCaseSensitive (local, "tppo_indicated")), "no computed values");
+
+  /* a finalized record opens read-only */
+  {
+    FaRecordsPage *records = fa_window_get_records_page (main_window ());
+    CHECK (wait_for (records_loaded, NULL, 20000), "records list did not reload");
+    info = fa_records_page_find (records, uuid);
+    CHECK (info != NULL && info->final, "the finalized record is not in the list");
+    CHECK (fa_form_page_open_record (form_page (), app, uuid, NULL), "cannot open the final record");
+    CHECK (fa_form_page_is_read_only (form_page ()), "a finalized record opened editable");
+    fa_form_page_close (form_page ());
+  }
+
+  /* Sync now, and the record arrives on the server intact */
+  CHECK (click ("sync-now-button"), "sync now");
+  poll.uuid = uuid;
+  CHECK (wait_for (server_has_record, &poll, 30000), "the server never received record %s", uuid);
+  remote = cJSON_Parse (poll.payload);
+  CHECK (remote != NULL, "server payload is not JSON: %s", poll.payload);
+  CHECK (cJSON_Compare (local, remote, TRUE), "the server's payload differs from the device's");
+  {
+    char *a = cJSON_PrintUnformatted (local);
+    g_autofree char *b = g_strstrip (g_strdup (poll.payload));
+    CHECK (strcmp (a, b) == 0, "payload bytes differ:\n device %s\n server %s", a, b);
+    cJSON_free (a);
+  }
+  note ("record %s arrived on the server intact (%zu bytes)", uuid, strlen (poll.payload));
+
+  /* ...and the list shows it sent, with the server's receipt time */
+  CHECK (wait_for (sync_done, NULL, 30000), "sync did not settle");
+  fa_app_notify_records_changed (app);
+  pump (100);
+  CHECK (wait_for (records_loaded, NULL, 20000), "records list did not reload");
+  info = fa_records_page_find (fa_window_get_records_page (main_window ()), uuid);
+  CHECK (info != NULL && info->group == FA_GROUP_SENT && info->received_ms > 0,
+         "the record is not listed as sent with a receipt time");
+
+  g_free (poll.payload);
+  cJSON_Delete (local);
+  cJSON_Delete (remote);
+  cJSON_Delete (answers);
+  return TRUE;
+}
