@@ -199,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   /* Every answer is a status, and every body a JSON document (after lz4 when declared). */
   if (resp.status < 200 || resp.status > 599)
     abort();
-  if (resp.body && resp.status != 304) {
+  if (resp.body && resp.status != 304 && !resp.html) {
     char *plain = NULL;
     size_t plain_len = 0;
     if (resp.lz4) {

@@ -15,7 +15,7 @@
 
 /* ---- command line ------------------------------------------------------------------------- */
 
-static const char *const FLAGS[] = {"--json", "--force", NULL};
+static const char *const FLAGS[] = {"--json", "--force", "--codes", "--bom", "--raw-text", NULL};
 
 static int is_flag(const char *w)
 {
@@ -232,10 +232,11 @@ typedef struct list_ctx {
   cJSON *arr;
 } list_ctx_t;
 
-static int print_device(void *ctx, const db_device_t *d)
+static int print_device(void *ctx, const db_device_activity_t *a)
 {
   list_ctx_t *l = ctx;
-  char seen[32];
+  const db_device_t *d = &a->d;
+  char seen[32], push[32];
   if (l->json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "device_id", d->device_id);
@@ -247,12 +248,18 @@ static int print_device(void *ctx, const db_device_t *d)
       cJSON_AddNumberToObject(o, "last_seen_at", (double)d->last_seen_at);
     else
       cJSON_AddNullToObject(o, "last_seen_at");
+    if (a->last_push_at)
+      cJSON_AddNumberToObject(o, "last_push_at", (double)a->last_push_at);
+    else
+      cJSON_AddNullToObject(o, "last_push_at");
     cJSON_AddNumberToObject(o, "records_received", (double)d->records_received);
+    cJSON_AddNumberToObject(o, "pending_conflicts", (double)a->pending_conflicts);
     cJSON_AddItemToArray(l->arr, o);
   } else {
-    printf("%-36s  %-7s  %-20s  %8lld  %s%s%s\n", d->device_id, d->revoked ? "revoked" : "active",
-           admin_time(d->last_seen_at, seen, sizeof seen), (long long)d->records_received,
-           d->name, d->unit[0] ? " / " : "", d->unit);
+    printf("%-36s  %-7s  %-20s  %-20s  %8lld  %9lld  %s%s%s\n", d->device_id,
+           d->revoked ? "revoked" : "active", admin_time(d->last_seen_at, seen, sizeof seen),
+           admin_time(a->last_push_at, push, sizeof push), (long long)d->records_received,
+           (long long)a->pending_conflicts, d->name, d->unit[0] ? " / " : "", d->unit);
   }
   return 0;
 }
@@ -269,9 +276,9 @@ int admin_device_list(const cli_t *c)
   if (l.json)
     l.arr = cJSON_CreateArray();
   else
-    printf("%-36s  %-7s  %-20s  %8s  %s\n", "DEVICE", "STATUS", "LAST SEEN", "RECORDS",
-           "NAME / UNIT");
-  sync_err_t e = db_device_list(db, print_device, &l);
+    printf("%-36s  %-7s  %-20s  %-20s  %8s  %9s  %s\n", "DEVICE", "STATUS", "LAST SEEN",
+           "LAST PUSH", "RECORDS", "CONFLICTS", "NAME / UNIT");
+  sync_err_t e = db_device_activity(db, print_device, &l);
   db_close(db);
   if (e != SYNC_OK) {
     cJSON_Delete(l.arr);

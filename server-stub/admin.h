@@ -30,12 +30,18 @@ int admin_record_set_status(const cli_t *c);
 int admin_record_delete(const cli_t *c);
 int admin_conflicts(const cli_t *c);
 int admin_stats(const cli_t *c);
+int admin_export(const cli_t *c);
+int admin_audit(const cli_t *c);
+int admin_user_add(const cli_t *c);
+int admin_user_list(const cli_t *c);
+int admin_user_remove(const cli_t *c);
 
 
 /* ---- shared by admin*.c ---- */
 #include <stddef.h>
 #include <stdint.h>
 #include "db.h"
+#include "query.h"
 
 /* Prints a cJSON document (compact) and a newline to stdout, then frees it; 1 if it is NULL. */
 struct cJSON;
@@ -43,6 +49,9 @@ int admin_print_json(struct cJSON *doc);
 
 /* Opens --db (must exist unless `flags` has DB_OPEN_CREATE); prints the error and returns NULL. */
 db_conn_t *admin_open(const cli_t *c, int flags);
+/* The record filter options (--form --region --from --to --date --status --case-status
+ * --result) into f; 0, or 2 after printing the problem. */
+int admin_filter(const cli_t *c, rq_filter_t *f);
 /* "2024-11-25T10:30:00Z" (UTC) or "never" for 0. */
 const char *admin_time(int64_t ms, char *buf, size_t len);
 #endif

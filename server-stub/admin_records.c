@@ -10,41 +10,35 @@
 
 #include "db_internal.h"
 #include "form_def.h"
+#include "query.h"
+#include "review.h"
+#include "sbuf.h"
 
-typedef struct rec_ctx {
-  int json;
-  cJSON *arr;
-} rec_ctx_t;
-
-static int print_record(void *ctx, const db_record_row_t *r)
+/* Filter options shared by `records` and `export`: --form --region --from --to --date --status
+ * --case-status --result. Returns 0, or 2 after printing the problem. */
+int admin_filter(const cli_t *c, rq_filter_t *f)
 {
-  rec_ctx_t *l = ctx;
-  char when[32];
-  if (l->json) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "uuid", r->uuid);
-    cJSON_AddNumberToObject(o, "revision", (double)r->revision);
-    cJSON_AddStringToObject(o, "form_id", r->form_id);
-    cJSON_AddNumberToObject(o, "form_version", r->form_version);
-    cJSON_AddStringToObject(o, "device_id", r->source);
-    cJSON_AddStringToObject(o, "origin", strcmp(r->head_origin, "central") == 0 ? "central" : "device");
-    cJSON_AddNumberToObject(o, "server_seq", (double)r->server_seq);
-    cJSON_AddNumberToObject(o, "received_at", (double)r->received_at);
-    cJSON_AddBoolToObject(o, "deleted", r->deleted);
-    cJSON_AddStringToObject(o, "hlc", r->hlc);
-    cJSON_AddItemToArray(l->arr, o);
-  } else {
-    printf("%-36s  %4lld  %-36s  %8lld  %-20s  %s v%d%s%s\n", r->uuid, (long long)r->revision,
-           r->source, (long long)r->server_seq, admin_time(r->received_at, when, sizeof when),
-           r->form_id, r->form_version, strcmp(r->head_origin, "central") == 0 ? " central" : "",
-           r->deleted ? " deleted" : "");
+  for (size_t i = 0; RQ_KEYS[i]; i++) {
+    const char *v = cli_opt(c, RQ_KEYS[i]);
+    char err[200];
+    if (v && rq_filter_set(f, RQ_KEYS[i], v, err, sizeof err) != 0) {
+      fprintf(stderr, "syncserver: %s\n", err);
+      return 2;
+    }
   }
   return 0;
 }
 
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return t ? (const char *)t : "";
+}
+
 int admin_records(const cli_t *c)
 {
-  static const char *const known[] = {"db", "form", "limit", "flag:json", NULL};
+  static const char *const known[] = {"db", "form", "limit", "region", "from", "to", "date",
+                                      "status", "case-status", "result", "flag:json", NULL};
   if (cli_check(c, known))
     return 2;
   int limit = 0;
@@ -53,23 +47,84 @@ int admin_records(const cli_t *c)
     fprintf(stderr, "syncserver: --limit must be a positive number\n");
     return 2;
   }
+  rq_filter_t f;
+  rq_filter_init(&f);
+  f.status = RQ_STATUS_ALL;   /* the listing shows deletions unless asked otherwise */
+  if (admin_filter(c, &f))
+    return 2;
   db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
   if (!db)
     return 1;
-  rec_ctx_t l = {cli_flag(c, "json"), NULL};
-  if (l.json)
-    l.arr = cJSON_CreateArray();
-  else
-    printf("%-36s  %4s  %-36s  %8s  %-20s  %s\n", "UUID", "REV", "DEVICE", "SEQ", "RECEIVED",
-           "FORM");
-  sync_err_t e = db_records_list(db, cli_opt(c, "form"), limit, print_record, &l);
-  db_close(db);
-  if (e != SYNC_OK) {
-    cJSON_Delete(l.arr);
-    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
+  sbuf_t sql;
+  sbuf_init(&sql);
+  sbuf_puts(&sql, "SELECT r.uuid, r.revision, r.form_id, r.form_version, r.creator_device,"
+                  " r.head_source, r.server_seq, r.received_at, r.deleted, r.hlc,"
+                  " json_extract(r.payload, '$.province'), json_extract(r.payload, '$.regency_code'),"
+                  " json_extract(r.payload, '$.interview_date'), " RQ_RESULT_SQL ","
+                  " json_extract(r.payload, '$.case_status') FROM records r");
+  rq_where(&f, &sql);
+  sbuf_puts(&sql, " ORDER BY r.server_seq DESC LIMIT :limit");
+  sqlite3_stmt *st = NULL;
+  if (sbuf_failed(&sql) || sqlite3_prepare_v2(db->h, sql.data, -1, &st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "syncserver: %s\n", db_errmsg(db));
+    sbuf_free(&sql);
+    db_close(db);
     return 1;
   }
-  return l.json ? admin_print_json(l.arr) : 0;
+  sbuf_free(&sql);
+  rq_bind(&f, st);
+  sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit > 0 ? limit : -1);
+  int json = cli_flag(c, "json");
+  cJSON *arr = json ? cJSON_CreateArray() : NULL;
+  if (!json)
+    printf("%-36s  %4s  %-36s  %8s  %-20s  %-18s  %-7s  %-10s  %-17s  %s\n", "UUID", "REV",
+           "DEVICE", "SEQ", "RECEIVED", "FORM", "REGION", "INTERVIEW", "RESULT", "CASE STATUS");
+  int rc;
+  char when[32];
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int central = strcmp(col_str(st, 5), "central") == 0, deleted = sqlite3_column_int(st, 8);
+    if (json) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "uuid", col_str(st, 0));
+      cJSON_AddNumberToObject(o, "revision", (double)sqlite3_column_int64(st, 1));
+      cJSON_AddStringToObject(o, "form_id", col_str(st, 2));
+      cJSON_AddNumberToObject(o, "form_version", sqlite3_column_int(st, 3));
+      cJSON_AddStringToObject(o, "device_id", col_str(st, 4));
+      cJSON_AddStringToObject(o, "origin", central ? "central" : "device");
+      cJSON_AddNumberToObject(o, "server_seq", (double)sqlite3_column_int64(st, 6));
+      cJSON_AddNumberToObject(o, "received_at", (double)sqlite3_column_int64(st, 7));
+      cJSON_AddBoolToObject(o, "deleted", deleted);
+      cJSON_AddStringToObject(o, "hlc", col_str(st, 9));
+      const char *keys[] = {"province", "regency_code", "interview_date", "result", "case_status"};
+      for (int k = 0; k < 5; k++) {
+        if (sqlite3_column_type(st, 10 + k) == SQLITE_TEXT)
+          cJSON_AddStringToObject(o, keys[k], col_str(st, 10 + k));
+        else
+          cJSON_AddNullToObject(o, keys[k]);
+      }
+      cJSON_AddItemToArray(arr, o);
+    } else {
+      char form[64];
+      snprintf(form, sizeof form, "%s v%d", col_str(st, 2), sqlite3_column_int(st, 3));
+      const char *region = *col_str(st, 11) ? col_str(st, 11) : col_str(st, 10);
+      printf("%-36s  %4lld  %-36s  %8lld  %-20s  %-18s  %-7s  %-10s  %-17s  %s%s%s\n",
+             col_str(st, 0), (long long)sqlite3_column_int64(st, 1), col_str(st, 4),
+             (long long)sqlite3_column_int64(st, 6),
+             admin_time(sqlite3_column_int64(st, 7), when, sizeof when), form,
+             *region ? region : "-", *col_str(st, 12) ? col_str(st, 12) : "-",
+             *col_str(st, 13) ? col_str(st, 13) : "-", *col_str(st, 14) ? col_str(st, 14) : "-",
+             central ? " central" : "", deleted ? " deleted" : "");
+    }
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    fprintf(stderr, "syncserver: %s\n", db_errmsg(db));
+    cJSON_Delete(arr);
+    db_close(db);
+    return 1;
+  }
+  db_close(db);
+  return json ? admin_print_json(arr) : 0;
 }
 
 int admin_record_get(const cli_t *c)
@@ -106,99 +161,15 @@ int admin_record_get(const cli_t *c)
 
 /* ---- central writes ---------------------------------------------------------------------- */
 
-typedef struct status_edit {
-  const char *status, *referral;
-} status_edit_t;
-
-static char *set_status(void *ctx, const char *payload)
-{
-  status_edit_t *se = ctx;
-  cJSON *doc = cJSON_Parse(payload);
-  if (!cJSON_IsObject(doc)) {
-    cJSON_Delete(doc);
-    return NULL;
-  }
-  const char *keys[2] = {"case_status", "referral_outcome"};
-  const char *vals[2] = {se->status, se->referral};
-  for (int i = 0; i < 2; i++) {
-    if (!vals[i])
-      continue;
-    cJSON *v = cJSON_CreateString(vals[i]);
-    if (cJSON_GetObjectItemCaseSensitive(doc, keys[i]))
-      cJSON_ReplaceItemInObjectCaseSensitive(doc, keys[i], v);
-    else
-      cJSON_AddItemToObject(doc, keys[i], v);
-  }
-  char *out = cJSON_PrintUnformatted(doc);
-  cJSON_Delete(doc);
-  return out;
-}
-
-/* db_validate_fn for the admin process: parses the form version from the database. */
-static sync_err_t admin_validate(void *ctx, const char *fid, int version, const char *payload,
-                                 issue_list_t *issues)
-{
-  db_conn_t *db = ctx;
-  char *definition = NULL;
-  sync_err_t e = db_form_get(db, fid, version, &definition, NULL);
-  if (e != SYNC_OK)
-    return e;
-  char err[256];
-  form_t *f = form_parse(definition, strlen(definition), &e, err, sizeof err);
-  free(definition);
-  if (!f)
-    return SYNC_ERR_FORM;
-  e = form_validate(f, payload, strlen(payload), VALIDATE_DRAFT, "en", 0, NULL, issues);
-  form_free(f);
-  return e == SYNC_ERR_JSON ? SYNC_ERR_VALIDATION : e;
-}
-
-static int central_write(const cli_t *c, const char *uuid, const char *by, db_edit_fn edit,
-                         void *ectx, int force)
-{
-  db_conn_t *db = admin_open(c, 0);
-  if (!db)
-    return 1;
-  issue_list_t issues = {0};
-  int64_t revision = 0, seq = 0;
-  sync_err_t e = db_central_write(db, uuid, by, edit, ectx, force ? NULL : admin_validate, db,
-                                  &issues, &revision, &seq);
-  db_close(db);
-  int rc = 1;
-  switch (e) {
-  case SYNC_OK:
-    printf("record %s revision %lld written by %s (server_seq %lld)\n", uuid, (long long)revision,
-           by, (long long)seq);
-    rc = 0;
-    break;
-  case SYNC_ERR_NOT_FOUND:
-    fprintf(stderr, "syncserver: no record %s\n", uuid);
-    break;
-  case SYNC_ERR_STATE:
-    fprintf(stderr, "syncserver: record %s is deleted\n", uuid);
-    break;
-  case SYNC_ERR_VALIDATION:
-    fprintf(stderr, "syncserver: the new answers do not fit the record's form:\n");
-    for (size_t i = 0; i < issues.count; i++)
-      fprintf(stderr, "  %s: %s (%s)\n", issues.items[i].field, issues.items[i].code,
-              issues.items[i].message ? issues.items[i].message : "");
-    fprintf(stderr, "(publish a form version with these fields, or use --force)\n");
-    break;
-  default:
-    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
-    break;
-  }
-  issue_list_clear(&issues);
-  return rc;
-}
-
 int admin_record_set_status(const cli_t *c)
 {
   static const char *const known[] = {"db", "status", "referral", "by", "flag:force", NULL};
   if (cli_check(c, known))
     return 2;
   const char *uuid = cli_pos(c, 0), *status = cli_opt(c, "status"), *by = cli_opt(c, "by");
-  if (!uuid || !status || !*status || !by || !*by) {
+  const char *referral = cli_opt(c, "referral");
+  if (!uuid || (!status && !referral) || (status && !*status) || (referral && !*referral) ||
+      !by || !*by) {
     fprintf(stderr, "syncserver: record set-status UUID --status S [--referral R] --by NAME\n");
     return 2;
   }
@@ -206,8 +177,23 @@ int admin_record_set_status(const cli_t *c)
     fprintf(stderr, "syncserver: --by is limited to 128 characters\n");
     return 2;
   }
-  status_edit_t se = {status, cli_opt(c, "referral")};
-  return central_write(c, uuid, by, set_status, &se, cli_flag(c, "force"));
+  db_conn_t *db = admin_open(c, 0);
+  if (!db)
+    return 1;
+  int64_t revision = 0, seq = 0;
+  char msg[1024];
+  sync_err_t e = review_set_status(db, uuid, status, referral, by, cli_flag(c, "force"),
+                                   &revision, &seq, msg, sizeof msg);
+  db_close(db);
+  if (e != SYNC_OK) {
+    fprintf(stderr, "syncserver: %s\n", msg);
+    if (e == SYNC_ERR_VALIDATION)
+      fprintf(stderr, "(publish a form version with these fields, or use --force)\n");
+    return 1;
+  }
+  printf("record %s revision %lld written by %s (server_seq %lld)\n", uuid, (long long)revision,
+         by, (long long)seq);
+  return 0;
 }
 
 int admin_record_delete(const cli_t *c)
@@ -220,7 +206,27 @@ int admin_record_delete(const cli_t *c)
     fprintf(stderr, "syncserver: record delete UUID --by NAME\n");
     return 2;
   }
-  return central_write(c, uuid, by, NULL, NULL, 1);
+  db_conn_t *db = admin_open(c, 0);
+  if (!db)
+    return 1;
+  int64_t revision = 0, seq = 0;
+  sync_err_t e = db_central_write(db, uuid, by, NULL, NULL, NULL, NULL, NULL, &revision, &seq);
+  db_close(db);
+  switch (e) {
+  case SYNC_OK:
+    printf("record %s revision %lld written by %s (server_seq %lld)\n", uuid,
+           (long long)revision, by, (long long)seq);
+    return 0;
+  case SYNC_ERR_NOT_FOUND:
+    fprintf(stderr, "syncserver: no record %s\n", uuid);
+    return 1;
+  case SYNC_ERR_STATE:
+    fprintf(stderr, "syncserver: record %s is deleted\n", uuid);
+    return 1;
+  default:
+    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
+    return 1;
+  }
 }
 
 /* ---- conflicts, stats --------------------------------------------------------------------- */

@@ -124,6 +124,52 @@ static const char SCHEMA_V1[] =
   "  conflict    INTEGER NOT NULL,"
   "  rejected    INTEGER NOT NULL);";
 
+/* Version 2: central staff (dashboard logins, sessions, login attempts for the rate limit) and
+ * the export audit; an index for "last push" per device. */
+static const char SCHEMA_V2[] =
+  /* pwhash: crypto_pwhash_str (Argon2id) */
+  "CREATE TABLE staff_users("
+  "  name       TEXT PRIMARY KEY NOT NULL,"
+  "  pwhash     TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  last_login INTEGER);"
+
+  /* token_sha256: SHA-256 of the cookie's token; the token itself is never stored */
+  "CREATE TABLE staff_sessions("
+  "  token_sha256 BLOB PRIMARY KEY NOT NULL CHECK (length(token_sha256) = 32),"
+  "  name         TEXT NOT NULL,"
+  "  created_at   INTEGER NOT NULL,"
+  "  expires_at   INTEGER NOT NULL,"
+  "  peer         TEXT NOT NULL DEFAULT '');"
+  "CREATE INDEX staff_sessions_by_name ON staff_sessions(name);"
+
+  /* every login attempt (ok or not): the rate limit counts recent failures by name and by peer */
+  "CREATE TABLE staff_logins("
+  "  id     INTEGER PRIMARY KEY,"
+  "  at     INTEGER NOT NULL,"
+  "  name   TEXT NOT NULL,"
+  "  peer   TEXT NOT NULL,"
+  "  ok     INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+  "  reason TEXT NOT NULL DEFAULT '');"
+  "CREATE INDEX staff_logins_by_name ON staff_logins(name, at);"
+  "CREATE INDEX staff_logins_by_peer ON staff_logins(peer, at);"
+
+  /* One row per export, written before the first record is read (outcome 'started') and
+   * completed after the last ('ok' / 'failed' with the count). */
+  "CREATE TABLE export_audit("
+  "  id          INTEGER PRIMARY KEY,"
+  "  started_at  INTEGER NOT NULL,"
+  "  finished_at INTEGER,"
+  "  by          TEXT NOT NULL,"
+  "  format      TEXT NOT NULL,"
+  "  filter      TEXT NOT NULL,"
+  "  output      TEXT NOT NULL,"
+  "  records     INTEGER NOT NULL DEFAULT 0,"
+  "  outcome     TEXT NOT NULL CHECK (outcome IN ('started', 'ok', 'failed')),"
+  "  detail      TEXT NOT NULL DEFAULT '');"
+
+  "CREATE INDEX push_batches_by_device ON push_batches(device_id, received_at);";
+
 typedef struct migration {
   int version;
   const char *sql;
@@ -131,6 +177,7 @@ typedef struct migration {
 
 static const migration_t MIGRATIONS[] = {
   {1, SCHEMA_V1},
+  {2, SCHEMA_V2},
 };
 
 int64_t db_now_ms(void)
@@ -157,6 +204,11 @@ sync_err_t db_err(int rc)
 const char *db_errmsg(const db_conn_t *c)
 {
   return c && c->h ? sqlite3_errmsg(c->h) : "no database";
+}
+
+void db_no_mmap(db_conn_t *c)
+{
+  sqlite3_exec(c->h, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
 }
 
 const char *db_server_id(const db_conn_t *c)
@@ -356,7 +408,11 @@ sync_err_t db_open(const char *path, int flags, db_conn_t **out, char *err, size
     if (version < DB_SCHEMA_VERSION && (e = migrate(c, err, errlen)) != SYNC_OK)
       goto fail;
   } else if (version < DB_SCHEMA_VERSION) {
-    snprintf(err, errlen, "%s is not initialised (run: syncserver init --db %s)", path, path);
+    if (version == 0)
+      snprintf(err, errlen, "%s is not initialised (run: syncserver init --db %s)", path, path);
+    else
+      snprintf(err, errlen, "%s has schema version %d; upgrade it to %d with: syncserver init --db %s",
+               path, version, DB_SCHEMA_VERSION, path);
     e = SYNC_ERR_NOT_FOUND;
     goto fail;
   }

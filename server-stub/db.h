@@ -20,7 +20,7 @@
 #include "issues.h"
 #include "sync/error.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 #define DB_APPLICATION_ID 0x53594e53 /* "SYNS" */
 
 typedef struct db_conn db_conn_t;
@@ -38,6 +38,10 @@ sync_err_t db_open(const char *path, int flags, db_conn_t **out, char *err, size
 void db_close(db_conn_t *c);
 /* The last SQLite error message of this connection. */
 const char *db_errmsg(const db_conn_t *c);
+
+/* Reads through SQLite's own page cache (bounded by cache_size) instead of a memory map of the
+ * file: for long scans such as exports, whose resident memory should not grow with the database. */
+void db_no_mmap(db_conn_t *c);
 
 /* The server's UUID (node id of central HLCs), read at open. */
 const char *db_server_id(const db_conn_t *c);
@@ -171,6 +175,69 @@ typedef char *(*db_edit_fn)(void *ctx, const char *payload);
 sync_err_t db_central_write(db_conn_t *c, const char *uuid, const char *author, db_edit_fn edit,
                             void *ectx, db_validate_fn validate, void *vctx, issue_list_t *issues,
                             int64_t *revision_out, int64_t *seq_out);
+
+/* ---- central staff, sessions, export audit (db_staff.c, db_audit.c) -------------------------- */
+
+#define DB_STAFF_NAME_MAX 64
+#define DB_PWHASH_MAX 128      /* >= crypto_pwhash_STRBYTES */
+
+typedef struct db_staff {
+  char name[DB_STAFF_NAME_MAX + 1];
+  char pwhash[DB_PWHASH_MAX];
+  int64_t created_at, last_login;   /* last_login 0 = never */
+  int64_t sessions;                 /* sessions not yet expired (listing only) */
+} db_staff_t;
+
+/* SYNC_ERR_EXISTS when the name is taken; with `replace` the password is changed instead and
+ * every session of the user ends. */
+sync_err_t db_staff_add(db_conn_t *c, const char *name, const char *pwhash, int replace);
+sync_err_t db_staff_get(db_conn_t *c, const char *name, db_staff_t *out);   /* SYNC_ERR_NOT_FOUND */
+/* Removes the user and every session of theirs. SYNC_ERR_NOT_FOUND. */
+sync_err_t db_staff_remove(db_conn_t *c, const char *name);
+typedef int (*db_staff_fn)(void *ctx, const db_staff_t *s);
+sync_err_t db_staff_list(db_conn_t *c, db_staff_fn fn, void *ctx);
+
+/* A new session (and expired ones are purged). */
+sync_err_t db_session_add(db_conn_t *c, const unsigned char token_sha256[32], const char *name,
+                          int64_t now, int64_t expires_at, const char *peer);
+/* The user of a live session; SYNC_ERR_NOT_FOUND when absent, expired or the user is gone. */
+sync_err_t db_session_get(db_conn_t *c, const unsigned char token_sha256[32], int64_t now,
+                          char name[DB_STAFF_NAME_MAX + 1]);
+sync_err_t db_session_delete(db_conn_t *c, const unsigned char token_sha256[32]);
+
+/* Logs a login attempt (and forgets attempts older than 90 days). */
+sync_err_t db_login_record(db_conn_t *c, const char *name, const char *peer, int ok,
+                           const char *reason, int64_t now);
+/* Failed attempts since `since` for this name and from this peer. */
+sync_err_t db_login_failures(db_conn_t *c, const char *name, const char *peer, int64_t since,
+                             int *by_name, int *by_peer);
+
+typedef struct db_audit {
+  int64_t id, started_at, finished_at, records;
+  char by[DB_STAFF_NAME_MAX * 2 + 1];
+  char format[16];
+  char outcome[16];
+  const char *filter, *output, *detail;   /* borrowed during the callback */
+} db_audit_t;
+
+/* Writes the 'started' row of an export; *id for db_audit_finish. */
+sync_err_t db_audit_begin(db_conn_t *c, const char *by, const char *format, const char *filter,
+                          const char *output, int64_t now, int64_t *id);
+sync_err_t db_audit_finish(db_conn_t *c, int64_t id, int ok, int64_t records, const char *detail,
+                           int64_t now);
+typedef int (*db_audit_fn)(void *ctx, const db_audit_t *a);
+/* Newest first; limit <= 0 = all. */
+sync_err_t db_audit_list(db_conn_t *c, int limit, db_audit_fn fn, void *ctx);
+
+/* ---- device activity (db_devices.c) -------------------------------------------------------- */
+
+typedef struct db_device_activity {
+  db_device_t d;
+  int64_t last_push_at;         /* 0: never pushed */
+  int64_t pending_conflicts;    /* conflicts on its records not yet reviewed */
+} db_device_activity_t;
+typedef int (*db_activity_fn)(void *ctx, const db_device_activity_t *a);
+sync_err_t db_device_activity(db_conn_t *c, db_activity_fn fn, void *ctx);
 
 typedef struct db_counts {
   int64_t devices, forms, records, revisions, conflicts, last_seq;

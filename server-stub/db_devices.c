@@ -109,3 +109,29 @@ sync_err_t db_device_list(db_conn_t *c, db_device_fn fn, void *ctx)
   sqlite3_reset(st);
   return e;
 }
+
+sync_err_t db_device_activity(db_conn_t *c, db_activity_fn fn, void *ctx)
+{
+  sqlite3_stmt *st;
+  const char *sql =
+    "SELECT " DEV_COLUMNS ","
+    " (SELECT max(b.received_at) FROM push_batches b WHERE b.device_id = d.device_id),"
+    " (SELECT count(*) FROM conflicts x WHERE x.reviewed_at IS NULL AND EXISTS"
+    "   (SELECT 1 FROM record_keys k WHERE k.uuid = x.uuid AND k.source = d.device_id))"
+    " FROM devices d ORDER BY d.created_at, d.device_id";
+  if (sqlite3_prepare_v2(c->h, sql, -1, &st, NULL) != SQLITE_OK)
+    return SYNC_ERR_DB;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_device_activity_t a;
+    memset(&a, 0, sizeof a);
+    read_device(st, &a.d);
+    a.last_push_at = sqlite3_column_int64(st, 9);
+    a.pending_conflicts = sqlite3_column_int64(st, 10);
+    if (fn(ctx, &a) != 0)
+      break;
+  }
+  sync_err_t e = rc == SQLITE_ROW || rc == SQLITE_DONE ? SYNC_OK : db_err(rc);
+  sqlite3_finalize(st);
+  return e;
+}

@@ -114,9 +114,27 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, conn_state_t *
     return MHD_NO;
   r->body = NULL; /* MHD owns it now */
   if (r->status != 304)
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, PROTO_CONTENT_TYPE);
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type ? r->content_type : PROTO_CONTENT_TYPE);
   MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  MHD_add_response_header(mr, PROTO_HDR_PROTOCOL, "1");
+  if (r->html) {
+    /* The dashboard: no script, no outside resource, no framing; inline styles and data: images
+     * only. */
+    MHD_add_response_header(mr, "Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
+                            " form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+    /* same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on the
+     * login form's POST, which the origin check (dash.c) must refuse. */
+    MHD_add_response_header(mr, "Referrer-Policy", "same-origin");
+  } else {
+    MHD_add_response_header(mr, PROTO_HDR_PROTOCOL, "1");
+  }
+  if (r->set_cookie[0])
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+  if (r->location[0])
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_LOCATION, r->location);
   if (r->lz4)
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, PROTO_CONTENT_ENCODING);
   if (r->allow)

@@ -17,6 +17,7 @@ static void usage(FILE *out)
           "\n"
           "  serve --db PATH --listen HOST:PORT [--threads N] [--log-level debug|info|warn|error]\n"
           "        [--tls-cert FILE.pem --tls-key FILE.pem]   (HTTPS through GnuTLS)\n"
+          "        [--silent-days N] [--session-hours H]   (dashboard: /dashboard/)\n"
           "        HOST:PORT like 127.0.0.1:8080, [::1]:0 (port 0 picks a free port); prints\n"
           "        'LISTENING <address>' once ready; SIGTERM/SIGINT stop it gracefully\n"
           "  init --db PATH                          create (or upgrade) the database\n"
@@ -26,7 +27,17 @@ static void usage(FILE *out)
           "  device revoke --db PATH DEVICE_ID\n"
           "  form publish --db PATH FILE [--json]    add a form version (devices get it by pull)\n"
           "  form list --db PATH [--json]\n"
-          "  records --db PATH [--form ID] [--limit N] [--json]\n"
+          "  records --db PATH [FILTER] [--limit N] [--json]\n"
+          "        FILTER: --form ID --region 35|35.02[,..] --from DATE --to DATE\n"
+          "                --date interview|received --status final|deleted|all\n"
+          "                --case-status S --result strong_indication|needs_assessment|..|none\n"
+          "  export --db PATH --by NAME [--format csv|jsonl] [--out FILE] [--lang id|en | --codes]\n"
+          "        [--bom] [--raw-text] [--omit FIELD,..] [FILTER]   (audited; default: final records)\n"
+          "  audit --db PATH [--limit N] [--json]    the export audit log\n"
+          "  user add --db PATH --name LOGIN [--password-file FILE] [--force]\n"
+          "        dashboard login; the password is read from stdin (or the file's first line)\n"
+          "  user list --db PATH [--json]\n"
+          "  user remove --db PATH LOGIN\n"
           "  record get --db PATH UUID               the stored payload, byte for byte\n"
           "  record set-status --db PATH UUID --status S [--referral R] --by NAME [--force]\n"
           "  record delete --db PATH UUID --by NAME  a central deletion (tombstone)\n"
@@ -56,7 +67,7 @@ static char *read_text(const char *path)
 static int serve(const cli_t *c)
 {
   static const char *const known[] = {"db", "listen", "threads", "log-level", "tls-cert", "tls-key",
-                                      NULL};
+                                      "silent-days", "session-hours", NULL};
   if (cli_check(c, known))
     return 2;
   const char *db_path = cli_opt(c, "db"), *listen = cli_opt(c, "listen");
@@ -82,6 +93,17 @@ static int serve(const cli_t *c)
     return 2;
   }
 
+  int silent_days = 14, session_hours = 8;
+  const char *sd = cli_opt(c, "silent-days"), *sh = cli_opt(c, "session-hours");
+  if (sd && ((silent_days = atoi(sd)) < 1 || silent_days > 3650)) {
+    fprintf(stderr, "syncserver: --silent-days must be 1..3650\n");
+    return 2;
+  }
+  if (sh && ((session_hours = atoi(sh)) < 1 || session_hours > 24 * 30)) {
+    fprintf(stderr, "syncserver: --session-hours must be 1..720\n");
+    return 2;
+  }
+
   const char *cert_file = cli_opt(c, "tls-cert"), *key_file = cli_opt(c, "tls-key");
   if (!cert_file != !key_file) {
     fprintf(stderr, "syncserver: --tls-cert and --tls-key go together\n");
@@ -104,7 +126,8 @@ static int serve(const cli_t *c)
 
   srv_t *s;
   char err[512];
-  srv_config_t cfg = {.db_path = db_path, .pool_size = threads + 1};
+  srv_config_t cfg = {.db_path = db_path, .pool_size = threads + 1, .silent_days = silent_days,
+                      .session_hours = session_hours, .secure_cookies = cert != NULL};
   if (srv_open(&cfg, &s, err, sizeof err) != SYNC_OK) {
     fprintf(stderr, "syncserver: %s\n", err);
     return 1;
@@ -154,6 +177,13 @@ int main(int argc, char **argv)
   if (strcmp(cmd, "records") == 0) return admin_records(&c1);
   if (strcmp(cmd, "conflicts") == 0) return admin_conflicts(&c1);
   if (strcmp(cmd, "stats") == 0) return admin_stats(&c1);
+  if (strcmp(cmd, "export") == 0) return admin_export(&c1);
+  if (strcmp(cmd, "audit") == 0) return admin_audit(&c1);
+  if (strcmp(cmd, "user") == 0) {
+    if (strcmp(sub, "add") == 0) return admin_user_add(&c2);
+    if (strcmp(sub, "list") == 0) return admin_user_list(&c2);
+    if (strcmp(sub, "remove") == 0) return admin_user_remove(&c2);
+  }
   if (strcmp(cmd, "device") == 0) {
     if (strcmp(sub, "add") == 0) return admin_device_add(&c2);
     if (strcmp(sub, "list") == 0) return admin_device_list(&c2);

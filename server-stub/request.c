@@ -31,6 +31,9 @@ sync_err_t srv_open(const srv_config_t *cfg, srv_t **out, char *err, size_t errl
     free(s);
     return e;
   }
+  s->silent_days = cfg->silent_days > 0 ? cfg->silent_days : 14;
+  s->session_hours = cfg->session_hours > 0 ? cfg->session_hours : 8;
+  s->secure_cookies = cfg->secure_cookies;
   db_conn_t *c = db_pool_acquire(s->pool);
   if (c) {
     snprintf(s->server_id, sizeof s->server_id, "%s", db_server_id(c));
@@ -176,7 +179,7 @@ void srv_too_large(srv_t *s, srv_call_t *call, srv_response_t *resp)
 /* Compresses the body when the client accepts lz4 and it is worth it. */
 static void finish_response(const srv_call_t *call, srv_response_t *r)
 {
-  if (!call->accept_lz4 || r->lz4 || !r->body || r->body_len < LZ4_MIN_RESPONSE)
+  if (!call->accept_lz4 || r->lz4 || !r->body || r->body_len < LZ4_MIN_RESPONSE || r->html)
     return;
   char *z = NULL;
   size_t zlen = 0;
@@ -299,6 +302,8 @@ static srv_route_t route_of(const char *path, srv_call_t *call, int *bad_form)
     return ROUTE_PULL;
   if (strcmp(path, PROTO_PATH_FORMS) == 0)
     return ROUTE_FORMS;
+  if (strcmp(path, "/dashboard") == 0 || strncmp(path, "/dashboard/", 11) == 0)
+    return ROUTE_DASHBOARD;
   size_t plen = strlen(PROTO_PATH_FORMS);
   if (strncmp(path, PROTO_PATH_FORMS "/", plen + 1) != 0)
     return ROUTE_NONE;
@@ -422,6 +427,11 @@ int srv_begin(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response
     resp_error(r, PROTO_E_NOT_FOUND, NULL, NULL);
     goto done;
   }
+  if (call->route == ROUTE_DASHBOARD) {
+    if (dash_begin(s, req, r))
+      goto done;
+    return 0;
+  }
   const char *want = call->route == ROUTE_PUSH ? "POST" : "GET";
   if (!req->method || strcmp(req->method, want) != 0) {
     resp_error(r, PROTO_E_METHOD_NOT_ALLOWED, NULL, NULL);
@@ -457,6 +467,10 @@ done:
 
 void srv_finish(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r)
 {
+  if (call->route == ROUTE_DASHBOARD) {
+    dash_finish(s, req, r);
+    return;
+  }
   if (call->route != ROUTE_PUSH) {
     resp_error(r, PROTO_E_INTERNAL, NULL, NULL);
     return;

@@ -25,6 +25,9 @@ typedef struct srv_config {
   const char *db_path;
   int db_flags;        /* DB_OPEN_* (DB_OPEN_CREATE is implied) */
   int pool_size;       /* database connections; 0 = 5 */
+  int silent_days;     /* dashboard: devices silent longer are highlighted; 0 = 14 */
+  int session_hours;   /* dashboard session lifetime; 0 = 8 */
+  int secure_cookies;  /* served over TLS: the session cookie gets Secure */
 } srv_config_t;
 
 sync_err_t srv_open(const srv_config_t *cfg, srv_t **out, char *err, size_t errlen);
@@ -60,6 +63,11 @@ typedef struct srv_response {
   int retry_after;              /* Retry-After seconds; 0 = none */
   char etag[PROTO_SHA256_LEN + 3];
   int close;                    /* Connection: close */
+  /* dashboard (browser) responses */
+  const char *content_type;     /* NULL: application/json */
+  int html;                     /* add the browser security headers (CSP, nosniff, ...) */
+  char set_cookie[256];         /* Set-Cookie value; "" = none */
+  char location[512];           /* Location (redirects); "" = none */
   /* for the request log line */
   char device_id[PROTO_UUID_LEN + 1];
   char code[PROTO_CODE_MAX + 1];
@@ -67,7 +75,8 @@ typedef struct srv_response {
 } srv_response_t;
 
 typedef enum srv_route {
-  ROUTE_NONE = 0, ROUTE_HEALTH, ROUTE_WHOAMI, ROUTE_PUSH, ROUTE_PULL, ROUTE_FORMS, ROUTE_FORM_GET
+  ROUTE_NONE = 0, ROUTE_HEALTH, ROUTE_WHOAMI, ROUTE_PUSH, ROUTE_PULL, ROUTE_FORMS, ROUTE_FORM_GET,
+  ROUTE_DASHBOARD               /* /dashboard and below: central staff's web page (dash.c) */
 } srv_route_t;
 
 /* State carried from srv_begin to srv_finish. */

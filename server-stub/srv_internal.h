@@ -12,6 +12,9 @@ typedef struct form_entry form_entry_t;
 
 struct srv {
   db_pool_t *pool;
+  int silent_days;             /* dashboard settings (srv_config_t) */
+  int session_hours;
+  int secure_cookies;
   char server_id[PROTO_UUID_LEN + 1];
   atomic_int stopping;
   pthread_mutex_t forms_lock;
@@ -37,6 +40,13 @@ void handle_push(srv_t *s, const char *json, size_t len, srv_call_t *call, srv_r
 void handle_pull(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
 void handle_forms_list(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
 void handle_form_get(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
+
+/* ---- the dashboard for central staff (dash.c) ---- */
+
+/* Like srv_begin for /dashboard...: 1 when `r` is final (GET pages, refusals), 0 when a POST's
+ * form body must be read and given to dash_finish. */
+int dash_begin(srv_t *s, const srv_request_t *req, srv_response_t *r);
+void dash_finish(srv_t *s, const srv_request_t *req, srv_response_t *r);
 
 /* ---- forms (forms_cache.c) ---- */
 

@@ -95,6 +95,59 @@ int run_syncserver(char **out, const char *arg0, ...)
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int run_syncserver_argv(char **out, const char *const *args, const char *input)
+{
+  char *argv[MAX_ARGS + 2];
+  int n = 0;
+  argv[n++] = (char *)SYNCSERVER_PATH;
+  for (size_t i = 0; args[i] && n < MAX_ARGS; i++)
+    argv[n++] = (char *)args[i];
+  argv[n] = NULL;
+  int pfd[2], ifd[2];
+  if (pipe(pfd) != 0)
+    return -1;
+  if (pipe(ifd) != 0) {
+    close(pfd[0]);
+    close(pfd[1]);
+    return -1;
+  }
+  int errfd = open("/dev/null", O_WRONLY);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pfd[1], STDOUT_FILENO);
+    if (!getenv("SERVER_TEST_VERBOSE") && errfd >= 0)
+      dup2(errfd, STDERR_FILENO);
+    dup2(ifd[0], STDIN_FILENO);
+    close(ifd[1]);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(pfd[1]);
+  close(ifd[0]);
+  if (errfd >= 0)
+    close(errfd);
+  if (input) {
+    size_t len = strlen(input), off = 0;
+    while (off < len) {
+      ssize_t w = write(ifd[1], input + off, len - off);
+      if (w <= 0)
+        break;
+      off += (size_t)w;
+    }
+  }
+  close(ifd[1]);
+  char *text = read_all(pfd[0]);
+  close(pfd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (out)
+    *out = text;
+  else
+    free(text);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int server_prepare(server_t *s)
 {
   memset(s, 0, sizeof *s);
@@ -149,7 +202,7 @@ int server_start(server_t *s, const char *listen)
     server_stop(s, SIGKILL);
     return -1;
   }
-  snprintf(s->base, sizeof s->base, "%s://%s", s->tls_cert ? "https" : "http",
+  snprintf(s->base, sizeof s->base, "%s://%.80s", s->tls_cert ? "https" : "http",
            line + strlen(prefix));
   return 0;
 }

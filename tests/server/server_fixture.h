@@ -41,6 +41,9 @@ void server_cleanup(server_t *s);
 /* Runs `syncserver ARGS... ` (NULL-terminated); *out (may be NULL) gets stdout. Returns the exit
  * code. */
 int run_syncserver(char **out, const char *arg0, ...);
+/* Like run_syncserver with the arguments in a NULL-terminated array. `input` (may be NULL) is
+ * written to the command's stdin. */
+int run_syncserver_argv(char **out, const char *const *args, const char *input);
 /* `device add`; id NULL = a random id. 0 on success. */
 int add_device(const server_t *s, const char *name, const char *id, device_t *out);
 /* Publishes a copy of the test form with another version number (and optionally an extra field

@@ -1,0 +1,442 @@
+/* Export benchmark: fills a fresh server database with N records of the reference form (default
+ * 100,000) pushed over HTTP the way devices send them (sample generator -> canonical payloads ->
+ * push batches of 500, LZ4), then runs `syncserver export` as a child process and prints its wall
+ * time and peak RSS (wait4's ru_maxrss): CSV with labels, JSON lines, and a small filtered CSV.
+ * A streamed export's peak RSS does not depend on the number of records, so the full and the
+ * filtered export should show about the same figure. Also times the dashboard page over the same
+ * database.
+ *
+ *   bench_export [N] [--syncserver PATH] [--keep]
+ *
+ * PATH defaults to ../server-stub/syncserver next to this program's build folder. Run it on a
+ * release build (cmake -DCMAKE_BUILD_TYPE=Release); sanitizers multiply the figures. */
+#define _DEFAULT_SOURCE 1 /* wait4 */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "form_def.h"
+#include "sample.h"
+#include "uuid.h"
+
+#define BATCH 500
+
+static char SERVER[PATH_MAX + 64];
+static char DIR_[1024], DB[1100];
+static pid_t SERVE_PID;
+
+static double now_s(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void die(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "bench_export: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  if (SERVE_PID > 0)
+    kill(SERVE_PID, SIGKILL);
+  exit(1);
+}
+
+/* Runs syncserver with args (NULL-terminated); stdout to out_path (NULL: /dev/null), stdin from
+ * `input`. Returns the exit status; *secs and *maxrss_kb get the child's wall time and peak RSS. */
+static double CPU_S;   /* user + system time of the last child run() waited for */
+
+static int run(const char *const *args, const char *out_path, const char *input, double *secs,
+               long *maxrss_kb, char *capture, size_t caplen)
+{
+  char *argv[40];
+  int n = 0;
+  argv[n++] = SERVER;
+  for (size_t i = 0; args[i] && n < 38; i++)
+    argv[n++] = (char *)args[i];
+  argv[n] = NULL;
+  int out[2], in[2];
+  if (pipe(out) != 0 || pipe(in) != 0)
+    die("pipe: %s", strerror(errno));
+  double t0 = now_s();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = out_path ? open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : out[1];
+    dup2(fd, STDOUT_FILENO);
+    dup2(in[0], STDIN_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDERR_FILENO);
+    close(in[1]);
+    close(out[0]);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(out[1]);
+  close(in[0]);
+  if (input && write(in[1], input, strlen(input)) < 0)
+    die("write: %s", strerror(errno));
+  close(in[1]);
+  size_t got = 0;
+  char buf[4096];
+  ssize_t r;
+  while ((r = read(out[0], buf, sizeof buf)) > 0)
+    if (capture && got + 1 < caplen) {
+      size_t k = (size_t)r < caplen - 1 - got ? (size_t)r : caplen - 1 - got;
+      memcpy(capture + got, buf, k);
+      got += k;
+    }
+  if (capture)
+    capture[got] = '\0';
+  close(out[0]);
+  int status = 0;
+  struct rusage ru;
+  while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+    ;
+  if (secs)
+    *secs = now_s() - t0;
+  if (maxrss_kb)
+    *maxrss_kb = ru.ru_maxrss;
+  CPU_S = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *read_text(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *t = malloc((size_t)n + 1);
+  if (t && fread(t, 1, (size_t)n, f) != (size_t)n) {
+    free(t);
+    t = NULL;
+  }
+  if (t)
+    t[n] = '\0';
+  fclose(f);
+  return t;
+}
+
+static void start_server(char *base, size_t len)
+{
+  int out[2];
+  if (pipe(out) != 0)
+    die("pipe");
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDERR_FILENO);
+    execl(SERVER, SERVER, "serve", "--db", DB, "--listen", "127.0.0.1:0", (char *)NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  SERVE_PID = pid;
+  char line[128];
+  size_t n = 0;
+  while (n + 1 < sizeof line && read(out[0], line + n, 1) == 1 && line[n] != '\n')
+    n++;
+  line[n] = '\0';
+  close(out[0]);
+  if (strncmp(line, "LISTENING ", 10) != 0)
+    die("the server did not start");
+  snprintf(base, len, "http://%s", line + 10);
+}
+
+static void stop_server(void)
+{
+  kill(SERVE_PID, SIGTERM);
+  waitpid(SERVE_PID, NULL, 0);
+  SERVE_PID = 0;
+}
+
+typedef struct sink {
+  char *data;
+  size_t len;
+} sink_t;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+  sink_t *s = ud;
+  char *d = realloc(s->data, s->len + size * n + 1);
+  if (!d)
+    return 0;
+  memcpy(d + s->len, p, size * n);
+  s->data = d;
+  s->len += size * n;
+  s->data[s->len] = '\0';
+  return size * n;
+}
+
+static void push(CURL *c, const char *base, const char *auth, const char *device,
+                 proto_change_t *ch, size_t n)
+{
+  proto_push_writer_t *w;
+  char batch[40], err[256];
+  uuid_v4(batch);
+  if (proto_push_writer_new(device, batch, &w) != SYNC_OK)
+    die("push writer");
+  for (size_t i = 0; i < n; i++)
+    if (proto_push_writer_add(w, &ch[i], 0, err, sizeof err) != SYNC_OK)
+      die("push writer: %s", err);
+  char *json, *z;
+  size_t len, zlen;
+  if (proto_push_writer_finish(w, &json, &len) != SYNC_OK ||
+      codec_lz4_compress(json, len, 0, &z, &zlen) != SYNC_OK)
+    die("encode");
+  proto_push_writer_free(w);
+  free(json);
+  char url[256];
+  snprintf(url, sizeof url, "%s/v1/push", base);
+  struct curl_slist *h = NULL;
+  h = curl_slist_append(h, auth);
+  h = curl_slist_append(h, "Content-Type: application/json");
+  h = curl_slist_append(h, "Content-Encoding: lz4");
+  sink_t s = {0};
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, z);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)zlen);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+  long status = 0;
+  if (curl_easy_perform(c) != CURLE_OK)
+    die("push: no answer");
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200 || !s.data || strstr(s.data, "\"rejected\""))
+    die("push: HTTP %ld %.300s", status, s.data ? s.data : "");
+  curl_slist_free_all(h);
+  free(s.data);
+  free(z);
+}
+
+static int32_t days_from_civil(int y, int m, int d)
+{
+  y -= m <= 2;
+  int era = y / 400, yoe = y - era * 400;
+  int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static void fill(long n, const char *base, const char *device, const char *secret)
+{
+  char path[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/proto/forms/tppo_screening.v1.json", SYNC_SOURCE_DIR);
+  char *def = read_text(path), err[256];
+  sync_err_t e;
+  sample_gen_t *g = def ? sample_gen_new(def, strlen(def), 42, err, sizeof err) : NULL;
+  form_t *form = def ? form_parse(def, strlen(def), &e, err, sizeof err) : NULL;
+  if (!g || !form)
+    die("sample generator: %s", err);
+  char auth[200];
+  snprintf(auth, sizeof auth, "Authorization: Device %s:%s", device, secret);
+  CURL *c = curl_easy_init();
+  proto_change_t ch[BATCH];
+  size_t k = 0;
+  long long clock_ms = 1761955200000LL;
+  int32_t today = days_from_civil(2026, 11, 1);
+  for (long i = 0; i < n; i++) {
+    char *raw = sample_gen_next(g), *canonical = NULL;
+    issue_list_t issues = {0};
+    if (!raw || form_validate(form, raw, strlen(raw), VALIDATE_FINAL, "en", today, &canonical,
+                              &issues) != SYNC_OK)
+      die("sample %ld does not validate", i);
+    issue_list_clear(&issues);
+    free(raw);
+    proto_change_t *x = &ch[k++];
+    memset(x, 0, sizeof *x);
+    uuid_v4(x->uuid);
+    x->revision = 1;
+    x->op = PROTO_OP_UPSERT;
+    memcpy(x->form_id, "tppo_screening", 15);
+    x->form_version = 1;
+    snprintf(x->hlc, sizeof x->hlc, "%015lld-00000-%s", ++clock_ms, device);
+    x->created_at = x->updated_at = clock_ms;
+    x->payload = canonical;
+    x->origin = PROTO_ORIGIN_DEVICE;
+    if (k == BATCH || i + 1 == n) {
+      push(c, base, auth, device, ch, k);
+      for (size_t j = 0; j < k; j++)
+        free(ch[j].payload);
+      k = 0;
+    }
+    if ((i + 1) % 20000 == 0)
+      fprintf(stderr, "  pushed %ld\n", i + 1);
+  }
+  curl_easy_cleanup(c);
+  form_free(form);
+  sample_gen_free(g);
+  free(def);
+}
+
+static double dashboard_ms(const char *base)
+{
+  const char *args[] = {"user", "add", "--db", DB, "--name", "bench", NULL};
+  if (run(args, NULL, "bench-password-123\n", NULL, NULL, NULL, 0) != 0)
+    die("user add");
+  CURL *c = curl_easy_init();
+  char url[256], cookie[256] = "";
+  sink_t s = {0};
+  snprintf(url, sizeof url, "%s/dashboard/login", base);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, "name=bench&password=bench-password-123");
+  curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+  if (curl_easy_perform(c) != CURLE_OK)
+    die("login");
+  (void)cookie;
+  snprintf(url, sizeof url, "%s/dashboard/", base);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  double best = 1e9;
+  for (int i = 0; i < 3; i++) {
+    free(s.data);
+    s.data = NULL;
+    s.len = 0;
+    double t0 = now_s();
+    long status = 0;
+    if (curl_easy_perform(c) != CURLE_OK)
+      die("dashboard");
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    double ms = (now_s() - t0) * 1e3;
+    if (status != 200 || !strstr(s.data, "total-records"))
+      die("dashboard: HTTP %ld", status);
+    if (ms < best)
+      best = ms;
+  }
+  free(s.data);
+  curl_easy_cleanup(c);
+  return best;
+}
+
+static void export_row(const char *label, const char *const *extra, long n_expected)
+{
+  const char *args[40] = {"export", "--db", DB, "--by", "bench", NULL};
+  int k = 5;
+  for (size_t i = 0; extra[i]; i++)
+    args[k++] = extra[i];
+  args[k] = NULL;
+  char out[1100];
+  snprintf(out, sizeof out, "%s/export.out", DIR_);
+  double secs;
+  long rss;
+  if (run(args, out, NULL, &secs, &rss, NULL, 0) != 0)
+    die("export %s failed", label);
+  struct stat st;
+  stat(out, &st);
+  char *text = read_text(out);
+  long rows = 0;
+  int jsonl = strstr(label, "JSON") != NULL;
+  for (char *p = text; p && *p; p++)
+    rows += jsonl ? *p == '\n' : (*p == '\n' && p > text && p[-1] == '\r');
+  free(text);
+  if (!jsonl)
+    rows--;   /* header */
+  printf("%-30s %8ld %8.2f %8.2f %13.1f %10.1f\n", label, rows, secs, CPU_S, rss / 1024.0,
+         (double)st.st_size / 1048576.0);
+  if (n_expected >= 0 && rows != n_expected)
+    die("%s: %ld rows, expected %ld", label, rows, n_expected);
+  remove(out);
+}
+
+int main(int argc, char **argv)
+{
+  long n = 100000;
+  int keep = 0;
+  SERVER[0] = '\0';
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--syncserver") == 0 && i + 1 < argc)
+      snprintf(SERVER, sizeof SERVER, "%s", argv[++i]);
+    else if (strcmp(argv[i], "--keep") == 0)
+      keep = 1;
+    else if ((n = atol(argv[i])) <= 0)
+      die("usage: bench_export [N] [--syncserver PATH] [--keep]");
+  }
+  if (!SERVER[0]) {
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0)
+      die("cannot find myself; pass --syncserver");
+    self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    *slash = '\0';
+    snprintf(SERVER, sizeof SERVER, "%s/../server-stub/syncserver", self);
+  }
+  if (access(SERVER, X_OK) != 0)
+    die("no syncserver at %s (build it, or pass --syncserver)", SERVER);
+  const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  snprintf(DIR_, sizeof DIR_, "%s/bench-export-XXXXXX", tmp);
+  if (!mkdtemp(DIR_))
+    die("mkdtemp: %s", strerror(errno));
+  snprintf(DB, sizeof DB, "%s/server.db", DIR_);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  char form[PATH_MAX + 64], out[2048];
+  snprintf(form, sizeof form, "%s/proto/forms/tppo_screening.v1.json", SYNC_SOURCE_DIR);
+  const char *init[] = {"init", "--db", DB, NULL};
+  const char *publish[] = {"form", "publish", "--db", DB, form, NULL};
+  const char *dev[] = {"device", "add", "--db", DB, "--name", "bench device", NULL};
+  if (run(init, NULL, NULL, NULL, NULL, NULL, 0) != 0 ||
+      run(publish, NULL, NULL, NULL, NULL, NULL, 0) != 0 ||
+      run(dev, NULL, NULL, NULL, NULL, out, sizeof out) != 0)
+    die("set-up failed");
+  char device[64], secret[64];
+  const char *d = strstr(out, "device_id: "), *s = strstr(out, "secret: ");
+  if (!d || !s || sscanf(d, "device_id: %63s", device) != 1 || sscanf(s, "secret: %63s", secret) != 1)
+    die("device add printed no credential");
+
+  char base[128];
+  start_server(base, sizeof base);
+  fprintf(stderr, "filling %ld records through %s ...\n", n, base);
+  double t0 = now_s();
+  fill(n, base, device, secret);
+  double fill_s = now_s() - t0;
+  double dash = dashboard_ms(base);
+  stop_server();
+  struct stat st;
+  stat(DB, &st);
+
+  printf("bench_export: %ld records of tppo_screening v1 (database %.0f MiB; filled over HTTP in"
+         " %.1f s, %.0f records/s)\n", n, (double)st.st_size / 1048576.0, fill_s, n / fill_s);
+  printf("%-30s %8s %8s %8s %13s %10s\n", "export", "records", "wall s", "cpu s", "peak RSS MiB",
+         "output MiB");
+  const char *csv[] = {NULL};
+  const char *csv_en[] = {"--lang", "en", "--bom", NULL};
+  const char *jsonl[] = {"--format", "jsonl", NULL};
+  const char *small[] = {"--region", "35.02", NULL};
+  export_row("CSV, Indonesian labels", csv, n);
+  export_row("CSV, English labels, BOM", csv_en, n);
+  export_row("JSON lines, codes", jsonl, n);
+  export_row("CSV, one regency (35.02)", small, -1);
+  printf("dashboard page over all records: %.0f ms (best of 3)\n", dash);
+  if (keep)
+    printf("kept %s\n", DIR_);
+  else {
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", DIR_);
+    if (system(cmd) != 0)
+      fprintf(stderr, "could not remove %s\n", DIR_);
+  }
+  curl_global_cleanup();
+  return 0;
+}

@@ -1,0 +1,36 @@
+/* The dashboard's HTML: the login page and the main page with inline SVG bar charts. No script,
+ * no external resource (the page works offline on an intranet); every text that comes from
+ * records, devices or form definitions is HTML-escaped. */
+#ifndef SRV_DASH_PAGE_H
+#define SRV_DASH_PAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "dash_stats.h"
+#include "db.h"
+#include "sbuf.h"
+
+typedef struct dash_view {
+  const char *lang;                   /* "id" or "en" */
+  const char *user;
+  const char *from, *to, *province;   /* the filter as given ("" = none) */
+  const catalog_t *cat;               /* NULL: the screening form is not published */
+  dash_stats_t *st;                   /* NULL when cat is NULL */
+  const db_device_activity_t *devices;
+  size_t n_devices;
+  int silent_days;
+  int64_t now;
+  int bad_filter;
+} dash_view_t;
+
+#define DASH_FORM_ID "tppo_screening"
+
+void dash_page(sbuf_t *b, const dash_view_t *v);
+/* msg may be NULL; `error` styles it as a problem. `name` pre-fills the user name. */
+void dash_login_page(sbuf_t *b, const char *lang, const char *msg, int error, const char *name);
+/* 1 if the device counts as silent: active and not connected for more than `days` days. */
+int dash_device_silent(const db_device_activity_t *a, int64_t now, int days);
+
+#endif

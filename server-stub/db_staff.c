@@ -1,0 +1,268 @@
+/* Central staff accounts, dashboard sessions and login attempts (db.h). Writes take the writer
+ * mutex like every other write of the server. */
+#include "db_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define LOGIN_KEEP_MS (90LL * 86400 * 1000)
+
+/* Runs one prepared write statement inside its own write transaction. */
+static sync_err_t write_one(db_conn_t *c, sqlite3_stmt *st)
+{
+  sync_err_t e = db_step_done(st);
+  sqlite3_finalize(st);
+  return e;
+}
+
+static sqlite3_stmt *prep(db_conn_t *c, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c->h, sql, -1, &st, NULL) != SQLITE_OK)
+    return NULL;
+  return st;
+}
+
+sync_err_t db_staff_add(db_conn_t *c, const char *name, const char *pwhash, int replace)
+{
+  sync_err_t e = db_begin_write(c);
+  if (e != SYNC_OK)
+    return e;
+  sqlite3_stmt *st = prep(c, replace ? "INSERT INTO staff_users(name, pwhash, created_at)"
+                                       " VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE"
+                                       " SET pwhash = excluded.pwhash"
+                                     : "INSERT INTO staff_users(name, pwhash, created_at)"
+                                       " VALUES (?1, ?2, ?3)");
+  if (!st) {
+    e = SYNC_ERR_DB;
+    goto fail;
+  }
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, pwhash, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, db_now_ms());
+  if ((e = write_one(c, st)) != SYNC_OK)
+    goto fail;
+  if (replace) {
+    if (!(st = prep(c, "DELETE FROM staff_sessions WHERE name = ?1"))) {
+      e = SYNC_ERR_DB;
+      goto fail;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if ((e = write_one(c, st)) != SYNC_OK)
+      goto fail;
+  }
+  return db_commit(c);
+fail:
+  db_rollback(c);
+  return e;
+}
+
+sync_err_t db_staff_get(db_conn_t *c, const char *name, db_staff_t *out)
+{
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *st = prep(c, "SELECT name, pwhash, created_at, last_login FROM staff_users"
+                             " WHERE name = ?1");
+  if (!st)
+    return SYNC_ERR_DB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sync_err_t e = SYNC_OK;
+  if (rc == SQLITE_ROW) {
+    db_col_text(st, 0, out->name, sizeof out->name);
+    db_col_text(st, 1, out->pwhash, sizeof out->pwhash);
+    out->created_at = sqlite3_column_int64(st, 2);
+    out->last_login = sqlite3_column_int64(st, 3);
+  } else {
+    e = rc == SQLITE_DONE ? SYNC_ERR_NOT_FOUND : db_err(rc);
+  }
+  sqlite3_finalize(st);
+  return e;
+}
+
+sync_err_t db_staff_remove(db_conn_t *c, const char *name)
+{
+  sync_err_t e = db_begin_write(c);
+  if (e != SYNC_OK)
+    return e;
+  sqlite3_stmt *st = prep(c, "DELETE FROM staff_users WHERE name = ?1");
+  if (!st) {
+    e = SYNC_ERR_DB;
+    goto fail;
+  }
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  if ((e = write_one(c, st)) != SYNC_OK)
+    goto fail;
+  if (sqlite3_changes(c->h) == 0) {
+    e = SYNC_ERR_NOT_FOUND;
+    goto fail;
+  }
+  if (!(st = prep(c, "DELETE FROM staff_sessions WHERE name = ?1"))) {
+    e = SYNC_ERR_DB;
+    goto fail;
+  }
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  if ((e = write_one(c, st)) != SYNC_OK)
+    goto fail;
+  return db_commit(c);
+fail:
+  db_rollback(c);
+  return e;
+}
+
+sync_err_t db_staff_list(db_conn_t *c, db_staff_fn fn, void *ctx)
+{
+  sqlite3_stmt *st = prep(c, "SELECT u.name, u.created_at, u.last_login,"
+                             " (SELECT count(*) FROM staff_sessions s WHERE s.name = u.name"
+                             "  AND s.expires_at > ?1) FROM staff_users u ORDER BY u.name");
+  if (!st)
+    return SYNC_ERR_DB;
+  sqlite3_bind_int64(st, 1, db_now_ms());
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_staff_t s;
+    memset(&s, 0, sizeof s);
+    db_col_text(st, 0, s.name, sizeof s.name);
+    s.created_at = sqlite3_column_int64(st, 1);
+    s.last_login = sqlite3_column_int64(st, 2);
+    s.sessions = sqlite3_column_int64(st, 3);
+    if (fn(ctx, &s) != 0)
+      break;
+  }
+  sync_err_t e = rc == SQLITE_ROW || rc == SQLITE_DONE ? SYNC_OK : db_err(rc);
+  sqlite3_finalize(st);
+  return e;
+}
+
+sync_err_t db_session_add(db_conn_t *c, const unsigned char token_sha256[32], const char *name,
+                          int64_t now, int64_t expires_at, const char *peer)
+{
+  sync_err_t e = db_begin_write(c);
+  if (e != SYNC_OK)
+    return e;
+  sqlite3_stmt *st = prep(c, "DELETE FROM staff_sessions WHERE expires_at <= ?1");
+  if (!st) {
+    e = SYNC_ERR_DB;
+    goto fail;
+  }
+  sqlite3_bind_int64(st, 1, now);
+  if ((e = write_one(c, st)) != SYNC_OK)
+    goto fail;
+  if (!(st = prep(c, "INSERT INTO staff_sessions(token_sha256, name, created_at, expires_at, peer)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5)"))) {
+    e = SYNC_ERR_DB;
+    goto fail;
+  }
+  sqlite3_bind_blob(st, 1, token_sha256, 32, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, now);
+  sqlite3_bind_int64(st, 4, expires_at);
+  sqlite3_bind_text(st, 5, peer ? peer : "", -1, SQLITE_STATIC);
+  if ((e = write_one(c, st)) != SYNC_OK)
+    goto fail;
+  if (!(st = prep(c, "UPDATE staff_users SET last_login = ?2 WHERE name = ?1"))) {
+    e = SYNC_ERR_DB;
+    goto fail;
+  }
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, now);
+  if ((e = write_one(c, st)) != SYNC_OK)
+    goto fail;
+  return db_commit(c);
+fail:
+  db_rollback(c);
+  return e;
+}
+
+sync_err_t db_session_get(db_conn_t *c, const unsigned char token_sha256[32], int64_t now,
+                          char name[DB_STAFF_NAME_MAX + 1])
+{
+  name[0] = '\0';
+  sqlite3_stmt *st = prep(c, "SELECT s.name FROM staff_sessions s JOIN staff_users u"
+                             " ON u.name = s.name WHERE s.token_sha256 = ?1 AND s.expires_at > ?2");
+  if (!st)
+    return SYNC_ERR_DB;
+  sqlite3_bind_blob(st, 1, token_sha256, 32, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, now);
+  int rc = sqlite3_step(st);
+  sync_err_t e = SYNC_OK;
+  if (rc == SQLITE_ROW)
+    db_col_text(st, 0, name, DB_STAFF_NAME_MAX + 1);
+  else
+    e = rc == SQLITE_DONE ? SYNC_ERR_NOT_FOUND : db_err(rc);
+  sqlite3_finalize(st);
+  return e;
+}
+
+sync_err_t db_session_delete(db_conn_t *c, const unsigned char token_sha256[32])
+{
+  sync_err_t e = db_begin_write(c);
+  if (e != SYNC_OK)
+    return e;
+  sqlite3_stmt *st = prep(c, "DELETE FROM staff_sessions WHERE token_sha256 = ?1");
+  if (!st) {
+    db_rollback(c);
+    return SYNC_ERR_DB;
+  }
+  sqlite3_bind_blob(st, 1, token_sha256, 32, SQLITE_STATIC);
+  if ((e = write_one(c, st)) != SYNC_OK) {
+    db_rollback(c);
+    return e;
+  }
+  return db_commit(c);
+}
+
+sync_err_t db_login_record(db_conn_t *c, const char *name, const char *peer, int ok,
+                           const char *reason, int64_t now)
+{
+  sync_err_t e = db_begin_write(c);
+  if (e != SYNC_OK)
+    return e;
+  sqlite3_stmt *st = prep(c, "INSERT INTO staff_logins(at, name, peer, ok, reason)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!st) {
+    e = SYNC_ERR_DB;
+    goto fail;
+  }
+  sqlite3_bind_int64(st, 1, now);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, peer ? peer : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 4, ok ? 1 : 0);
+  sqlite3_bind_text(st, 5, reason ? reason : "", -1, SQLITE_STATIC);
+  if ((e = write_one(c, st)) != SYNC_OK)
+    goto fail;
+  if (!(st = prep(c, "DELETE FROM staff_logins WHERE at < ?1"))) {
+    e = SYNC_ERR_DB;
+    goto fail;
+  }
+  sqlite3_bind_int64(st, 1, now - LOGIN_KEEP_MS);
+  if ((e = write_one(c, st)) != SYNC_OK)
+    goto fail;
+  return db_commit(c);
+fail:
+  db_rollback(c);
+  return e;
+}
+
+sync_err_t db_login_failures(db_conn_t *c, const char *name, const char *peer, int64_t since,
+                             int *by_name, int *by_peer)
+{
+  *by_name = *by_peer = 0;
+  /* Attempts refused by the limit itself do not count: the lock ends 15 minutes after the last
+   * real failure even while someone keeps trying. */
+  sqlite3_stmt *st = prep(c, "SELECT (SELECT count(*) FROM staff_logins WHERE name = ?1 AND"
+                             " at >= ?3 AND ok = 0 AND reason <> 'rate_limited'),"
+                             " (SELECT count(*) FROM staff_logins WHERE peer = ?2 AND at >= ?3"
+                             " AND ok = 0 AND reason <> 'rate_limited')");
+  if (!st)
+    return SYNC_ERR_DB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, peer ? peer : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, since);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *by_name = sqlite3_column_int(st, 0);
+    *by_peer = sqlite3_column_int(st, 1);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? SYNC_OK : db_err(rc);
+}

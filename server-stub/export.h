@@ -1,0 +1,71 @@
+/* Exports of records for central staff: CSV (RFC 4180, one row per record, one column per field,
+ * select_multiple expanded into one 0/1 column per choice) or JSON lines, across the published
+ * versions of a form (columns merged by name, catalog.h). Streamed: each row is written as it is
+ * read from one sqlite3_step() loop over a read snapshot, so memory does not grow with the number
+ * of records.
+ *
+ * Every export is audited (export_audited): a row in the export_audit table before the first
+ * record is read, completed afterwards, and one JSON line appended to the file
+ * <db>.export-audit.log next to the database.
+ *
+ * Sealed records (security milestone): a record's stored bytes become its answers through
+ * `open_payload`. Today devices send answers in clear (over TLS) and the default opener parses
+ * them; when finalized records are sealed to the central public key, the export is given an
+ * opener that unseals with the central secret key. A record the opener cannot read stops the
+ * export with an error naming it (it is never silently left out).
+ */
+#ifndef SRV_EXPORT_H
+#define SRV_EXPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "catalog.h"
+#include "db.h"
+#include "query.h"
+
+struct cJSON;
+
+typedef enum exp_format { EXP_CSV = 0, EXP_JSONL } exp_format_t;
+
+/* Turns the stored bytes of a record into its answers (a JSON object the caller deletes), or
+ * returns NULL with the reason in `why`. */
+typedef struct cJSON *(*exp_open_fn)(void *ctx, const char *uuid, const char *stored, size_t len,
+                                     char *why, size_t whylen);
+
+typedef struct exp_options {
+  exp_format_t format;
+  const char *lang;          /* "id" / "en": choice labels; NULL: choice names (codes) */
+  int bom;                   /* CSV: UTF-8 byte order mark first (for Excel) */
+  int raw_text;              /* CSV: no formula guard on free text (see export.c) */
+  rq_filter_t filter;        /* form_id "" = the only published form */
+  const char *const *omit;   /* field names left out (NULL-terminated; may be NULL) */
+  exp_open_fn open_payload;  /* NULL: stored answers are plain JSON (export_open_plain) */
+  void *open_ctx;
+} exp_options_t;
+
+typedef struct exp_result {
+  int64_t records;
+  char form_id[PROTO_FORM_ID_MAX + 1];
+} exp_result_t;
+
+/* The default opener: the stored text is the answers object. */
+struct cJSON *export_open_plain(void *ctx, const char *uuid, const char *stored, size_t len,
+                                char *why, size_t whylen);
+
+/* Writes the export to `out`. SYNC_ERR_NOT_FOUND (no such form), SYNC_ERR_INVALID_ARG (several
+ * forms and none chosen), SYNC_ERR_IO (write failed), storage errors; err tells. */
+sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_result_t *res,
+                      char *err, size_t errlen);
+
+/* export_run wrapped in the audit: refuses to export when the audit cannot be written. `by` is
+ * the staff member, `output` where the data goes (a path or "-"). The audit file is
+ * `audit_path` (NULL: no file; the command passes <db>.export-audit.log). */
+sync_err_t export_audited(db_conn_t *c, const exp_options_t *o, FILE *out, const char *by,
+                          const char *output, const char *audit_path, exp_result_t *res,
+                          char *err, size_t errlen);
+
+/* "<db>.export-audit.log" (malloc'd). */
+char *export_audit_path(const char *db_path);
+
+#endif

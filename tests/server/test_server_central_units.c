@@ -1,0 +1,348 @@
+/* In-process tests of the central-staff modules of syncserver_core: the merged form catalog,
+ * record filters, HTML/JSON escaping, the dashboard routes of the request handler (from memory),
+ * the schema upgrade to version 2, and the export's seam for sealed records. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <cJSON.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "db_internal.h"
+#include "export.h"
+#include "query.h"
+#include "sbuf.h"
+#include "server.h"
+#include "test_support.h"
+#include "tppo_fixture.h"
+
+/* ---- escaping ------------------------------------------------------------------------------ */
+
+static char *html(const char *s)
+{
+  sbuf_t b;
+  sbuf_init(&b);
+  sbuf_html(&b, s);
+  return sbuf_take(&b, NULL);
+}
+
+static void test_html_escaping_covers_markup_quotes_and_bad_bytes(void **state)
+{
+  (void)state;
+  char *t = html("<img src=x onerror='a(1)'> & \"q\"");
+  assert_string_equal(t, "&lt;img src=x onerror=&#39;a(1)&#39;&gt; &amp; &quot;q&quot;");
+  free(t);
+  t = html("Jawa\x01Timur \xc3\xa9\xff\xc0\xaf ok");   /* control, é, invalid, overlong */
+  assert_string_equal(t, "JawaTimur \xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok");
+  free(t);
+  sbuf_t b;
+  sbuf_init(&b);
+  sbuf_json_str(&b, "a\"b\\c\n\x02\xe2\x82\xac");
+  t = sbuf_take(&b, NULL);
+  assert_string_equal(t, "\"a\\\"b\\\\c\\n\\u0002\xe2\x82\xac\"");
+  free(t);
+  assert_int_equal(utf8_valid_prefix("ab\xed\xa0\x80", 5), 2);   /* a surrogate is invalid */
+}
+
+/* ---- catalog ------------------------------------------------------------------------------- */
+
+static void test_catalog_merges_versions_in_a_stable_order(void **state)
+{
+  (void)state;
+  char *v1 = ts_source_file(TPPO_V1, NULL), *v2 = ts_source_file(TPPO_V2, NULL);
+  const char *defs[] = {v2, v1};   /* any order in, ascending versions out */
+  catalog_t *cat = NULL;
+  char err[256];
+  assert_int_equal(catalog_from_texts(defs, 2, &cat, err, sizeof err), SYNC_OK);
+  assert_int_equal(cat->n_versions, 2);
+  assert_int_equal(cat->versions[0].version, 1);
+  int notes = catalog_col(cat, "officer_notes", 13), rp = catalog_col(cat, "recruitment_platform", 20);
+  int status = catalog_col(cat, "case_status", 11);
+  assert_true(notes >= 0 && rp > notes && status >= 0);
+  assert_int_equal(catalog_col(cat, "consent_note", 12), -1);       /* a note: no column */
+  assert_int_equal(catalog_col(cat, "recruitment_platform_other", 26), rp + 1);
+  assert_int_equal(cat->cols[rp].first_version, 2);
+  assert_int_equal(cat->cols[rp].type, FIELD_SELECT_MULTIPLE);
+  assert_int_equal(cat->cols[rp].n_choices, 8);
+  assert_true(cat->cols[status].central);
+  assert_false(cat->cols[notes].central);
+  /* Labels: per language, from the record's version; v1 has no such field. */
+  const cat_version_t *c1 = catalog_version(cat, 1), *c2 = catalog_version(cat, 2);
+  assert_null(c1->field[rp]);
+  assert_non_null(c2->field[rp]);
+  assert_string_equal(catalog_choice_label(cat, c2, (size_t)rp, 0, "en"),
+                      "Facebook (incl. groups and Messenger)");
+  int sector = catalog_col(cat, "sector", 6);
+  int fishing = catalog_choice(&cat->cols[sector], "fishing");
+  assert_string_equal(catalog_choice_label(cat, c1, (size_t)sector, (size_t)fishing, "id"),
+                      "Anak buah kapal (ABK) perikanan");
+  assert_string_equal(catalog_choice_label(cat, c1, (size_t)sector, (size_t)fishing, "fr"),
+                      "Anak buah kapal (ABK) perikanan");   /* default language */
+  assert_string_equal(catalog_list_label(cat, "result_categories", "strong_indication", "en"),
+                      "Strong indication of trafficking (TPPO)");
+  assert_string_equal(catalog_field_label(cat, (size_t)sector, "en"), "Work sector");
+  assert_string_equal(catalog_title(cat, "en"), "TPPO Victim Screening");
+  catalog_free(cat);
+  /* Two different forms do not merge. */
+  char *mini = ts_read_file(SYNC_SERVER_TEST_DATA "/mini_form.v1.json", NULL);
+  const char *mixed[] = {v1, mini};
+  assert_int_equal(catalog_from_texts(mixed, 2, &cat, err, sizeof err), SYNC_ERR_INVALID_ARG);
+  assert_null(cat);
+  free(mini);
+  free(v1);
+  free(v2);
+}
+
+/* ---- filters ------------------------------------------------------------------------------- */
+
+static void test_filters_accept_only_well_formed_values(void **state)
+{
+  (void)state;
+  rq_filter_t f;
+  rq_filter_init(&f);
+  char err[200];
+  assert_int_equal(rq_filter_set(&f, "region", "35,74.04,35.0", err, sizeof err), 0);
+  assert_int_equal(f.n_regions, 3);
+  assert_string_equal(f.regions[1], "74.04");
+  assert_int_equal(rq_filter_set(&f, "region", "35'--", err, sizeof err), -1);
+  assert_int_equal(rq_filter_set(&f, "region", "3502", err, sizeof err), -1);
+  assert_int_equal(rq_filter_set(&f, "region", "", err, sizeof err), -1);
+  assert_int_equal(rq_filter_set(&f, "from", "2024-02-29", err, sizeof err), 0);
+  assert_int_equal(rq_filter_set(&f, "from", "2023-02-29", err, sizeof err), -1);
+  assert_int_equal(rq_filter_set(&f, "to", "2024-13-01", err, sizeof err), -1);
+  assert_int_equal(rq_filter_set(&f, "status", "drafts", err, sizeof err), -1);
+  assert_int_equal(rq_filter_set(&f, "case-status", "x' OR 1=1", err, sizeof err), -1);
+  assert_int_equal(rq_filter_set(&f, "colour", "red", err, sizeof err), 1);
+  assert_int_equal(rq_date_ms("1970-01-02"), 86400000LL);
+  assert_int_equal(rq_date_ms("2025-11-01"), 1761955200000LL);
+  sbuf_t b;
+  sbuf_init(&b);
+  rq_describe(&f, &b);
+  char *d = sbuf_take(&b, NULL);
+  cJSON *j = cJSON_Parse(d);
+  assert_non_null(j);
+  assert_string_equal(cJSON_GetObjectItem(j, "from")->valuestring, "2024-02-29");
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "region")), 3);
+  cJSON_Delete(j);
+  free(d);
+}
+
+/* ---- an in-process server ------------------------------------------------------------------ */
+
+typedef struct world {
+  char *dir, *db;
+  srv_t *srv;
+  char device[40], auth[128];
+} world_t;
+
+static int world_setup(void **state)
+{
+  world_t *w = calloc(1, sizeof *w);
+  w->dir = ts_tempdir();
+  w->db = ts_path(w->dir, "server.db");
+  srv_config_t cfg = {.db_path = w->db, .db_flags = DB_OPEN_FAST, .pool_size = 2};
+  char err[256];
+  if (srv_open(&cfg, &w->srv, err, sizeof err) != SYNC_OK)
+    return -1;
+  /* the reference form and a device, straight into the database */
+  db_conn_t *c;
+  if (db_open(w->db, DB_OPEN_FAST, &c, err, sizeof err) != SYNC_OK)
+    return -1;
+  char *text = ts_source_file(TPPO_V1, NULL);
+  cJSON *doc = cJSON_Parse(text);
+  char *compact = cJSON_PrintUnformatted(doc);
+  unsigned char h[32];
+  char sha[65];
+  crypto_hash_sha256(h, (const unsigned char *)compact, strlen(compact));
+  sodium_bin2hex(sha, sizeof sha, h, sizeof h);
+  int added;
+  int64_t seq;
+  int rc = db_form_publish(c, "tppo_screening", 1, compact, sha, "{}", &added, &seq) == SYNC_OK ? 0 : -1;
+  char secret[PROTO_SECRET_LEN + 1];
+  unsigned char sh[32];
+  make_uuid(w->device);
+  if (rc == 0 && (auth_new_secret(secret, sh) != 0 ||
+                  db_device_add(c, w->device, "unit test device", "", sh) != SYNC_OK))
+    rc = -1;
+  snprintf(w->auth, sizeof w->auth, "Device %s:%s", w->device, secret);
+  db_close(c);
+  cJSON_Delete(doc);
+  free(compact);
+  free(text);
+  *state = w;
+  return rc;
+}
+
+static int world_teardown(void **state)
+{
+  world_t *w = *state;
+  srv_close(w->srv);
+  ts_rmtree(w->dir);
+  free(w->dir);
+  free(w->db);
+  free(w);
+  return 0;
+}
+
+static void call(world_t *w, const char *method, const char *path, const srv_kv_t *headers,
+                 size_t nh, const char *body, srv_response_t *r)
+{
+  srv_request_t req = {.method = method, .path = path, .headers = headers, .n_headers = nh,
+                       .body = body, .body_len = body ? strlen(body) : 0, .peer = "127.0.0.1:1"};
+  srv_handle(w->srv, &req, r);
+}
+
+static void test_dashboard_routes_answer_from_memory(void **state)
+{
+  world_t *w = *state;
+  srv_response_t r;
+  call(w, "GET", "/dashboard/", NULL, 0, NULL, &r);
+  assert_int_equal(r.status, 303);
+  assert_string_equal(r.location, "/dashboard/login?lang=id");
+  assert_true(r.html);
+  srv_response_clear(&r);
+  call(w, "PUT", "/dashboard/", NULL, 0, NULL, &r);
+  assert_int_equal(r.status, 405);
+  assert_string_equal(r.allow, "GET, POST");
+  srv_response_clear(&r);
+  srv_kv_t json[] = {{"Content-Type", "application/json"}};
+  call(w, "POST", "/dashboard/login", json, 1, "{}", &r);
+  assert_int_equal(r.status, 415);
+  srv_response_clear(&r);
+  srv_kv_t big[] = {{"Content-Type", "application/x-www-form-urlencoded"},
+                    {"Content-Length", "100000"}};
+  call(w, "POST", "/dashboard/login", big, 2, "name=a", &r);
+  assert_int_equal(r.status, 413);
+  srv_response_clear(&r);
+  srv_kv_t cross[] = {{"Content-Type", "application/x-www-form-urlencoded"},
+                      {"Sec-Fetch-Site", "cross-site"}};
+  call(w, "POST", "/dashboard/login", cross, 2, "name=a&password=b", &r);
+  assert_int_equal(r.status, 403);
+  srv_response_clear(&r);
+  srv_kv_t form[] = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  call(w, "POST", "/dashboard/login", form, 1, "name=nobody&password=%41%42%00x&lang=en", &r);
+  assert_int_equal(r.status, 401);
+  assert_string_equal(r.content_type, "text/html; charset=utf-8");
+  assert_non_null(strstr(r.body, "Wrong user name or password."));
+  srv_response_clear(&r);
+  call(w, "GET", "/dashboardx", NULL, 0, NULL, &r);   /* not ours: the protocol's 404 */
+  assert_int_equal(r.status, 404);
+  assert_false(r.html);
+  srv_response_clear(&r);
+}
+
+/* An opener standing for the security milestone's: refuses what it cannot unseal. */
+static cJSON *refuse(void *ctx, const char *uuid, const char *stored, size_t len, char *why,
+                     size_t whylen)
+{
+  (void)stored;
+  (void)len;
+  (*(int *)ctx)++;
+  snprintf(why, whylen, "sealed to another key (%s)", uuid);
+  return NULL;
+}
+
+static void test_export_goes_through_the_payload_opener(void **state)
+{
+  world_t *w = *state;
+  /* one record, pushed through the handler */
+  tppo_gen_t *g = tppo_gen_new(5, 1);
+  char *payload = tppo_gen_next(g, NULL, NULL);
+  tppo_gen_free(g);
+  char uuid[40], hlc[64], batch[40];
+  make_uuid(uuid);
+  make_uuid(batch);
+  make_hlc(hlc, 1761955200000LL, 0, w->device);
+  char *ch = make_change(uuid, 1, 0, NULL, hlc, "upsert", payload);
+  char *body = make_push(w->device, batch, &ch, 1);
+  srv_kv_t h[] = {{"Authorization", w->auth}, {"Content-Type", "application/json"}};
+  srv_response_t r;
+  call(w, "POST", "/v1/push", h, 2, body, &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"stored\""));
+  srv_response_clear(&r);
+  free(body);
+  free(ch);
+  free(payload);
+
+  db_conn_t *c;
+  char err[512];
+  assert_int_equal(db_open(w->db, 0, &c, err, sizeof err), SYNC_OK);
+  exp_options_t o;
+  memset(&o, 0, sizeof o);
+  rq_filter_init(&o.filter);
+  o.format = EXP_JSONL;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  exp_result_t res;
+  assert_int_equal(export_run(c, &o, mem, &res, err, sizeof err), SYNC_OK);
+  fclose(mem);
+  assert_int_equal(res.records, 1);
+  assert_non_null(strstr(buf, uuid));
+  free(buf);
+  /* With an opener that cannot read the record, the export stops and names it. */
+  int calls = 0;
+  o.open_payload = refuse;
+  o.open_ctx = &calls;
+  mem = open_memstream(&buf, &len);
+  assert_int_equal(export_run(c, &o, mem, &res, err, sizeof err), SYNC_ERR_FORM);
+  fclose(mem);
+  assert_int_equal(calls, 1);
+  assert_non_null(strstr(err, uuid));
+  assert_non_null(strstr(err, "sealed to another key"));
+  free(buf);
+  db_close(c);
+}
+
+/* ---- schema upgrade ------------------------------------------------------------------------ */
+
+static void test_a_version_1_database_is_upgraded(void **state)
+{
+  (void)state;
+  char *dir = ts_tempdir(), *path = ts_path(dir, "old.db");
+  db_conn_t *c;
+  char err[512];
+  assert_int_equal(db_open(path, DB_OPEN_CREATE | DB_OPEN_FAST, &c, err, sizeof err), SYNC_OK);
+  /* back to what version 1 had */
+  assert_int_equal(sqlite3_exec(c->h, "DROP TABLE staff_users; DROP TABLE staff_sessions;"
+                                      " DROP TABLE staff_logins; DROP TABLE export_audit;"
+                                      " DROP INDEX push_batches_by_device;"
+                                      " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+  db_close(c);
+  assert_int_equal(db_open(path, DB_OPEN_READONLY, &c, err, sizeof err), SYNC_ERR_NOT_FOUND);
+  assert_non_null(strstr(err, "schema version 1"));
+  assert_non_null(strstr(err, "syncserver init"));
+  assert_int_equal(db_open(path, 0, &c, err, sizeof err), SYNC_OK);
+  int64_t id;
+  assert_int_equal(db_audit_begin(c, "a", "csv/id", "{}", "-", 1, &id), SYNC_OK);
+  assert_int_equal(db_staff_add(c, "siti", "$argon2id$x", 0), SYNC_OK);
+  db_close(c);
+  ts_rmtree(dir);
+  free(dir);
+  free(path);
+}
+
+int main(void)
+{
+  if (sodium_init() < 0)
+    return 1;
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_html_escaping_covers_markup_quotes_and_bad_bytes),
+    cmocka_unit_test(test_catalog_merges_versions_in_a_stable_order),
+    cmocka_unit_test(test_filters_accept_only_well_formed_values),
+    cmocka_unit_test_setup_teardown(test_dashboard_routes_answer_from_memory, world_setup,
+                                    world_teardown),
+    cmocka_unit_test_setup_teardown(test_export_goes_through_the_payload_opener, world_setup,
+                                    world_teardown),
+    cmocka_unit_test(test_a_version_1_database_is_upgraded),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
