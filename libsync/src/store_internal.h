@@ -26,7 +26,7 @@
 /* PRAGMA application_id of every libsync store: "LSYN". */
 #define STORE_APPLICATION_ID 0x4c53594e
 /* Schema version this library writes (PRAGMA user_version); see store_schema.c. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 #define STORE_ERRMSG_MAX 1024
 

@@ -142,8 +142,44 @@ typedef struct migration {
   sync_err_t (*after)(sync_store_t *s); /* data changes in the same transaction; may be NULL */
 } migration_t;
 
+/* Version 2 (sync engine, store_outbox.c / store_apply.c / conflict.c):
+ *   outbox.failed_at          a row the server refused for good (rejected, not retryable): kept
+ *                             with last_error for the officer, never re-sent automatically
+ *   conflicts.conflict_id..   one row per conflicting field of a server merge (PROTOCOL.md 5),
+ *                             unique by (conflict_id, field) so a receipt seen twice adds nothing;
+ *                             values are JSON text ("null" = no answer); winner stays
+ *                             'local' (device) / 'remote' (central)
+ *   remote_pending            central revisions received while the device still had changes of
+ *                             the record to push (PROTOCOL.md 4, rule 2): kept aside by HLC and
+ *                             looked at again after every push */
+static const char SCHEMA_V2[] =
+  "ALTER TABLE outbox ADD COLUMN failed_at INTEGER;"
+  "ALTER TABLE conflicts ADD COLUMN conflict_id TEXT;"
+  "ALTER TABLE conflicts ADD COLUMN field TEXT;"
+  "ALTER TABLE conflicts ADD COLUMN device_value TEXT;"
+  "ALTER TABLE conflicts ADD COLUMN central_value TEXT;"
+  "ALTER TABLE conflicts ADD COLUMN merged_revision INTEGER;"
+  "ALTER TABLE conflicts ADD COLUMN resolution TEXT;"
+  "CREATE UNIQUE INDEX conflicts_by_id_field ON conflicts(conflict_id, field);"
+  "CREATE INDEX conflicts_by_time ON conflicts(detected_at);"
+  "CREATE TABLE remote_pending("
+  "  hlc           TEXT PRIMARY KEY NOT NULL,"
+  "  uuid          TEXT NOT NULL,"
+  "  revision      INTEGER NOT NULL,"
+  "  base_revision INTEGER NOT NULL,"
+  "  base_hlc      TEXT,"
+  "  op            TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),"
+  "  form_id       TEXT NOT NULL,"
+  "  form_version  INTEGER NOT NULL,"
+  "  created_at    INTEGER NOT NULL,"
+  "  updated_at    INTEGER NOT NULL,"
+  "  payload       TEXT NOT NULL,"
+  "  author        TEXT,"
+  "  received_at   INTEGER NOT NULL);";
+
 static const migration_t MIGRATIONS[] = {
   { 1, SCHEMA_V1, init_v1 },
+  { 2, SCHEMA_V2, NULL },
 };
 
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,

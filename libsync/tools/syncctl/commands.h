@@ -16,5 +16,7 @@ int record_query_from_opts(sync_query_t *q, const char *form, const char *status
                            const char *until);
 
 int cmd_sample(cli_t *cli, int argc, char **argv);
+int cmd_sync(cli_t *cli, int argc, char **argv);
+int cmd_conflicts(cli_t *cli, int argc, char **argv);
 
 #endif

@@ -27,6 +27,14 @@ static const char USAGE[] =
   "  record export [--form ID] [--status draft|final]   records as JSON lines\n"
   "  sample --form ID [--count N] [--seed S] [--save]\n"
   "                                         realistic answers for demos/tests (JSON lines)\n"
+  "  sync [--server URL --device-id ID --secret S] [--ca FILE] [--insecure-loopback] [--json]\n"
+  "                                         push the outbox and pull updates (one run)\n"
+  "  sync configure --server URL --device-id ID --secret S [--ca FILE] [--insecure-loopback]\n"
+  "                                         save the credential in the store so 'sync' needs no\n"
+  "                                         flags (the secret is kept unencrypted in the store\n"
+  "                                         file until the security milestone)\n"
+  "  conflicts [--all]                      conflicting answers kept for review\n"
+  "  conflicts resolve ID accept|take-loser keep the merged value, or send the losing one again\n"
   "  version\n"
   "\n"
   "The store defaults to $SYNC_STORE, else ./libsync-store.db. Messages follow --lang (default id).\n"
@@ -50,6 +58,7 @@ static int cmd_version(cli_t *cli, int argc, char **argv)
 static const command_t COMMANDS[] = {
   {"init", cmd_init},     {"status", cmd_status}, {"form", cmd_form},
   {"record", cmd_record}, {"sample", cmd_sample}, {"version", cmd_version},
+  {"sync", cmd_sync},     {"conflicts", cmd_conflicts},
   {NULL, NULL},
 };
 

@@ -1,0 +1,183 @@
+/* Internal: the sync engine (sync/engine.h) and what its files share.
+ *
+ *   engine.c         config, new/free, status getters, cancel, run_once
+ *   engine_thread.c  the background thread: start/stop/wake/network_changed, scheduling
+ *   engine_run.c     one sync: attempts, backoff, whoami, pull
+ *   engine_push.c    push: batches sized by compressed bytes, receipts, poisoned batches
+ *   engine_http.c    one request: URL, headers, lz4, error bodies, failure classification
+ *   engine_status.c  status, progress throttling, plain-words messages (id/en)
+ *
+ * Threads: `lock` guards status, the flags and the schedule; the callback runs without it.
+ * Everything under "sync thread only" is touched by the one thread running a sync (run_lock
+ * makes it one at a time): the store handle, the run state, batch sizing.
+ * Ownership: the engine owns its copied config strings, its store handle and its transport.
+ */
+#ifndef SYNC_ENGINE_INTERNAL_H
+#define SYNC_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "store_sync.h"
+#include "sync/engine.h"
+
+#define ENGINE_MIN_BATCH_BYTES (8u * 1024)
+#define ENGINE_INITIAL_RATIO 0.25        /* compressed / JSON bytes before anything was observed */
+#define ENGINE_NOTIFY_EVERY_MS 100
+#define ENGINE_DETAIL_MAX 512
+
+/* Why a request or a step failed, and what to do about it. */
+typedef struct engine_fail {
+  sync_err_t err;              /* NETWORK, SERVER, PROTOCOL, AUTH, CANCELLED, a store error ... */
+  int retryable;               /* backoff and try again */
+  int64_t retry_after_ms;      /* Retry-After / retry_after, -1 when not given */
+  proto_errcode_t code;        /* the server's error code, PROTO_E_NONE when none */
+  long http_status;            /* 0 when no response */
+  char server_msg[256];        /* the server's message in the engine's language, "" if none */
+  char detail[ENGINE_DETAIL_MAX]; /* technical detail for logs and sync_state */
+} engine_fail_t;
+
+/* A 2xx response, decoded. */
+typedef struct engine_reply {
+  long status;
+  char *body;                  /* JSON (or form definition) text, NUL-terminated, malloc'd */
+  size_t len;
+} engine_reply_t;
+
+/* The state of one sync (run_once, or one background run); sync thread only. */
+typedef struct engine_run {
+  int64_t start_seq;           /* greatest outbox seq when the run started */
+  int64_t pending0, bytes0;    /* pending rows and payload bytes when it started */
+  int64_t after_seq;           /* rows up to here were acknowledged or settled in this run */
+  int64_t failed;              /* rows marked failed in this run */
+  size_t split_limit;          /* poisoned batch: at most this many changes per batch (0: none) */
+  int64_t split_end_seq;       /* ... until the rows of the refused batch are settled */
+  int64_t warnings;
+  sync_progress_t progress;
+} engine_run_t;
+
+struct sync_engine {
+  /* Config, copied. */
+  sync_engine_config_t cfg;    /* strings point at the copies below */
+  char *store_path, *server_url, *device_id, *device_secret, *ca_file, *pinned_pubkey;
+  char language[4];
+  char auth_header[160];       /* "Authorization: Device <id>:<secret>" */
+  sync_transport_t transport;
+  sync_transport_t transport2; /* a second connection for pipelined pushes (built-in only) */
+
+  /* Sync thread only. */
+  sync_store_t *store;
+  store_sync_t *ss;
+  engine_run_t run;
+  int failures;                /* consecutive failed attempts (reset by any success) */
+  size_t budget;               /* compressed bytes of the next push */
+  double ratio;                /* last observed compressed / JSON bytes */
+  double upload_bps;           /* last observed upload rate, 0 unknown */
+  int whoami_ok;
+
+  /* Shared, under lock. */
+  pthread_mutex_t lock;
+  pthread_cond_t cond;         /* CLOCK_MONOTONIC */
+  pthread_mutex_t run_lock;    /* one sync at a time */
+  sync_status_t status;
+  int64_t last_notify_ms;      /* monotonic */
+  int thread_running;
+  int stop_requested;
+  int wake_requested;
+  int online;
+  int backoff_reset;           /* network_changed(online): failures start from 0 */
+  int64_t next_due_ms;         /* monotonic; 0 = none */
+  pthread_t thread;
+  volatile int cancel;
+};
+
+/* ---- engine_run.c ---------------------------------------------------------------------------- */
+
+/* One sync: push everything, then pull until caught up. With `retry_inline` (run_once) retryable
+ * failures are retried here with backoff up to max_attempts; without (background), the first
+ * retryable failure returns its error and *retry_in_ms (else -1) says when to try again. */
+sync_err_t engine_sync(sync_engine_t *e, int retry_inline, int64_t *retry_in_ms);
+/* Sleeps up to ms unless cancelled or stopped; 1 if interrupted. */
+int engine_sleep(sync_engine_t *e, int64_t ms);
+int engine_cancelled(sync_engine_t *e);
+int64_t engine_mono_ms(void);
+
+/* ---- engine_push.c --------------------------------------------------------------------------- */
+
+/* Pushes the outbox (rows after run.after_seq) until it is empty; SYNC_OK or a failure. */
+sync_err_t engine_push(sync_engine_t *e, engine_fail_t *fail);
+
+/* ---- engine_http.c --------------------------------------------------------------------------- */
+
+/* One request in two halves, so that it can run on another thread: perform touches only the
+ * call and the transport (thread-safe for different transports); finish runs on the sync thread
+ * (progress counters, decoding, failure classification) and frees the raw response. */
+typedef struct engine_call {
+  const char *method;
+  char path[PROTO_CURSOR_MAX + 96];
+  const void *body;
+  size_t len;
+  int lz4;
+  sync_http_response_t resp;   /* filled by perform */
+  sync_err_t terr;             /* the transport's result */
+  char detail[ENGINE_DETAIL_MAX];
+} engine_call_t;
+
+void engine_call_perform(sync_engine_t *e, const sync_transport_t *t, engine_call_t *c);
+sync_err_t engine_call_finish(sync_engine_t *e, engine_call_t *c, engine_reply_t *reply,
+                              engine_fail_t *fail);
+
+/* One request to server_url + path. body (may be NULL) is sent as is, with Content-Encoding: lz4
+ * when `lz4`. SYNC_OK with a decoded 2xx body in *reply (free with engine_reply_free), else the
+ * failure in *fail. Counts requests and wire bytes in the run's progress. */
+sync_err_t engine_http(sync_engine_t *e, const char *method, const char *path, const void *body,
+                       size_t len, int lz4, engine_reply_t *reply, engine_fail_t *fail);
+void engine_reply_free(engine_reply_t *r);
+/* Fills a failure; returns err. */
+sync_err_t engine_fail_set(engine_fail_t *f, sync_err_t err, int retryable, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+/* A store error as a failure (not retryable; the store's errmsg as detail). */
+sync_err_t engine_fail_store(sync_engine_t *e, engine_fail_t *f, sync_err_t err);
+/* Checks a server URL: https, or http to loopback when allowed. */
+sync_err_t engine_check_url(const char *url, int allow_plain_loopback, char *errbuf, size_t errlen);
+
+/* ---- engine_status.c ------------------------------------------------------------------------- */
+
+typedef enum engine_msg {
+  MSG_NONE,
+  MSG_CONNECTING,
+  MSG_PUSHING,
+  MSG_PULLING,
+  MSG_RETRY_OFFLINE,      /* %d seconds */
+  MSG_RETRY_BUSY,
+  MSG_RETRY_SERVER,
+  MSG_RETRY_BAD_REPLY,
+  MSG_RETRY_TLS,
+  MSG_GAVE_UP_OFFLINE,
+  MSG_GAVE_UP_SERVER,
+  MSG_GAVE_UP_BAD_REPLY,
+  MSG_GAVE_UP_TLS,
+  MSG_AUTH,
+  MSG_REVOKED,
+  MSG_FORBIDDEN,
+  MSG_PROTOCOL,
+  MSG_STORE,
+  MSG_CANCELLED,
+  MSG_DEVICE_OFFLINE,
+  MSG_REJECTED,           /* %lld rows */
+  MSG_STOPPED
+} engine_msg_t;
+
+/* The plain-words text of `msg` in the engine's language; `n` fills its number. */
+void engine_message(const sync_engine_t *e, engine_msg_t msg, long long n, char *buf, size_t len);
+/* Sets state, error and message (NULL: keep the message) and reports at once. */
+void engine_set_state(sync_engine_t *e, sync_state_t state, sync_err_t err, const char *message);
+/* Copies the run's progress and pending count into the status; reports when `force` or when
+ * ENGINE_NOTIFY_EVERY_MS passed since the last report. */
+void engine_progress(sync_engine_t *e, int force);
+/* Calls the status callback with a snapshot (never under the lock). */
+void engine_notify(sync_engine_t *e);
+
+#endif

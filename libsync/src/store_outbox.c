@@ -1,0 +1,173 @@
+/* The outbox as the sync engine sees it (store_sync.h): streaming pending rows in seq order as
+ * push changes, acknowledging them with their receipts, failure bookkeeping, counts for
+ * progress. */
+#include "store_sync.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *col_text(sqlite3_stmt *st, int col)
+{
+  const char *v = (const char *)sqlite3_column_text(st, col);
+  return v ? v : "";
+}
+
+/* Fills a change from the current row of SST_OUTBOX_SCAN. */
+static void row_to_change(sqlite3_stmt *st, outbox_row_t *row)
+{
+  proto_change_t *c = &row->change;
+  memset(row, 0, sizeof *row);
+  row->seq = sqlite3_column_int64(st, 0);
+  c->op = strcmp(col_text(st, 1), "delete") == 0 ? PROTO_OP_DELETE : PROTO_OP_UPSERT;
+  snprintf(c->uuid, sizeof c->uuid, "%s", col_text(st, 2));
+  c->revision = sqlite3_column_int64(st, 3);
+  snprintf(c->form_id, sizeof c->form_id, "%s", col_text(st, 4));
+  c->form_version = sqlite3_column_int(st, 5);
+  snprintf(c->hlc, sizeof c->hlc, "%s", col_text(st, 6));
+  c->payload = (char *)col_text(st, 7);
+  row->payload_len = (size_t)sqlite3_column_bytes(st, 7);
+  c->updated_at = sqlite3_column_int64(st, 8);
+  c->created_at = sqlite3_column_int64(st, 9);
+  c->base_revision = sqlite3_column_int64(st, 10);
+  if (c->base_revision > 0)
+    snprintf(c->base_hlc, sizeof c->base_hlc, "%s", col_text(st, 11));
+  c->origin = PROTO_ORIGIN_DEVICE;
+  c->author = NULL;
+}
+
+sync_err_t store_outbox_scan(store_sync_t *ss, int64_t after_seq, outbox_row_fn fn, void *ctx)
+{
+  sync_store_t *s = store_sync_store(ss);
+  sqlite3_stmt *st;
+  sync_err_t err = store_sync_stmt(ss, SST_OUTBOX_SCAN, &st);
+  if (err)
+    return err;
+  sqlite3_bind_int64(st, 1, after_seq);
+  int rc;
+  outbox_row_t row;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    row_to_change(st, &row);
+    if (fn(ctx, &row) != 0)
+      break;
+  }
+  int rrc = sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return store_fail_sqlite(s, rrc != SQLITE_OK ? rrc : rc, "cannot read the outbox");
+  return SYNC_OK;
+}
+
+/* Steps a cached write statement, clears its bindings. */
+static sync_err_t step_write(sync_store_t *s, sqlite3_stmt *st, const char *what)
+{
+  int rc = store_step_done(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_DONE ? SYNC_OK : store_fail_sqlite(s, rc, what);
+}
+
+sync_err_t store_outbox_ack(store_sync_t *ss, int64_t seq, int64_t server_seq, int64_t received_at,
+                            int64_t now)
+{
+  sqlite3_stmt *st;
+  sync_err_t err = store_sync_stmt(ss, SST_OUTBOX_ACK, &st);
+  if (err)
+    return err;
+  sqlite3_bind_int64(st, 1, seq);
+  sqlite3_bind_int64(st, 2, now);
+  sqlite3_bind_int64(st, 3, server_seq);
+  sqlite3_bind_int64(st, 4, received_at);
+  return step_write(store_sync_store(ss), st, "cannot store a receipt");
+}
+
+sync_err_t store_outbox_fail(store_sync_t *ss, int64_t seq, const char *error)
+{
+  sqlite3_stmt *st;
+  sync_err_t err = store_sync_stmt(ss, SST_OUTBOX_FAIL, &st);
+  if (err)
+    return err;
+  sqlite3_bind_int64(st, 1, seq);
+  sqlite3_bind_int64(st, 2, store_now_ms());
+  sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+  return step_write(store_sync_store(ss), st, "cannot mark an outbox row failed");
+}
+
+sync_err_t store_outbox_note_row(store_sync_t *ss, int64_t seq, const char *error)
+{
+  sqlite3_stmt *st;
+  sync_err_t err = store_sync_stmt(ss, SST_OUTBOX_NOTE_ROW, &st);
+  if (err)
+    return err;
+  sqlite3_bind_int64(st, 1, seq);
+  sqlite3_bind_text(st, 2, error, -1, SQLITE_STATIC);
+  return step_write(store_sync_store(ss), st, "cannot note an outbox error");
+}
+
+sync_err_t store_outbox_note_failure(store_sync_t *ss, int64_t first_seq, int64_t last_seq,
+                                     const char *error)
+{
+  sync_store_t *s = store_sync_store(ss);
+  sync_err_t err = store_check_writable(s);
+  if (err)
+    return err;
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "UPDATE outbox SET attempts = attempts + 1, last_error = ?3"
+                              " WHERE seq BETWEEN ?1 AND ?2 AND acked_at IS NULL", -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return store_fail_sqlite(s, rc, "cannot note an outbox error");
+  sqlite3_bind_int64(st, 1, first_seq);
+  sqlite3_bind_int64(st, 2, last_seq);
+  sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SYNC_OK : store_fail_sqlite(s, rc, "cannot note an outbox error");
+}
+
+/* Runs a query returning one row of two integers. */
+static sync_err_t two_ints(sync_store_t *s, const char *sql, int64_t arg, int64_t *a, int64_t *b)
+{
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return store_fail_sqlite(s, rc, "cannot count the outbox");
+  if (sqlite3_bind_parameter_count(st) > 0)
+    sqlite3_bind_int64(st, 1, arg);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    if (a)
+      *a = sqlite3_column_int64(st, 0);
+    if (b)
+      *b = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? SYNC_OK : store_fail_sqlite(s, rc, "cannot count the outbox");
+}
+
+/* Payload bytes are counted as stored (UTF-8 bytes: the cast to BLOB avoids counting
+ * characters). */
+sync_err_t store_outbox_pending(store_sync_t *ss, int64_t *count, int64_t *bytes)
+{
+  return two_ints(store_sync_store(ss),
+                  "SELECT count(*), coalesce(sum(length(CAST(v.payload AS BLOB))), 0)"
+                  " FROM outbox o JOIN record_revisions v ON v.id = o.revision_id"
+                  " WHERE o.acked_at IS NULL AND o.failed_at IS NULL", 0, count, bytes);
+}
+
+sync_err_t store_outbox_added_since(store_sync_t *ss, int64_t after, int64_t *count, int64_t *bytes)
+{
+  return two_ints(store_sync_store(ss),
+                  "SELECT count(*), coalesce(sum(length(CAST(v.payload AS BLOB))), 0)"
+                  " FROM outbox o JOIN record_revisions v ON v.id = o.revision_id"
+                  " WHERE o.seq > ?1", after, count, bytes);
+}
+
+sync_err_t store_outbox_max_seq(store_sync_t *ss, int64_t *seq)
+{
+  return two_ints(store_sync_store(ss), "SELECT coalesce(max(seq), 0), 0 FROM outbox", 0, seq, NULL);
+}
+
+sync_err_t store_outbox_failed_count(store_sync_t *ss, int64_t *count)
+{
+  return two_ints(store_sync_store(ss),
+                  "SELECT count(*), 0 FROM outbox WHERE acked_at IS NULL AND failed_at IS NOT NULL",
+                  0, count, NULL);
+}

@@ -1,0 +1,105 @@
+/* Fixture of the sync engine tests: the real `syncserver serve` as a child process on 127.0.0.1
+ * with a fresh database (reference form published, the device enrolled under the store's own
+ * id), device stores filled with reference-form sample records, netproxy on a thread, and the
+ * exactly-once check that compares both databases row by row. Include after the cmocka
+ * prerequisites. Returned strings belong to the caller (free()). */
+#ifndef SYNC_FIXTURE_H
+#define SYNC_FIXTURE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "netproxy.h"
+#include "sync/sync.h"
+
+#define FX_FORM_ID "tppo_screening"
+#define FX_FORM_PATH SYNC_SOURCE_DIR "/proto/forms/tppo_screening.v1.json"
+#define FX_FORM_V2_PATH SYNC_SOURCE_DIR "/proto/golden/form-tppo_screening-v2.json"
+
+typedef struct fx_server {
+  char *dir;
+  char *db;
+  char *log;
+  pid_t pid;            /* 0 when not running */
+  int port;             /* kept across restarts */
+  char url[64];         /* "http://127.0.0.1:PORT" */
+  char device_id[40];
+  char secret[48];
+  const char *tls_cert;  /* set both (PEM files) before fx_server_start to serve https */
+  const char *tls_key;
+} fx_server_t;
+
+/* A fresh directory and database with the reference form published and `device_id` enrolled
+ * (its secret in s->secret), then `serve` started. 0 on success. */
+int fx_server_create(fx_server_t *s, const char *device_id);
+/* (Re)starts `serve` on s->port (0 the first time: a free port). 0 on success. */
+int fx_server_start(fx_server_t *s);
+/* A test CA (ca.pem) and a certificate for 127.0.0.1 signed by it (srv.pem, srv.key) in dir, made
+ * with certtool; *pin gets the server key's "sha256//<base64>" pin (caller frees). -1 without
+ * certtool or openssl. */
+int fx_make_certs(const char *dir, char **pin);
+/* Sends `sig` and reaps the process. */
+void fx_server_kill(fx_server_t *s, int sig);
+/* Stops the server and removes its directory. */
+void fx_server_destroy(fx_server_t *s);
+
+/* Runs a program (argv NULL-terminated) and waits; *out (may be NULL) gets its stdout. Returns
+ * the exit code, 128+signal when killed. */
+int fx_run(char **out, char *const argv[]);
+/* `syncserver ARGS...` (NULL-terminated) on this fixture's build. */
+int fx_syncserver(char **out, const char *arg0, ...);
+/* `syncctl ARGS...` (NULL-terminated). */
+int fx_syncctl(char **out, const char *arg0, ...);
+/* Starts a program without waiting (stdout/stderr to /dev/null unless FX_VERBOSE). */
+pid_t fx_spawn(char *const argv[]);
+
+typedef struct fx_device {
+  char *dir;
+  char *path;           /* <dir>/device.db */
+  char id[40];
+} fx_device_t;
+
+/* A fresh store with the reference form and n final sample records (seeded). 0 on success. */
+int fx_device_create(fx_device_t *d, size_t n, uint64_t seed);
+/* n more final sample records in one batch; seeds differ from the creation's. */
+int fx_add_records(const char *store_path, size_t n, uint64_t seed);
+void fx_device_destroy(fx_device_t *d);
+
+/* Engine defaults for tests: the store and server, plain http to loopback, quick backoff. */
+void fx_engine_config(sync_engine_config_t *c, const fx_device_t *d, const fx_server_t *s,
+                      const char *url);
+
+/* Pending (not acknowledged, not failed), acknowledged and failed outbox rows. */
+typedef struct fx_outbox {
+  int64_t pending, acked, failed;
+} fx_outbox_t;
+int fx_outbox(const char *store_path, fx_outbox_t *out);
+
+/* Exactly once: every outbox row of the device is acknowledged, the server holds exactly one
+ * revision per (uuid, revision) the device wrote and nothing else from it, with the same hlc, a
+ * byte-identical payload and the server_seq stored in the device's receipt. 0 when all holds;
+ * else -1 and `why`. */
+int fx_verify_exactly_once(const char *store_path, const char *server_db, const char *device_id,
+                           char *why, size_t len);
+
+/* An integer from the environment, or def. */
+long fx_env_long(const char *name, long def);
+/* 1 under AddressSanitizer (tests shrink their record counts). */
+int fx_sanitized(void);
+int64_t fx_now_ms(void);
+void fx_sleep_ms(int ms);
+
+/* netproxy on a thread. */
+typedef struct fx_proxy {
+  netproxy_t *np;
+  pthread_t thread;
+  char url[64];
+} fx_proxy_t;
+
+/* Starts a proxy to 127.0.0.1:upstream_port with `o` (upstream/listen filled in). 0 on success. */
+int fx_proxy_start(fx_proxy_t *p, netproxy_opts_t *o, int upstream_port);
+void fx_proxy_stop(fx_proxy_t *p);
+
+#endif
