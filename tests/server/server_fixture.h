@@ -17,7 +17,7 @@ typedef struct server {
   char *dir;          /* temporary directory, removed by server_cleanup */
   char *db;           /* <dir>/server.db */
   char *log;          /* <dir>/server.log (the server's stderr) */
-  char base[96];      /* "http://127.0.0.1:PORT" ("https://" with TLS) */
+  char base[128];     /* "http://127.0.0.1:PORT" ("https://" with TLS) */
   const char *tls_cert, *tls_key;  /* set before server_start: serve over HTTPS */
   const char *cainfo;              /* CA file the client trusts (HTTPS) */
 } server_t;
