@@ -2,7 +2,6 @@
 #include "records-loader.h"
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <sync/sync.h>
 
@@ -19,64 +18,6 @@ load_result_free (gpointer data)
   LoadResult *r = data;
   g_ptr_array_unref (r->items);
   g_free (r);
-}
-
-typedef struct {
-  gint64 pending;       /* outbox rows not yet acknowledged (and not refused) */
-  gint64 received_ms;   /* newest receipt time */
-  gboolean refused;     /* the server refused a revision for good (schema 2: failed_at) */
-  char *refusal;        /* its last_error */
-} SyncInfo;
-
-static void
-sync_info_free (gpointer data)
-{
-  SyncInfo *info = data;
-  g_free (info->refusal);
-  g_free (info);
-}
-
-/* Per-record delivery state. The public API has no per-record sync state yet, so this reads the
- * store's outbox table directly, read-only, on the worker thread (columns documented in
- * libsync/src/store_schema.c). It is the one place the app looks past the API; see app-gtk/
- * README.md ("Wanted from libsync"). A store without the table just reports nothing. */
-static GHashTable *
-load_sync_info (const char *store_path)
-{
-  GHashTable *map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sync_info_free);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
-
-  if (sqlite3_open_v2 (store_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-    goto out;
-  sqlite3_busy_timeout (db, 5000);
-  /* schema 2 marks rows the server refused for good; schema 1 has no such column */
-  if (sqlite3_prepare_v2 (db,
-                          "SELECT uuid, sum(acked_at IS NULL AND failed_at IS NULL),"
-                          " max(coalesce(receipt_time, acked_at)),"
-                          " max(acked_at IS NULL AND failed_at IS NOT NULL),"
-                          " max(CASE WHEN acked_at IS NULL AND failed_at IS NOT NULL THEN last_error END)"
-                          " FROM outbox GROUP BY uuid",
-                          -1, &st, NULL) != SQLITE_OK
-      && sqlite3_prepare_v2 (db,
-                             "SELECT uuid, sum(acked_at IS NULL), max(coalesce(receipt_time, acked_at)),"
-                             " 0, NULL FROM outbox GROUP BY uuid",
-                             -1, &st, NULL) != SQLITE_OK)
-    goto out;
-  while (sqlite3_step (st) == SQLITE_ROW)
-    {
-      SyncInfo *info = g_new0 (SyncInfo, 1);
-      info->pending = sqlite3_column_int64 (st, 1);
-      info->received_ms = sqlite3_column_int64 (st, 2);
-      info->refused = sqlite3_column_int (st, 3) != 0;
-      if (sqlite3_column_text (st, 4) != NULL)
-        info->refusal = g_strdup ((const char *) sqlite3_column_text (st, 4));
-      g_hash_table_insert (map, g_strdup ((const char *) sqlite3_column_text (st, 0)), info);
-    }
-out:
-  sqlite3_finalize (st);
-  sqlite3_close (db);
-  return map;
 }
 
 static GHashTable *
@@ -105,10 +46,10 @@ payload_string (const cJSON *payload, const char *key)
 }
 
 static FaRecordInfo *
-info_from_record (const sync_record_t *rec, GHashTable *sync_info, GHashTable *conflicts)
+info_from_record (const sync_record_t *rec, GHashTable *conflicts)
 {
   FaRecordInfo *info = g_new0 (FaRecordInfo, 1);
-  const SyncInfo *si;
+  sync_delivery_t delivery = sync_record_delivery (rec);
   cJSON *payload;
 
   info->uuid = g_strdup (sync_record_uuid (rec));
@@ -126,16 +67,15 @@ info_from_record (const sync_record_t *rec, GHashTable *sync_info, GHashTable *c
       info->unit_name = payload_string (payload, "unit_name");
       cJSON_Delete (payload);
     }
-  si = g_hash_table_lookup (sync_info, info->uuid);
-  info->received_ms = si ? si->received_ms : 0;
+  info->received_ms = sync_record_receipt_time (rec);
   info->open_conflicts = GPOINTER_TO_UINT (g_hash_table_lookup (conflicts, info->uuid));
-  info->refused = si != NULL && si->refused;
-  info->refusal = si != NULL ? g_strdup (si->refusal) : NULL;
+  info->refused = delivery == SYNC_DELIVERY_REFUSED;
+  info->refusal = info->refused ? g_strdup (sync_record_refusal (rec)) : NULL;
   if (!info->final)
     info->group = FA_GROUP_DRAFT;
   else if (info->open_conflicts > 0)
     info->group = FA_GROUP_CONFLICT;
-  else if (si != NULL && (si->pending > 0 || si->refused))
+  else if (delivery == SYNC_DELIVERY_PENDING || delivery == SYNC_DELIVERY_REFUSED)
     info->group = FA_GROUP_WAITING;   /* a refused record is not sent: it stays in sight */
   else
     info->group = FA_GROUP_SENT;      /* acknowledged, or pulled from the server */
@@ -150,7 +90,6 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   LoadResult *result = g_new0 (LoadResult, 1);
   sync_store_t *store = NULL;
   sync_store_opts_t opts;
-  g_autoptr (GHashTable) sync_info = NULL;
   g_autoptr (GHashTable) conflicts = NULL;
   sync_query_t query;
   sync_err_t err;
@@ -172,7 +111,6 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       return;
     }
 
-  sync_info = load_sync_info (path);
   conflicts = load_conflicts (store);
   sync_query_init (&query);
   query.limit = 10000;
@@ -189,7 +127,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       n = sync_record_list_count (list);
       for (size_t i = 0; i < n; i++)
         {
-          FaRecordInfo *info = info_from_record (sync_record_list_at (list, i), sync_info, conflicts);
+          FaRecordInfo *info = info_from_record (sync_record_list_at (list, i), conflicts);
           result->counts.counts[info->group]++;
           g_ptr_array_add (result->items, fa_record_item_new (info));
         }

@@ -23,6 +23,9 @@ struct sync_record {
   int64_t created_at, updated_at;
   int deleted;
   int64_t id;     /* records.id */
+  sync_delivery_t delivery;
+  int64_t receipt_time;
+  char refusal[256];
   char payload[]; /* NUL-terminated JSON object */
 };
 
@@ -54,6 +57,17 @@ sync_record_t *record_from_row(sqlite3_stmt *st)
   r->updated_at = sqlite3_column_int64(st, 7);
   r->deleted = sqlite3_column_int(st, 8) != 0;
   r->id = sqlite3_column_int64(st, 10);
+  int64_t pending = sqlite3_column_int64(st, 11);
+  r->receipt_time = sqlite3_column_int64(st, 12);
+  snprintf(r->refusal, sizeof r->refusal, "%s", col_text(st, 13));
+  if (pending > 0)
+    r->delivery = SYNC_DELIVERY_PENDING;
+  else if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+    r->delivery = SYNC_DELIVERY_REFUSED;
+  else if (r->receipt_time > 0)
+    r->delivery = SYNC_DELIVERY_DELIVERED;
+  else
+    r->delivery = SYNC_DELIVERY_LOCAL;
   memcpy(r->payload, payload, plen);
   r->payload[plen] = '\0';
   return r;
@@ -434,6 +448,20 @@ int64_t sync_record_created_at(const sync_record_t *rec) { return rec ? rec->cre
 int64_t sync_record_updated_at(const sync_record_t *rec) { return rec ? rec->updated_at : 0; }
 int sync_record_deleted(const sync_record_t *rec) { return rec ? rec->deleted : 0; }
 const char *sync_record_payload(const sync_record_t *rec) { return rec ? rec->payload : "{}"; }
+sync_delivery_t sync_record_delivery(const sync_record_t *rec) { return rec ? rec->delivery : SYNC_DELIVERY_LOCAL; }
+int64_t sync_record_receipt_time(const sync_record_t *rec) { return rec ? rec->receipt_time : 0; }
+const char *sync_record_refusal(const sync_record_t *rec) { return rec ? rec->refusal : ""; }
+
+const char *sync_delivery_name(sync_delivery_t delivery)
+{
+  switch (delivery) {
+  case SYNC_DELIVERY_LOCAL: return "local";
+  case SYNC_DELIVERY_PENDING: return "pending";
+  case SYNC_DELIVERY_DELIVERED: return "delivered";
+  case SYNC_DELIVERY_REFUSED: return "refused";
+  }
+  return "unknown";
+}
 
 sync_err_t sync_record_to_json(const sync_record_t *rec, char **out_json)
 {
@@ -452,6 +480,9 @@ sync_err_t sync_record_to_json(const sync_record_t *rec, char **out_json)
       !cJSON_AddNumberToObject(o, "created_at", (double)rec->created_at) ||
       !cJSON_AddNumberToObject(o, "updated_at", (double)rec->updated_at) ||
       !cJSON_AddBoolToObject(o, "deleted", rec->deleted) ||
+      !cJSON_AddStringToObject(o, "delivery", sync_delivery_name(rec->delivery)) ||
+      !cJSON_AddNumberToObject(o, "receipt_time", (double)rec->receipt_time) ||
+      (rec->delivery == SYNC_DELIVERY_REFUSED && !cJSON_AddStringToObject(o, "refusal", rec->refusal)) ||
       !cJSON_AddRawToObject(o, "payload", rec->payload)) {
     cJSON_Delete(o);
     return SYNC_ERR_NOMEM;

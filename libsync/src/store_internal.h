@@ -35,7 +35,19 @@
 #define STORE_RECORD_COLUMNS                                                                     \
   "r.uuid, r.form_id, r.form_version, r.revision, r.hlc, r.status, r.created_at, r.updated_at, "  \
   "r.deleted, coalesce(r.payload, (SELECT v.payload FROM record_revisions v "                    \
-  "WHERE v.record_id = r.id AND v.revision = r.revision)), r.id"
+  "WHERE v.record_id = r.id AND v.revision = r.revision)), r.id, "                              \
+  STORE_DELIVERY_COLUMNS
+
+/* Delivery state of the record's queued revisions (outbox rows reached through record_revisions):
+ * pending count, newest receipt time, and the error of the newest revision refused for good. */
+#define STORE_DELIVERY_COLUMNS                                                                   \
+  "(SELECT count(*) FROM record_revisions v JOIN outbox o ON o.revision_id = v.id "             \
+  " WHERE v.record_id = r.id AND o.acked_at IS NULL AND o.failed_at IS NULL), "                  \
+  "(SELECT max(coalesce(o.receipt_time, o.acked_at)) FROM record_revisions v "                   \
+  " JOIN outbox o ON o.revision_id = v.id WHERE v.record_id = r.id), "                           \
+  "(SELECT o.last_error FROM record_revisions v JOIN outbox o ON o.revision_id = v.id "          \
+  " WHERE v.record_id = r.id AND o.acked_at IS NULL AND o.failed_at IS NOT NULL "                \
+  " ORDER BY o.seq DESC LIMIT 1)"
 
 /* Cached statements: X(id, sql). Prepared on first use with SQLITE_PREPARE_PERSISTENT. */
 #define STORE_STMT_TABLE(X)                                                                      \

@@ -175,6 +175,10 @@ static void test_push_delivers_every_record_exactly_once_byte_identical(void **s
     assert_int_equal(fx_syncserver(&out, "record", "get", "--db", w->srv.db, sync_record_uuid(r), NULL), 0);
     assert_string_equal(out, sync_record_payload(r));
     free(out);
+    /* The device shows each record as delivered, with the server's receipt time. */
+    assert_int_equal(sync_record_delivery(r), SYNC_DELIVERY_DELIVERED);
+    assert_true(sync_record_receipt_time(r) > 0);
+    assert_string_equal(sync_record_refusal(r), "");
   }
   sync_record_list_free(list);
   sync_store_close(s);

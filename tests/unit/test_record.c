@@ -151,6 +151,7 @@ static void test_draft_is_updated_then_finalized_into_the_outbox(void **state)
   char hlc1[128];
   snprintf(hlc1, sizeof hlc1, "%s", sync_record_hlc(r));
   int64_t created = sync_record_created_at(r);
+  assert_int_equal(sync_record_delivery(r), SYNC_DELIVERY_LOCAL);
   sync_record_free(r);
   /* Drafts never leave the device. */
   assert_int_equal(sql_int(s, "SELECT count(*) FROM outbox"), 0);
@@ -186,6 +187,8 @@ static void test_draft_is_updated_then_finalized_into_the_outbox(void **state)
   assert_true(sync_record_updated_at(r) >= created);
   payload_value(r, "child", v, sizeof v); /* computed by the library */
   assert_string_equal(v, "true");
+  assert_int_equal(sync_record_delivery(r), SYNC_DELIVERY_PENDING);
+  assert_int_equal(sync_record_receipt_time(r), 0);
   sync_record_free(r);
   assert_int_equal(sql_int(s, "SELECT count(*) FROM record_revisions WHERE uuid = '%s' AND revision = 4 "
                               "AND status = 'final' AND deleted = 0", uuid), 1);

@@ -74,7 +74,29 @@ SYNC_API int64_t sync_record_created_at(const sync_record_t *rec);
 SYNC_API int64_t sync_record_updated_at(const sync_record_t *rec);
 SYNC_API int sync_record_deleted(const sync_record_t *rec);
 SYNC_API const char *sync_record_payload(const sync_record_t *rec); /* JSON object text */
-/* The whole record as one JSON object {"uuid",...,"payload":{...}}; caller frees. */
+/* Where the record stands with the server (as of when it was read):
+ *   LOCAL      a draft, or nothing of it was ever queued: it has not left the device;
+ *   PENDING    a revision waits in the outbox for the server's receipt;
+ *   DELIVERED  every queued revision has the server's receipt (sync_record_receipt_time);
+ *   REFUSED    the server refused the newest unacknowledged revision for good
+ *              (sync_record_refusal says why); it stays on the device for the officer to fix. */
+typedef enum sync_delivery {
+  SYNC_DELIVERY_LOCAL = 0,
+  SYNC_DELIVERY_PENDING,
+  SYNC_DELIVERY_DELIVERED,
+  SYNC_DELIVERY_REFUSED
+} sync_delivery_t;
+
+SYNC_API sync_delivery_t sync_record_delivery(const sync_record_t *rec);
+/* Server time (ms) of the newest receipt, 0 if none. */
+SYNC_API int64_t sync_record_receipt_time(const sync_record_t *rec);
+/* The server's reason when REFUSED, else "". */
+SYNC_API const char *sync_record_refusal(const sync_record_t *rec);
+/* "local", "pending", "delivered", "refused". */
+SYNC_API const char *sync_delivery_name(sync_delivery_t delivery);
+
+/* The whole record as one JSON object {"uuid",...,"delivery","receipt_time","payload":{...}};
+ * caller frees. */
 SYNC_API sync_err_t sync_record_to_json(const sync_record_t *rec, char **out_json);
 
 typedef struct sync_query {

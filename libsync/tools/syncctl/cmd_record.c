@@ -150,15 +150,17 @@ static int record_list(cli_t *cli, int argc, char **argv)
       cJSON_AddStringToObject(o, "status", status_name(sync_record_status(r)));
       cJSON_AddNumberToObject(o, "revision", (double)sync_record_revision(r));
       cJSON_AddBoolToObject(o, "deleted", sync_record_deleted(r));
+      cJSON_AddStringToObject(o, "delivery", sync_delivery_name(sync_record_delivery(r)));
       cJSON_AddStringToObject(o, "updated", when);
       cJSON_AddItemToObject(o, "computed", computed_values(calc, r));
       cJSON_AddItemToArray(arr, o);
     } else {
       char vals[512];
       computed_text(calc, r, vals, sizeof vals);
-      printf("%s  %s v%d  %-5s r%-3lld %s%s  %s\n", sync_record_uuid(r), sync_record_form_id(r),
+      printf("%s  %s v%d  %-5s r%-3lld %s %-9s%s  %s\n", sync_record_uuid(r), sync_record_form_id(r),
              sync_record_form_version(r), status_name(sync_record_status(r)),
-             (long long)sync_record_revision(r), when, sync_record_deleted(r) ? " deleted" : "", vals);
+             (long long)sync_record_revision(r), when, sync_delivery_name(sync_record_delivery(r)),
+             sync_record_deleted(r) ? " deleted" : "", vals);
     }
   }
   if (arr) {
