@@ -151,4 +151,37 @@ int expr_value_to_date(const expr_value_t *v, int32_t *days);
 /* Whole years from `from` to `to` (negative when `to` is earlier). */
 int expr_age_years(int32_t from, int32_t to);
 
+/* Argument and result helpers of the function files (expr_func.c, expr_text.c). */
+typedef const expr_node_t call_t;
+typedef const expr_env_t env_t;
+
+static inline int arg(call_t *c, size_t i, env_t *env, expr_value_t *v, expr_error_t *err)
+{
+  return expr_eval_node(c->kids[i], env, v, err);
+}
+
+static inline int arg_number(call_t *c, size_t i, env_t *env, double *x, expr_error_t *err)
+{
+  expr_value_t v;
+  if (arg(c, i, env, &v, err) != 0)
+    return -1;
+  *x = expr_to_number(&v);
+  expr_value_clear(&v);
+  return 0;
+}
+
+static inline int ret_bool(expr_value_t *out, int b)
+{
+  out->kind = EXPR_BOOL;
+  out->b = b != 0;
+  return 0;
+}
+
+static inline int ret_num(expr_value_t *out, double x)
+{
+  out->kind = EXPR_NUM;
+  out->num = x;
+  return 0;
+}
+
 #endif
