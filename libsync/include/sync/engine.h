@@ -16,8 +16,11 @@
  * caller-owned copies.
  *
  * Threads: every function may be called from any thread. Callbacks run on the thread that runs
- * the sync (the caller's in run_once, the engine's own thread otherwise): keep them short and
- * hand work to your UI thread (e.g. g_idle_add). Do not call sync_engine_free() from a callback.
+ * the sync (the caller's in run_once, the engine's own thread otherwise), except two reports that
+ * run on the thread making the call that causes them: SYNC_STATE_STOPPED (from sync_engine_stop /
+ * sync_engine_free) and SYNC_STATE_OFFLINE (from sync_engine_network_changed(engine, 0)). Keep
+ * callbacks short and hand work to your UI thread (e.g. g_idle_add). Do not call
+ * sync_engine_free() or sync_engine_stop() from a callback.
  */
 #ifndef SYNC_ENGINE_H
 #define SYNC_ENGINE_H
