@@ -245,6 +245,7 @@ sync_err_t sync_store_stats(sync_store_t *store, sync_store_stats_t *out)
     out->outbox_acked = sqlite3_column_int64(st, 5);
     out->conflicts = sqlite3_column_int64(st, 6);
     out->last_sync_ms = sqlite3_column_int64(st, 7);
+    out->outbox_refused = sqlite3_column_int64(st, 8);
   }
   int rrc = sqlite3_reset(st);
   if (rc != SQLITE_ROW)

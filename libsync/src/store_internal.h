@@ -85,10 +85,11 @@
     " (SELECT count(*) FROM records WHERE status = 'draft'),"                                    \
     " (SELECT count(*) FROM records WHERE status = 'final' AND deleted = 0),"                    \
     " (SELECT count(*) FROM records WHERE status = 'final' AND deleted = 1),"                    \
-    " (SELECT count(*) FROM outbox WHERE acked_at IS NULL),"                                     \
+    " (SELECT count(*) FROM outbox WHERE acked_at IS NULL AND failed_at IS NULL),"               \
     " (SELECT count(*) FROM outbox WHERE acked_at IS NOT NULL),"                                 \
     " (SELECT count(*) FROM conflicts WHERE resolved_at IS NULL),"                               \
-    " (SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'last_sync_ms')")
+    " (SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'last_sync_ms'),"               \
+    " (SELECT count(*) FROM outbox WHERE acked_at IS NULL AND failed_at IS NOT NULL)")
 
 typedef enum store_stmt_id {
 #define STORE_STMT_ENUM_(id, sql) id,

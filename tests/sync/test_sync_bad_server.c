@@ -407,6 +407,19 @@ static void test_rejected_changes_are_kept_failed_or_resent(void **state)
   assert_non_null(strstr((const char *)sqlite3_column_text(q, 1), "invalid_change"));
   sqlite3_finalize(q);
   sqlite3_close(db);
+  /* ... and through the API: the record says refused and why, the counts keep it apart. */
+  sync_store_t *s = NULL;
+  sync_record_t *rec = NULL;
+  sync_store_stats_t stats;
+  assert_int_equal(sync_store_open(w->dev.path, NULL, &s), SYNC_OK);
+  assert_int_equal(sync_record_get(s, w->uuids[0], &rec), SYNC_OK);
+  assert_int_equal(sync_record_delivery(rec), SYNC_DELIVERY_REFUSED);
+  assert_non_null(strstr(sync_record_refusal(rec), "invalid_change"));
+  sync_record_free(rec);
+  assert_int_equal(sync_store_stats(s, &stats), SYNC_OK);
+  assert_int_equal(stats.outbox_refused, 1);
+  assert_int_equal(stats.outbox_pending, 0);
+  sync_store_close(s);
 }
 
 static void test_too_large_halves_the_batch_until_it_fits(void **state)

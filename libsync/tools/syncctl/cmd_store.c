@@ -39,11 +39,11 @@ int cmd_status(cli_t *cli, int argc, char **argv)
     cli_iso_time(st.last_sync_ms, last, sizeof last);
   if (cli->json) {
     printf("{\"ok\":true,\"device_id\":\"%s\",\"forms\":%lld,\"drafts\":%lld,\"finals\":%lld,"
-           "\"deleted\":%lld,\"outbox_pending\":%lld,\"outbox_acked\":%lld,\"conflicts\":%lld,"
+           "\"deleted\":%lld,\"outbox_pending\":%lld,\"outbox_acked\":%lld,\"outbox_refused\":%lld,\"conflicts\":%lld,"
            "\"last_sync\":%s%s%s}\n",
            sync_store_device_id(cli->store), (long long)st.forms, (long long)st.drafts,
            (long long)st.finals, (long long)st.deleted, (long long)st.outbox_pending,
-           (long long)st.outbox_acked, (long long)st.conflicts, st.last_sync_ms ? "\"" : "",
+           (long long)st.outbox_acked, (long long)st.outbox_refused, (long long)st.conflicts, st.last_sync_ms ? "\"" : "",
            st.last_sync_ms ? last : "null", st.last_sync_ms ? "\"" : "");
     return EXIT_OK;
   }
@@ -55,6 +55,7 @@ int cmd_status(cli_t *cli, int argc, char **argv)
   printf("deleted         %lld\n", (long long)st.deleted);
   printf("waiting to send %lld\n", (long long)st.outbox_pending);
   printf("acknowledged    %lld\n", (long long)st.outbox_acked);
+  printf("refused         %lld\n", (long long)st.outbox_refused);
   printf("conflicts       %lld\n", (long long)st.conflicts);
   printf("last sync       %s\n", last);
   return EXIT_OK;
