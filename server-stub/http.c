@@ -38,6 +38,7 @@ typedef struct conn_state {
   int responded;      /* a response was queued */
   int pending;        /* srv_begin answered; send it once the request is read */
   int too_large;
+  int counted;        /* holds up graceful shutdown (see http_stop) */
   char *body;
   size_t len, cap, drained;
   struct timespec t0;
@@ -171,7 +172,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st)
       return MHD_NO;
     *con_cls = st;
-    atomic_fetch_add(&h->in_flight, 1);
     clock_gettime(CLOCK_MONOTONIC, &st->t0);
     peer_text(conn, st->peer, sizeof st->peer);
     snprintf(st->method, sizeof st->method, "%s", method);
@@ -231,6 +231,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   /* The whole body is here. */
   if (st->pending)
     return send_response(conn, st);
+  /* From here the request may commit, so shutdown waits for its answer. A request still
+   * uploading cannot have been acknowledged and must not hold shutdown up: a client that
+   * vanished mid-body would otherwise keep the server waiting for the whole grace period. */
+  st->counted = 1;
+  atomic_fetch_add(&h->in_flight, 1);
   fill_request(conn, url, method, st, &headers, &query, &req);
   if (st->too_large)
     srv_too_large(h->srv, &st->call, &st->resp);
@@ -261,11 +266,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             r->code[0] ? r->code : "-", st->len + st->drained, r->body_len, ms,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "yes" : "no",
             log_quote(r->detail, q, sizeof q));
+  int st_counted = st->counted;
   free(st->body);
   free(st->resp.body);
   free(st);
   *con_cls = NULL;
-  atomic_fetch_sub(&h->in_flight, 1);
+  if (st_counted)
+    atomic_fetch_sub(&h->in_flight, 1);
 }
 
 __attribute__((format(printf, 2, 0)))
