@@ -147,6 +147,10 @@ sync_err_t jparse_body(jctx_t *c, const char *json, size_t len, cJSON **root);
  * Call jctx_done() when finished. */
 sync_err_t jparse_body_capture(jctx_t *c, const char *json, size_t len, int payload_level,
                                cJSON **root);
+/* The start every message decoder shares: jparse_body_capture, then a zeroed message of `size`
+ * bytes in *msg. On failure the context is finished and nothing is left to free. */
+sync_err_t jdecode_begin(jctx_t *c, const char *json, size_t len, int payload_level, cJSON **root,
+                         size_t size, void **msg);
 /* `protocol` of a root object: missing or not an integer is bad_request, another version is
  * unsupported_protocol. Run it before jfields() so a newer body is reported as such. */
 sync_err_t jprotocol(jctx_t *c, const cJSON *root, int *out);

@@ -212,6 +212,21 @@ sync_err_t jparse_body_capture(jctx_t *c, const char *json, size_t len, int payl
   return rc;
 }
 
+sync_err_t jdecode_begin(jctx_t *c, const char *json, size_t len, int payload_level, cJSON **root,
+                         size_t size, void **msg)
+{
+  *msg = NULL;
+  sync_err_t rc = jparse_body_capture(c, json, len, payload_level, root);
+  if (rc == SYNC_OK && !(*msg = calloc(1, size))) {
+    rc = jfail_code(c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
+    cJSON_Delete(*root);
+    *root = NULL;
+  }
+  if (rc)
+    jctx_done(c);
+  return rc;
+}
+
 sync_err_t jget_payload(jctx_t *c, const cJSON *it, const char *key, int empty, char **out)
 {
   const cJSON *ph = cJSON_IsObject(it) ? it->child : NULL;

@@ -288,15 +288,11 @@ sync_err_t proto_pull_resp_decode(const char *json, size_t len, proto_pull_resp_
   if (!out)
     return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
   *out = NULL;
-  sync_err_t rc = jparse_body_capture(&c, json, len, 4, &root);
-  if (rc) {
-    jctx_done(&c);
+  void *msg;
+  sync_err_t rc = jdecode_begin(&c, json, len, 4, &root, sizeof *resp, &msg);
+  if (rc)
     return rc;
-  }
-  if (!(resp = calloc(1, sizeof *resp))) {
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-    goto fail;
-  }
+  resp = msg;
   if ((rc = jprotocol(&c, root, &resp->protocol)) || (rc = jfields(&c, root, NULL, keys, 4, f)) ||
       (rc = jget_array(&c, f[1], "items", 0, PROTO_PULL_MAX_LIMIT, 1, &n)))
     goto fail;

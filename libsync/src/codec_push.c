@@ -186,15 +186,11 @@ sync_err_t proto_push_req_decode(const char *json, size_t len, proto_push_req_t 
   if (!out)
     return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
   *out = NULL;
-  sync_err_t rc = jparse_body_capture(&c, json, len, 4, &root);
-  if (rc) {
-    jctx_done(&c);
+  void *msg;
+  sync_err_t rc = jdecode_begin(&c, json, len, 4, &root, sizeof *req, &msg);
+  if (rc)
     return rc;
-  }
-  if (!(req = calloc(1, sizeof *req))) {
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-    goto fail;
-  }
+  req = msg;
   if ((rc = jprotocol(&c, root, &req->protocol)) || (rc = jfields(&c, root, NULL, keys, 4, f)) ||
       (rc = jget_str(&c, f[1], "device_id", proto_uuid_valid, "lower-case uuid", req->device_id,
                      sizeof req->device_id)) ||

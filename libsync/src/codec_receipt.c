@@ -270,15 +270,11 @@ sync_err_t proto_push_resp_decode(const char *json, size_t len, proto_push_resp_
   if (!out)
     return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
   *out = NULL;
-  sync_err_t rc = jparse_body_capture(&c, json, len, 5, &root);
-  if (rc) {
-    jctx_done(&c);
+  void *msg;
+  sync_err_t rc = jdecode_begin(&c, json, len, 5, &root, sizeof *resp, &msg);
+  if (rc)
     return rc;
-  }
-  if (!(resp = calloc(1, sizeof *resp))) {
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-    goto fail;
-  }
+  resp = msg;
   if ((rc = jprotocol(&c, root, &resp->protocol)) || (rc = jfields(&c, root, NULL, keys, 4, f)) ||
       (rc = jget_str(&c, f[1], "batch_id", proto_uuid_valid, "lower-case uuid", resp->batch_id,
                      sizeof resp->batch_id)) ||
