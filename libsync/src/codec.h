@@ -1,4 +1,4 @@
-/* Internal: the wire codec of protocol 1 (proto/PROTOCOL.md), shared by the sync engine and the
+/* Internal: the wire codec of protocol 2 (proto/PROTOCOL.md, SECURITY.md), shared by the sync engine and the
  * server. Two jobs: LZ4 frames with hard size caps, and JSON messages <-> C structs. JSON is text
  * in and text out; no cJSON or LZ4 type appears here.
  *
@@ -18,7 +18,7 @@
  * Strictness: decoders follow proto/schemas/ exactly: an unknown key, a missing key, a wrong JSON
  * type, a number that is not an integer where one is required (cJSON stores doubles: check it is
  * integral and |v| <= 2^53), a uuid/hlc/cursor that does not match its pattern (lower case only),
- * an unknown enum value, or `protocol` != 1 is an error. Payloads and form definitions are checked
+ * an unknown enum value, or `protocol` != PROTO_VERSION is an error. Payloads and form definitions are checked
  * only for being JSON objects within PROTO_MAX_JSON_DEPTH and their size caps; the form rules are
  * form_validate()'s job. Decoder failures return SYNC_ERR_PROTOCOL (or SYNC_ERR_TOO_LARGE for a
  * cap, SYNC_ERR_NOMEM) and fill a proto_diag_t: a message naming the field path, e.g.
@@ -36,7 +36,7 @@
 
 /* ---- protocol constants ----------------------------------------------------------------------- */
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2                   /* the only version spoken (1 was never deployed) */
 #define PROTO_HDR_PROTOCOL "X-Sync-Protocol"
 #define PROTO_CONTENT_TYPE "application/json"
 #define PROTO_CONTENT_ENCODING "lz4"      /* Content-Encoding / Accept-Encoding token */
@@ -47,6 +47,7 @@
 #define PROTO_PATH_PUSH "/v1/push"
 #define PROTO_PATH_PULL "/v1/pull"
 #define PROTO_PATH_FORMS "/v1/forms"      /* and /v1/forms/{form_id}/{version} */
+#define PROTO_PATH_ENROLL "/v1/enroll"
 
 /* ---- limits (PROTOCOL.md 1.2) ----------------------------------------------------------------- */
 
@@ -73,6 +74,11 @@
 #define PROTO_FIELD_MAX 64                /* field names, "$deleted" */
 #define PROTO_VERSION_TEXT_MAX 63         /* server_version */
 #define PROTO_ERRMSG_MAX 256              /* proto_diag_t.msg, with NUL */
+#define PROTO_DEDUP_LEN 64                /* lower-case hex of a 32-byte keyed BLAKE2b */
+#define PROTO_KEY_B64_LEN 44              /* base64 (padded) of a 32-byte public key */
+#define PROTO_SIG_B64_LEN 88              /* base64 (padded) of a 64-byte Ed25519 signature */
+#define PROTO_ENROLL_CODE_MAX 32          /* enrollment code as typed (dashes, spaces allowed) */
+#define PROTO_MAX_SEALED ((SYNC_MAX_PAYLOAD / 3 + 1024) * 4 + 4096) /* base64 of a sealed envelope */
 
 /* ---- LZ4 frames (PROTOCOL.md 1.1) ------------------------------------------------------------- */
 
@@ -112,8 +118,14 @@ int codec_lz4_is_frame(const void *src, size_t len);
     "Versi protokol tidak didukung.", "Unsupported protocol version.")                             \
   X(PROTO_E_UNAUTHORIZED, "unauthorized", 401, 0, SYNC_ERR_AUTH,                                   \
     "Perangkat tidak dikenali atau kredensial salah.", "Unknown device or wrong credential.")      \
-  X(PROTO_E_DEVICE_REVOKED, "device_revoked", 403, 0, SYNC_ERR_AUTH,                               \
+  X(PROTO_E_DEVICE_REVOKED, "device_revoked", 403, 0, SYNC_ERR_REVOKED,                               \
     "Perangkat ini telah dicabut.", "This device has been revoked.")                              \
+  X(PROTO_E_CREDENTIAL_EXPIRED, "credential_expired", 403, 0, SYNC_ERR_AUTH,                     \
+    "Kredensial perangkat ini sudah kedaluwarsa. Daftarkan ulang dengan kode baru.",               \
+    "This device's credential has expired. Enrol again with a new code.")                         \
+  X(PROTO_E_INVALID_ENROLLMENT_CODE, "invalid_enrollment_code", 401, 0, SYNC_ERR_AUTH,             \
+    "Kode pendaftaran tidak dikenal, sudah dipakai, atau kedaluwarsa.",                             \
+    "The enrollment code is unknown, already used or expired.")                                    \
   X(PROTO_E_FORBIDDEN, "forbidden", 403, 0, SYNC_ERR_AUTH,                                         \
     "Perangkat ini tidak berhak melakukannya.", "This device may not do that.")                    \
   X(PROTO_E_NOT_FOUND, "not_found", 404, 0, SYNC_ERR_PROTOCOL,                                     \
@@ -224,7 +236,12 @@ typedef struct proto_change {
   char hlc[PROTO_HLC_LEN + 1];
   int64_t created_at;                  /* ms since the epoch */
   int64_t updated_at;
-  char *payload;                       /* compact JSON object text; "{}" for a delete */
+  char *payload;                       /* compact JSON object text; "{}" for a delete; for an
+                                        * encrypted form only the clear part (SECURITY.md 4) */
+  char *sealed;                        /* "sealed": base64 crypto_box_seal text <= PROTO_MAX_SEALED,
+                                        * or NULL (absent on the wire): forms without encryption,
+                                        * deletes */
+  char dedup[PROTO_DEDUP_LEN + 1];     /* "dedup": duplicate-detection hash, "" = absent */
   proto_origin_t origin;
   char *author;                        /* CENTRAL only (staff login or "system:merge"); else NULL */
 } proto_change_t;
@@ -321,7 +338,15 @@ typedef struct proto_receipt {
   proto_change_t *merged;              /* CONFLICT (and DUPLICATE of one); origin CENTRAL; else NULL */
   proto_conflict_t *conflict;          /* present exactly when merged is */
   proto_error_t *error;                /* REJECTED only; code unknown_form/invalid_change/forbidden */
+  char signature[PROTO_SIG_B64_LEN + 1]; /* not REJECTED: Ed25519 over proto_receipt_signed_text;
+                                          * required on the wire; "" for REJECTED */
 } proto_receipt_t;
+
+/* The exact text a receipt signature covers (SECURITY.md 7) into buf; SYNC_ERR_TOO_LARGE if buf
+ * is too small (512 bytes always suffice). */
+sync_err_t proto_receipt_signed_text(const char *server_id, const char *device_id, const char *uuid,
+                                     int64_t revision, const char *hlc, int64_t server_seq,
+                                     int64_t received_at, char *buf, size_t len);
 
 typedef struct proto_push_resp {
   int protocol;
@@ -404,6 +429,7 @@ typedef struct proto_health {
   size_t n_protocols;
   int64_t server_time;
   proto_limits_t limits;
+  char receipt_key[PROTO_KEY_B64_LEN + 1]; /* Ed25519 public key that signs receipts */
 } proto_health_t;
 
 sync_err_t proto_health_encode(const proto_health_t *h, char **out_json, size_t *out_len);
@@ -416,6 +442,7 @@ typedef struct proto_whoami {
   char *name;                          /* <= 256 characters; may be "" */
   char *unit;                          /* <= 256 characters; may be "" */
   int64_t server_time;                 /* "status" is always "active" (else the server refused) */
+  int64_t credential_expires_at;       /* ms */
 } proto_whoami_t;
 
 sync_err_t proto_whoami_encode(const proto_whoami_t *w, char **out_json, size_t *out_len);
@@ -440,5 +467,39 @@ sync_err_t proto_forms_list_encode(const proto_forms_list_t *l, char **out_json,
 sync_err_t proto_forms_list_decode(const char *json, size_t len, proto_forms_list_t **out,
                                    proto_diag_t *diag);
 void proto_forms_list_free(proto_forms_list_t *l);
+
+/* ---- enrollment (enroll-request / enroll-response schemas, SECURITY.md 2) ---------------------- */
+
+typedef struct proto_enroll_req {
+  int protocol;
+  char code[PROTO_ENROLL_CODE_MAX + 1];   /* as typed: [A-Za-z0-9 -]{1,32} */
+  char device_id[PROTO_UUID_LEN + 1];
+} proto_enroll_req_t;
+
+sync_err_t proto_enroll_req_encode(const proto_enroll_req_t *req, char **out_json, size_t *out_len);
+sync_err_t proto_enroll_req_decode(const char *json, size_t len, proto_enroll_req_t **out,
+                                   proto_diag_t *diag);
+void proto_enroll_req_free(proto_enroll_req_t *req);
+
+typedef struct proto_enroll_resp {
+  int protocol;
+  char device_id[PROTO_UUID_LEN + 1];
+  char secret[PROTO_SECRET_LEN + 1];
+  char *name;                             /* <= 256 characters; may be "" */
+  char *unit;                             /* <= 256 characters; may be "" */
+  char server_id[PROTO_UUID_LEN + 1];
+  char receipt_key[PROTO_KEY_B64_LEN + 1];
+  int64_t credential_expires_at;          /* ms */
+  int64_t server_time;
+} proto_enroll_resp_t;
+
+sync_err_t proto_enroll_resp_encode(const proto_enroll_resp_t *resp, char **out_json, size_t *out_len);
+sync_err_t proto_enroll_resp_decode(const char *json, size_t len, proto_enroll_resp_t **out,
+                                    proto_diag_t *diag);
+void proto_enroll_resp_free(proto_enroll_resp_t *resp);
+
+/* Normalises an enrollment code as typed: upper case, dashes and spaces dropped, Crockford
+ * look-alikes mapped (O->0, I/L->1). SYNC_ERR_INVALID_ARG unless 12 base32 characters remain. */
+sync_err_t proto_enroll_code_normalise(const char *typed, char out[13]);
 
 #endif

@@ -33,11 +33,17 @@
 #define STATE_LAST_ERROR_CODE "last_error_code"
 #define STATE_WHOAMI "whoami_device"         /* device id the server last confirmed */
 #define STATE_WARNING "last_warning"         /* e.g. a form version the server has with another hash */
-/* Credentials saved by `syncctl sync configure`. The secret is kept in clear text in the store
- * file until the security milestone encrypts the store. */
+/* Enrollment (enroll.c, SECURITY.md 2). STATE_SECRET is written and read only with
+ * store_state_set_secret/get_secret (encrypted at rest); the others are plain. */
 #define STATE_SERVER_URL "server_url"
 #define STATE_DEVICE_ID "credential_device_id"
 #define STATE_SECRET "credential_secret"
+#define STATE_DEVICE_NAME "device_name"
+#define STATE_DEVICE_UNIT "device_unit"
+#define STATE_SERVER_ID "server_id"
+#define STATE_RECEIPT_KEY "receipt_key"          /* server's Ed25519 public key, base64 */
+#define STATE_CRED_EXPIRES "credential_expires_at"
+#define STATE_ENROLLED_AT "enrolled_at"
 
 typedef struct store_sync store_sync_t;
 
@@ -59,10 +65,15 @@ sync_err_t store_state_get_int(sync_store_t *s, const char *key, int64_t *out);
 sync_err_t store_state_set(sync_store_t *s, const char *key, const char *value);
 sync_err_t store_state_set_int(sync_store_t *s, const char *key, int64_t value);
 sync_err_t store_state_delete(sync_store_t *s, const char *key);
+/* The same for secret values: encrypted with the store's data key (ad = "sync_state:" + key). */
+sync_err_t store_state_set_secret(sync_store_t *s, const char *key, const char *value);
+sync_err_t store_state_get_secret(sync_store_t *s, const char *key, char *buf, size_t len);
 
 /* ---- outbox (store_outbox.c) --------------------------------------------------------------- */
 
-/* One pending outbox row as a push change (origin DEVICE). Strings borrow from the statement. */
+/* One pending outbox row as a push change (origin DEVICE), with change.sealed (NULL unless the
+ * revision is sealed) and change.dedup filled. Strings borrow from the row (decrypted payload
+ * text lives until the callback returns). */
 typedef struct outbox_row {
   int64_t seq;
   proto_change_t change;      /* payload points into the row */
@@ -77,9 +88,10 @@ typedef int (*outbox_row_fn)(void *ctx, const outbox_row_t *row);
  * the callback stops or the rows end. Only the current row is in memory. */
 sync_err_t store_outbox_scan(store_sync_t *ss, int64_t after_seq, outbox_row_fn fn, void *ctx);
 
-/* Inside a transaction: the server holds the row (receipt stored/duplicate/conflict). */
+/* Inside a transaction: the server holds the row (receipt stored/duplicate/conflict). `signature`
+ * is the receipt's verified signature (base64), kept as the proof of delivery. */
 sync_err_t store_outbox_ack(store_sync_t *ss, int64_t seq, int64_t server_seq, int64_t received_at,
-                            int64_t now);
+                            const char *signature, int64_t now);
 /* Inside a transaction: the server refused the row for good; kept with the error, never re-sent. */
 sync_err_t store_outbox_fail(store_sync_t *ss, int64_t seq, const char *error);
 /* Bookkeeping for rows sent in a request that failed: attempts + 1 and the error, for every
@@ -114,7 +126,8 @@ sync_err_t store_apply_has_form(store_sync_t *ss, const char *form_id, int versi
 sync_err_t store_apply_form(store_sync_t *ss, const char *form_id, int version, const char *sha256,
                             const char *definition, int *added, char *warning, size_t wlen);
 /* Inside a transaction: a central revision (pull item, or the merged revision of a receipt),
- * by the rule of PROTOCOL.md 4. Feeds its HLC to the device clock. */
+ * by the rule of PROTOCOL.md 4. Feeds its HLC to the device clock. c->sealed, when set, is kept
+ * with the revision (the device cannot open it). */
 sync_err_t store_apply_remote(store_sync_t *ss, const proto_change_t *c, apply_result_t *res,
                               char *why, size_t whylen);
 /* Inside a transaction: the conflict of a receipt (one row per conflicting field, idempotent by

@@ -41,7 +41,9 @@ typedef enum sync_state {
   SYNC_STATE_CONNECTING,
   SYNC_STATE_PUSHING,
   SYNC_STATE_PULLING,
-  SYNC_STATE_ERROR,         /* a failure retries cannot fix (credential refused, protocol...) */
+  SYNC_STATE_ERROR,         /* a failure retries cannot fix: last_error says which, e.g.
+                             * SYNC_ERR_REVOKED (device revoked), SYNC_ERR_AUTH (credential refused
+                             * or expired), SYNC_ERR_CRYPTO (a receipt signature did not verify) */
   SYNC_STATE_STOPPED
 } sync_state_t;
 
@@ -106,9 +108,11 @@ typedef struct sync_transport {
 
 typedef struct sync_engine_config {
   const char *store_path;       /* required */
-  const char *server_url;       /* required, e.g. "https://pusat.example.id"; "/v1/..." is appended */
-  const char *device_id;        /* required: the credential issued by the server */
-  const char *device_secret;    /* required */
+  const char *store_passphrase; /* required: opens the engine's own store handle */
+  const char *server_url;       /* e.g. "https://pusat.example.id" ("/v1/..." is appended); NULL:
+                                 * the URL the store was enrolled with (sync_enroll). The device
+                                 * credential and the server's receipt key always come from the
+                                 * store: an unenrolled store gives SYNC_ERR_NOT_ENROLLED */
   const char *ca_file;          /* PEM bundle to trust instead of the system store; NULL: system */
   const char *pinned_pubkey;    /* "sha256//base64[;sha256//...]"; NULL: no pinning */
   int allow_plain_http_loopback;/* permit http:// to 127.0.0.1/::1/localhost (development, tests) */
@@ -132,7 +136,8 @@ typedef struct sync_engine_config {
 SYNC_API void sync_engine_config_init(sync_engine_config_t *config);
 
 /* Checks the config and opens the engine's store handle. *out is NULL on failure; `errbuf` (may
- * be NULL) receives the detail, e.g. "plain http:// is refused except to loopback". */
+ * be NULL) receives the detail, e.g. "plain http:// is refused except to loopback".
+ * SYNC_ERR_PASSPHRASE, SYNC_ERR_NOT_ENROLLED as for the store. */
 SYNC_API sync_err_t sync_engine_new(const sync_engine_config_t *config, sync_engine_t **out,
                                     char *errbuf, size_t errlen);
 

@@ -39,7 +39,10 @@ extern "C" {
   X(SYNC_ERR_SERVER,       20, "the server reported an error")                       \
   X(SYNC_ERR_CANCELLED,    21, "cancelled")                                          \
   X(SYNC_ERR_CRYPTO,       22, "cryptographic check failed")                         \
-  X(SYNC_ERR_INTERNAL,     23, "internal error")
+  X(SYNC_ERR_INTERNAL,     23, "internal error")                                    \
+  X(SYNC_ERR_PASSPHRASE,   24, "wrong passphrase, or the store needs one")          \
+  X(SYNC_ERR_REVOKED,      25, "this device was revoked by the central office")    \
+  X(SYNC_ERR_NOT_ENROLLED, 26, "this device is not enrolled with a server")
 
 typedef enum sync_err {
 #define SYNC_ERR_ENUM_ENTRY_(name, code, msg) name = code,

@@ -12,7 +12,9 @@
  *
  * Validation: drafts are checked for structure only (unknown fields, wrong types, invalid choices);
  * final records also for required answers and constraints. Answers to questions that are not
- * relevant are removed and calculated fields are always computed by the library. On
+ * relevant are removed and calculated fields are always computed by the library. When the form's
+ * consent field does not record consent, only the answers of fields marked "without_consent" are
+ * kept (proto/SECURITY.md 6). On
  * SYNC_ERR_VALIDATION nothing is written and sync_store_issue_*() lists every failing field.
  *
  * Ownership: sync_record_get() and sync_record_list() results belong to the caller; getters borrow
@@ -51,7 +53,8 @@ SYNC_API sync_err_t sync_record_update(sync_store_t *store, const char *uuid, co
 /* Turns a draft into a final record after full validation and queues it for sync. */
 SYNC_API sync_err_t sync_record_finalize(sync_store_t *store, const char *uuid);
 
-/* Writes a new revision of a final record (full validation) and queues it for sync. */
+/* Writes a new revision of a final record (full validation) and queues it for sync.
+ * SYNC_ERR_STATE for a sealed or purged record. */
 SYNC_API sync_err_t sync_record_revise(sync_store_t *store, const char *uuid, const char *payload_json);
 
 /* Removes a draft for good (SYNC_ERR_STATE for a final record). */
@@ -73,7 +76,14 @@ SYNC_API sync_record_status_t sync_record_status(const sync_record_t *rec);
 SYNC_API int64_t sync_record_created_at(const sync_record_t *rec);
 SYNC_API int64_t sync_record_updated_at(const sync_record_t *rec);
 SYNC_API int sync_record_deleted(const sync_record_t *rec);
-SYNC_API const char *sync_record_payload(const sync_record_t *rec); /* JSON object text */
+/* The answers as a JSON object text. For a sealed record only the clear part (routing fields and
+ * central fields); for a purged one "{}". */
+SYNC_API const char *sync_record_payload(const sync_record_t *rec);
+/* 1 if the record's answers are sealed to the central office (its form is encrypted and it was
+ * finalized): this device can no longer read them (proto/SECURITY.md 4). */
+SYNC_API int sync_record_sealed(const sync_record_t *rec);
+/* 1 if retention purged the record's answers after delivery (proto/SECURITY.md 8). */
+SYNC_API int sync_record_purged(const sync_record_t *rec);
 /* Where the record stands with the server (as of when it was read):
  *   LOCAL      a draft, or nothing of it was ever queued: it has not left the device;
  *   PENDING    a revision waits in the outbox for the server's receipt;
@@ -95,8 +105,8 @@ SYNC_API const char *sync_record_refusal(const sync_record_t *rec);
 /* "local", "pending", "delivered", "refused". */
 SYNC_API const char *sync_delivery_name(sync_delivery_t delivery);
 
-/* The whole record as one JSON object {"uuid",...,"delivery","receipt_time","payload":{...}};
- * caller frees. */
+/* The whole record as one JSON object {"uuid",...,"delivery","receipt_time","sealed","purged",
+ * "payload":{...}}; caller frees. */
 SYNC_API sync_err_t sync_record_to_json(const sync_record_t *rec, char **out_json);
 
 typedef struct sync_query {

@@ -15,6 +15,12 @@
  * SD card), which is why bulk work should use sync_store_begin()/sync_store_commit(): one fsync for
  * the whole batch. SYNC_DURABILITY_NORMAL skips that fsync: a kill -9 still loses nothing, but a
  * power cut may lose the last transactions (never corrupt the file). Field devices keep FULL.
+ *
+ * Encryption at rest (proto/SECURITY.md 5): every store is encrypted. Answers, conflict values and
+ * the device credential are written only as XChaCha20-Poly1305 ciphertext under a random data key,
+ * which the file keeps wrapped with a key derived from the officer's passphrase (Argon2id). The
+ * passphrase is needed to open the store; form definitions, uuids, dates, status and receipts stay
+ * readable so listings need no decryption.
  */
 #ifndef SYNC_STORE_H
 #define SYNC_STORE_H
@@ -34,20 +40,35 @@ typedef enum sync_durability {
   SYNC_DURABILITY_NORMAL = 1  /* survives process crash, may lose the last commits on power loss */
 } sync_durability_t;
 
+/* Cost of deriving the key from the passphrase, used when a store is created or its passphrase
+ * changed (the cost chosen is stored in the file; opening uses the stored one). */
+typedef enum sync_kdf_strength {
+  SYNC_KDF_INTERACTIVE = 0, /* Argon2id, 2 passes over 64 MiB (default: ~0.1-0.5 s on a phone) */
+  SYNC_KDF_MODERATE = 1,    /* 3 passes over 256 MiB: laptops */
+  SYNC_KDF_TEST = 2         /* libsodium's minimum: test suites only, gives no real protection */
+} sync_kdf_strength_t;
+
+/* Shortest passphrase accepted when creating a store or changing its passphrase (bytes). */
+#define SYNC_PASSPHRASE_MIN 8
+
 typedef struct sync_store_opts {
   int create;                  /* create the file if missing; default 1 */
   int read_only;               /* open read-only; default 0 */
   sync_durability_t durability;/* default SYNC_DURABILITY_FULL */
   int busy_timeout_ms;         /* wait for other writers; default 5000 */
   const char *language;        /* "id" (default) or "en": language of validation messages */
+  const char *passphrase;      /* required: the officer's passphrase (UTF-8); not kept by the handle */
+  sync_kdf_strength_t kdf;     /* when creating; default SYNC_KDF_INTERACTIVE */
 } sync_store_opts_t;
 
 /* Fills `opts` with the defaults above. */
 SYNC_API void sync_store_opts_init(sync_store_opts_t *opts);
 
-/* Opens (and, if allowed, creates and migrates) the store at `path`. `opts` may be NULL for the
- * defaults. On failure *out is NULL; the returned code says why (SYNC_ERR_TOO_NEW, SYNC_ERR_CORRUPT,
- * SYNC_ERR_IO, ...). */
+/* Opens (and, if allowed, creates and migrates) the store at `path` with opts->passphrase. On
+ * failure *out is NULL; the returned code says why: SYNC_ERR_PASSPHRASE (wrong or missing
+ * passphrase), SYNC_ERR_INVALID_ARG (creating with a passphrase shorter than SYNC_PASSPHRASE_MIN),
+ * SYNC_ERR_TOO_NEW, SYNC_ERR_CORRUPT, SYNC_ERR_IO, ... A store of schema 2 (written before
+ * encryption) is encrypted in place on its first open with a passphrase. */
 SYNC_API sync_err_t sync_store_open(const char *path, const sync_store_opts_t *opts, sync_store_t **out);
 
 /* Closes the handle; NULL is a no-op. An open batch is rolled back. */
@@ -58,6 +79,29 @@ SYNC_API const char *sync_store_errmsg(const sync_store_t *store);
 
 /* This device's id: a UUID created with the store and never changed. */
 SYNC_API const char *sync_store_device_id(const sync_store_t *store);
+
+/* Re-wraps the data key under `new_passphrase` (fresh salt, cost `kdf`); `old_passphrase` must
+ * open the store. One row changes: records are not re-encrypted. SYNC_ERR_PASSPHRASE when the old
+ * one is wrong, SYNC_ERR_INVALID_ARG when the new one is too short. */
+SYNC_API sync_err_t sync_store_change_passphrase(sync_store_t *store, const char *old_passphrase,
+                                                 const char *new_passphrase, sync_kdf_strength_t kdf);
+
+/* Emergency wipe of the store at `path` (no passphrase needed, the store must not be open in this
+ * process): destroys the wrapped data key and the salt, then overwrites and deletes the database
+ * and its -wal, -shm and -journal files. Afterwards nothing in them can be decrypted, even from an
+ * earlier copy of the file. SYNC_OK also when nothing was there. */
+SYNC_API sync_err_t sync_store_wipe(const char *path);
+
+/* Retention (proto/SECURITY.md 8): purge the answers of final records `days` days after their
+ * newest verified receipt; 0 (the default) keeps them forever. Stored in the file. */
+SYNC_API sync_err_t sync_store_set_retention_days(sync_store_t *store, int days);
+SYNC_API sync_err_t sync_store_retention_days(sync_store_t *store, int *days);
+/* Purges now what the retention allows as of `now_ms` (0: the current time): every final record
+ * whose every revision has a receipt whose signature verifies, the newest older than the
+ * retention. The record keeps uuid, form, dates and receipts; its answers and sealed text are
+ * erased. *purged (may be NULL) gets how many records were purged. The sync engine calls this after
+ * each successful sync. */
+SYNC_API sync_err_t sync_store_purge(sync_store_t *store, int64_t now_ms, int64_t *purged);
 
 /* Schema version of the open file (SQLite user_version). */
 SYNC_API int sync_store_schema_version(const sync_store_t *store);

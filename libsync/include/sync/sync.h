@@ -11,5 +11,8 @@
 #include "record.h"
 #include "conflict.h"
 #include "engine.h"
+#include "enroll.h"
+#include "receipt.h"
+#include "seal.h"
 
 #endif
