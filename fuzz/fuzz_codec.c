@@ -2,9 +2,10 @@
  *   LZ4 magic 04 22 4D 18  -> codec_lz4_decompress with a 1 MiB cap, then every decoder on the
  *                             output;
  *   '{', '[' or whitespace -> every decoder on the input;
- *   anything else          -> (byte % 4) on the rest: 0 the Authorization header and pull query
- *                             parsers, 1 an LZ4 compress/decompress round trip, 2 the push writer
- *                             with the rest as a payload, 3 LZ4 decompression with a 4 KiB cap.
+ *   anything else          -> (byte % 4) on the rest: 0 the Authorization header, pull query
+ *                             and enrollment code parsers, 1 an LZ4 compress/decompress round
+ *                             trip, 2 the push writer with the rest as a payload and as a sealed
+ *                             text, 3 LZ4 decompression with a 4 KiB cap.
  * Whatever a decoder accepts must re-encode, decode again and re-encode to the same bytes (the
  * server can always send back what it accepted, and encoding is a fixed point). And the strict
  * scanner differs from cJSON only by refusing more: what it accepts cJSON parses, its compact
@@ -96,6 +97,24 @@ static void all_decoders(const char *text, size_t len)
   ROUNDTRIP(proto_whoami_t, proto_whoami_decode, proto_whoami_encode, proto_whoami_free, NO_FIX);
   ROUNDTRIP(proto_forms_list_t, proto_forms_list_decode, proto_forms_list_encode,
             proto_forms_list_free, NO_FIX);
+  ROUNDTRIP(proto_enroll_req_t, proto_enroll_req_decode, proto_enroll_req_encode,
+            proto_enroll_req_free, NO_FIX);
+  ROUNDTRIP(proto_enroll_resp_t, proto_enroll_resp_decode, proto_enroll_resp_encode,
+            proto_enroll_resp_free, NO_FIX);
+}
+
+/* A normalised code is 12 characters of Crockford's alphabet and normalises to itself. */
+static void enroll_code(const char *s)
+{
+  char out[13], again[13];
+  if (proto_enroll_code_normalise(s, out) != SYNC_OK) {
+    CHECK(out[0] == '\0');
+    return;
+  }
+  CHECK(strlen(out) == 12 && strpbrk(out, "ILOU") == NULL);
+  for (size_t i = 0; i < 12; i++)
+    CHECK((out[i] >= '0' && out[i] <= '9') || (out[i] >= 'A' && out[i] <= 'Z'));
+  CHECK(proto_enroll_code_normalise(out, again) == SYNC_OK && strcmp(out, again) == 0);
 }
 
 static void headers(const uint8_t *d, size_t n)
@@ -106,6 +125,7 @@ static void headers(const uint8_t *d, size_t n)
   proto_diag_t diag;
   memcpy(s, d, n);
   s[n] = '\0';
+  enroll_code(s);
   if (proto_auth_parse(s, id, secret) == SYNC_OK) {
     CHECK(proto_auth_format(id, secret, buf, sizeof buf) == SYNC_OK);
     CHECK(strncmp(buf + 6, s + 6, strlen(buf) - 6) == 0);
@@ -130,6 +150,30 @@ static void lz4_roundtrip(const uint8_t *d, size_t n)
   if (n > 0)
     CHECK(codec_lz4_decompress(frame, flen, n - 1, &back, &blen, NULL, 0) == SYNC_ERR_TOO_LARGE);
   free(frame);
+}
+
+/* The same change with `text` as its sealed text: the writer accepts exactly what
+ * proto_change_check accepts, and the decoder gives the text back unchanged. */
+static void sealed_change(proto_change_t *c, char *text)
+{
+  proto_push_writer_t *w = NULL;
+  char *json = NULL;
+  size_t len = 0;
+  c->payload = "{}";
+  c->sealed = text;
+  CHECK(proto_push_writer_new("6f1c2a4e-8b3d-4c71-9a0e-2d5b7c9e1f30",
+                              "c1e8f3a2-5b7d-4a6c-9e1b-3d8f2a7c4e05", &w) == SYNC_OK);
+  sync_err_t rc = proto_push_writer_add(w, c, 0, NULL, 0);
+  CHECK((rc == SYNC_OK) == (proto_change_check(c, NULL, 0) == SYNC_OK));
+  if (rc == SYNC_OK) {
+    proto_push_req_t *req = NULL;
+    CHECK(proto_push_writer_finish(w, &json, &len) == SYNC_OK);
+    CHECK(proto_push_req_decode(json, len, &req, NULL) == SYNC_OK);
+    CHECK(text[0] ? strcmp(req->changes[0].sealed, text) == 0 : req->changes[0].sealed == NULL);
+    proto_push_req_free(req);
+    free(json);
+  }
+  proto_push_writer_free(w);
 }
 
 static void writer(const uint8_t *d, size_t n)
@@ -168,6 +212,7 @@ static void writer(const uint8_t *d, size_t n)
     free(json);
   }
   proto_push_writer_free(w);
+  sealed_change(&c, payload);
   free(payload);
 }
 

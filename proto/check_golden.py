@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks proto/golden/ against proto/schemas/ (protocol 1, see proto/PROTOCOL.md).
+"""Checks proto/golden/ against proto/schemas/ (protocol 2, see proto/PROTOCOL.md).
 
 Usage: check_golden.py [PROTO_DIR]      (default: the directory of this script)
 
@@ -31,6 +31,8 @@ SCHEMA_BY_PREFIX = [  # golden file name prefix -> schema name; first match wins
     ("health", "health"),
     ("whoami", "whoami"),
     ("forms-list", "forms-list"),
+    ("enroll-request", "enroll-request"),
+    ("enroll-response", "enroll-response"),
     ("form-", None),  # a form definition document (FORMS.md), checked by hash below
 ]
 
@@ -40,6 +42,7 @@ PAIRS = {
     "push-response-duplicate.json": "push-request-basic.json",
     "push-response-conflict.json": "push-request-conflict.json",
     "push-response-rejected.json": "push-request-rejected.json",
+    "push-response-sealed.json": "push-request-sealed.json",
 }
 
 ID_PREFIX = "urn:libsync:proto:v1:"
@@ -176,8 +179,8 @@ def main():
         d["changes"][2]["payload"] = {"province": "35"}
 
     def m7(d):
-        "protocol 2"
-        d["protocol"] = 2
+        "protocol 1"
+        d["protocol"] = 1
 
     def m8(d):
         "hlc without counter"
@@ -217,6 +220,72 @@ def main():
         d["receipts"][0]["server_seq"] = 1
 
     mut("push-response-rejected.json", r5, "push-response")
+
+    def r6(d):
+        "stored receipt without signature"
+        del d["receipts"][0]["signature"]
+
+    def r7(d):
+        "signature of 63 bytes"
+        d["receipts"][0]["signature"] = d["receipts"][0]["signature"][:84] + "A==="
+
+    mut("push-response-basic.json", r6, "push-response")
+    mut("push-response-basic.json", r7, "push-response")
+
+    def r8(d):
+        "rejected receipt with a signature"
+        d["receipts"][0]["signature"] = docs["push-response-basic.json"]["receipts"][0]["signature"]
+
+    mut("push-response-rejected.json", r8, "push-response")
+
+    def s1(d):
+        "sealed on a delete"
+        d["changes"][1]["sealed"] = d["changes"][0]["sealed"]
+
+    def s2(d):
+        "sealed in base64url"
+        d["changes"][0]["sealed"] = d["changes"][0]["sealed"].replace("+", "-").replace("/", "_") + "-_-_"
+
+    def s3(d):
+        "upper-case dedup"
+        d["changes"][0]["dedup"] = d["changes"][0]["dedup"].upper()
+
+    for fn in (s1, s2, s3):
+        mut("push-request-sealed.json", fn, "push-request")
+
+    def h1(d):
+        "health without receipt_key"
+        del d["receipt_key"]
+
+    mut("health.json", h1, "health")
+
+    def w1(d):
+        "whoami without credential_expires_at"
+        del d["credential_expires_at"]
+
+    mut("whoami.json", w1, "whoami")
+
+    def n1(d):
+        "enroll request with an unknown key"
+        d["name"] = "x"
+
+    def n2(d):
+        "enroll code with an underscore"
+        d["code"] = "7K3M_Q9TX_4HWD"
+
+    mut("enroll-request.json", n1, "enroll-request")
+    mut("enroll-request.json", n2, "enroll-request")
+
+    def n3(d):
+        "enroll response without secret"
+        del d["secret"]
+
+    def n4(d):
+        "receipt_key of 33 bytes"
+        d["receipt_key"] = d["receipt_key"][:43] + "AAAA"
+
+    mut("enroll-response.json", n3, "enroll-response")
+    mut("enroll-response.json", n4, "enroll-response")
 
     def p1(d):
         "record item without author"

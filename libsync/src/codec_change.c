@@ -7,12 +7,13 @@
 
 enum {
   CK_UUID, CK_REVISION, CK_BASE_REVISION, CK_BASE_HLC, CK_OP, CK_FORM_ID, CK_FORM_VERSION, CK_HLC,
-  CK_STATUS, CK_CREATED_AT, CK_UPDATED_AT, CK_PAYLOAD, CK_ORIGIN, CK_AUTHOR, CK_KIND, CK_SEQ, CK_N
+  CK_STATUS, CK_CREATED_AT, CK_UPDATED_AT, CK_PAYLOAD, CK_SEALED, CK_DEDUP, CK_ORIGIN, CK_AUTHOR,
+  CK_KIND, CK_SEQ, CK_N
 };
 /* The first CHANGE_PUSHED / CHANGE_CENTRAL / CHANGE_PULLED keys are those of each form. */
 static const char *const change_keys[CK_N] = {
   "uuid", "revision", "base_revision", "base_hlc", "op", "form_id", "form_version", "hlc", "status",
-  "created_at", "updated_at", "payload", "origin", "author", "kind", "seq"};
+  "created_at", "updated_at", "payload", "sealed", "dedup", "origin", "author", "kind", "seq"};
 static const char *const op_names[] = {"upsert", "delete"};
 
 static int author_valid(const char *a)
@@ -47,6 +48,16 @@ sync_err_t change_check_fields(const proto_change_t *ch, int central, char *errb
     return codec_errf(errbuf, errlen, bad, "created_at/updated_at: not a time in ms");
   if (!ch->payload)
     return codec_errf(errbuf, errlen, bad, "payload: missing");
+  if (ch->sealed && ch->sealed[0]) {
+    if (ch->op == PROTO_OP_DELETE)
+      return codec_errf(errbuf, errlen, bad, "sealed: not allowed on a delete");
+    if (!codec_sealed_valid(ch->sealed))
+      return codec_errf(errbuf, errlen, strnlen(ch->sealed, PROTO_MAX_SEALED + 1) > PROTO_MAX_SEALED
+                                          ? SYNC_ERR_TOO_LARGE : bad,
+                        "sealed: not base64 of at most %u characters", (unsigned)PROTO_MAX_SEALED);
+  }
+  if (ch->dedup[0] && !proto_sha256_valid(ch->dedup)) /* the same shape: 64 lower-case hex */
+    return codec_errf(errbuf, errlen, bad, "dedup: not 64 lower-case hex digits");
   if (central && (ch->origin != PROTO_ORIGIN_CENTRAL || !author_valid(ch->author)))
     return codec_errf(errbuf, errlen, bad, "origin: must be CENTRAL with an author of 1..128 characters");
   if (!central && (ch->origin != PROTO_ORIGIN_DEVICE || ch->author))
@@ -132,6 +143,17 @@ sync_err_t change_encode(jbuf_t *b, const proto_change_t *ch, change_form_t form
   }
   if ((rc = payload_result(ch, &res, errbuf, errlen)))
     return rc;
+  /* Checked above: base64 and hex need no escaping. */
+  if (ch->sealed && ch->sealed[0]) {
+    jb_puts(b, ",\"sealed\":\"");
+    jb_puts(b, ch->sealed);
+    jb_putc(b, '"');
+  }
+  if (ch->dedup[0]) {
+    jb_puts(b, ",\"dedup\":\"");
+    jb_put(b, ch->dedup, PROTO_DEDUP_LEN);
+    jb_putc(b, '"');
+  }
   if (form != CHANGE_PUSHED) {
     jb_puts(b, ",\"origin\":\"central\",\"author\":");
     if (jb_str(b, ch->author) != 0)
@@ -139,6 +161,26 @@ sync_err_t change_encode(jbuf_t *b, const proto_change_t *ch, change_form_t form
   }
   jb_putc(b, '}');
   return b->oom ? SYNC_ERR_NOMEM : SYNC_OK;
+}
+
+/* Optional "sealed": base64 text, never on a delete; over the cap is body_too_large. */
+static sync_err_t decode_sealed(jctx_t *c, const cJSON *it, proto_change_t *out)
+{
+  if (!it)
+    return SYNC_OK;
+  if (out->op == PROTO_OP_DELETE)
+    return jfail(c, "sealed", "not allowed on a delete");
+  if (!cJSON_IsString(it) || !it->valuestring)
+    return jfail(c, "sealed", "expected string");
+  size_t n = strnlen(it->valuestring, PROTO_MAX_SEALED + 1);
+  if (n > PROTO_MAX_SEALED)
+    return jfail_code(c, PROTO_E_BODY_TOO_LARGE, SYNC_ERR_TOO_LARGE, "sealed",
+                      "longer than %u characters", (unsigned)PROTO_MAX_SEALED);
+  if (!codec_sealed_valid(it->valuestring))
+    return jfail(c, "sealed", "not padded standard base64");
+  if (!(out->sealed = strdup(it->valuestring)))
+    return jfail_code(c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, "sealed", "out of memory");
+  return SYNC_OK;
 }
 
 static sync_err_t decode_fields(jctx_t *c, const cJSON **f, change_form_t form, proto_change_t *out,
@@ -180,7 +222,11 @@ static sync_err_t decode_fields(jctx_t *c, const cJSON **f, change_form_t form, 
       (rc = jget_int(c, f[CK_CREATED_AT], "created_at", 0, CODEC_MAX_MS, &out->created_at)) ||
       (rc = jget_int(c, f[CK_UPDATED_AT], "updated_at", 0, CODEC_MAX_MS, &out->updated_at)))
     return rc;
-  if ((rc = jget_payload(c, f[CK_PAYLOAD], "payload", out->op == PROTO_OP_DELETE, &out->payload)))
+  if ((rc = jget_payload(c, f[CK_PAYLOAD], "payload", out->op == PROTO_OP_DELETE, &out->payload)) ||
+      (rc = decode_sealed(c, f[CK_SEALED], out)))
+    return rc;
+  if (f[CK_DEDUP] && (rc = jget_str(c, f[CK_DEDUP], "dedup", proto_sha256_valid,
+                                    "64-digit lower-case hex hash", out->dedup, sizeof out->dedup)))
     return rc;
   out->origin = PROTO_ORIGIN_DEVICE;
   if (form == CHANGE_PUSHED)
@@ -208,7 +254,9 @@ sync_err_t change_decode(jctx_t *c, const cJSON *obj, const char *key, change_fo
 void change_clear(proto_change_t *ch)
 {
   free(ch->payload);
+  free(ch->sealed);
   free(ch->author);
   ch->payload = NULL;
+  ch->sealed = NULL;
   ch->author = NULL;
 }

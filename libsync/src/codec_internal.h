@@ -28,6 +28,11 @@
 #define CODEC_DEPTH_CONFLICT_VALUE (PROTO_MAX_JSON_DEPTH - 6)  /* ...conflict.fields[j].device_value */
 #define CODEC_DEPTH_TITLE (PROTO_MAX_JSON_DEPTH - 3)           /* root.forms[i].title */
 
+/* "\"protocol\":2" for the encoders' literal text. */
+#define CODEC_STR_(x) #x
+#define CODEC_STR(x) CODEC_STR_(x)
+#define CODEC_PROTOCOL_MEMBER "\"protocol\":" CODEC_STR(PROTO_VERSION)
+
 #define CODEC_MAX_INT 9007199254740992LL   /* 2^53: larger integers do not survive a double */
 #define CODEC_MAX_MS 999999999999999LL     /* "ms" in common.schema.json */
 #define CODEC_MAX_MESSAGE_CHARS 1024       /* error message texts, label texts */
@@ -193,6 +198,13 @@ int codec_code_valid(const char *s);          /* ^[a-z][a-z0-9_]{0,62}$ (fits PR
 int codec_conflict_field_valid(const char *s);/* form field name or "$deleted" */
 int codec_server_version_valid(const char *s);/* ^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$ */
 int codec_label_key_valid(const char *s);     /* ^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$ */
+/* Standard base64 with padding (RFC 4648 4), canonical (unused bits zero), of 4..max_chars
+ * characters: the number of bytes it decodes to, or -1. */
+long codec_base64_bytes(const char *s, size_t max_chars);
+int codec_sealed_valid(const char *s);        /* base64 of 1..PROTO_MAX_SEALED characters */
+int codec_key_valid(const char *s);           /* base64 of 32 bytes (44 characters) */
+int codec_signature_valid(const char *s);     /* base64 of 64 bytes (88 characters) */
+int codec_secret_valid(const char *s);        /* base64url of 32 bytes, no padding (43) */
 
 /* ---- codec_error.c ---------------------------------------------------------------------------- */
 
@@ -206,12 +218,12 @@ void error_clear(proto_error_t *err);
 /* ---- codec_change.c --------------------------------------------------------------------------- */
 
 typedef enum change_form {
-  CHANGE_PUSHED = 12,   /* the 12 change fields (a push request) */
-  CHANGE_CENTRAL = 14,  /* + origin, author (a merged revision) */
-  CHANGE_PULLED = 16    /* + kind, seq (a pull record item) */
+  CHANGE_PUSHED = 14,   /* the 12 change fields + optional sealed, dedup (a push request) */
+  CHANGE_CENTRAL = 16,  /* + origin, author (a merged revision) */
+  CHANGE_PULLED = 18    /* + kind, seq (a pull record item) */
 } change_form_t;
 
-/* Checks the fields other than the payload; `central`: origin must be CENTRAL with an author. */
+/* Checks the fields other than the payload (sealed and dedup included); `central`: origin must be CENTRAL with an author. */
 sync_err_t change_check_fields(const proto_change_t *ch, int central, char *errbuf, size_t errlen);
 /* Appends the change object (after checking it); a pull item gets kind and seq first. On error the
  * buffer may hold a partial object: truncate it. INVALID_ARG, TOO_LARGE (payload) or NOMEM. */

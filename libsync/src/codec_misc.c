@@ -22,7 +22,7 @@ sync_err_t proto_health_encode(const proto_health_t *h, char **out_json, size_t 
     *out_json = NULL;
   if (!h || !out_json || !codec_server_version_valid(h->server_version) ||
       !proto_uuid_valid(h->server_id) || h->n_protocols > PROTO_MAX_PROTOCOLS ||
-      h->server_time < 0 || h->server_time > CODEC_MAX_MS)
+      h->server_time < 0 || h->server_time > CODEC_MAX_MS || !codec_key_valid(h->receipt_key))
     return SYNC_ERR_INVALID_ARG;
   /* A limit of 0 means "the protocol's own". */
   const int64_t given[5] = {h->limits.max_body_wire, h->limits.max_body, h->limits.max_changes,
@@ -57,7 +57,9 @@ sync_err_t proto_health_encode(const proto_health_t *h, char **out_json, size_t 
     jb_key(&b, limit_keys[k], k == 0);
     jb_i64(&b, given[k] ? given[k] : dflt[k]);
   }
-  jb_puts(&b, "}}");
+  jb_puts(&b, "},\"receipt_key\":");
+  jb_str(&b, h->receipt_key);
+  jb_putc(&b, '}');
   return jb_finish(&b, out_json, out_len);
 invalid:
   jb_free(&b);
@@ -99,14 +101,16 @@ static sync_err_t health_fields(jctx_t *c, const cJSON **f, proto_health_t *h)
   for (size_t k = 0; k < 5 && rc == SYNC_OK; k++)
     rc = jget_int(c, lf[k], limit_keys[k], 1, CODEC_MAX_INT, dst[k]);
   jpath_pop(c, mark);
-  return rc;
+  return rc ? rc
+            : jget_str(c, f[6], "receipt_key", codec_key_valid, "base64 Ed25519 public key",
+                       h->receipt_key, sizeof h->receipt_key);
 }
 
 sync_err_t proto_health_decode(const char *json, size_t len, proto_health_t **out, proto_diag_t *diag)
 {
   static const char *const keys[] = {"status", "server_version", "server_id", "protocols",
-                                     "server_time", "limits"};
-  const cJSON *f[6];
+                                     "server_time", "limits", "receipt_key"};
+  const cJSON *f[7];
   proto_diag_t local;
   jctx_t c;
   cJSON *root = NULL;
@@ -120,7 +124,7 @@ sync_err_t proto_health_decode(const char *json, size_t len, proto_health_t **ou
     return rc;
   if (!(h = calloc(1, sizeof *h)))
     rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-  else if (!(rc = jfields(&c, root, NULL, keys, 6, f)))
+  else if (!(rc = jfields(&c, root, NULL, keys, 7, f)))
     rc = health_fields(&c, f, h);
   cJSON_Delete(root);
   if (rc) {
@@ -146,9 +150,10 @@ sync_err_t proto_whoami_encode(const proto_whoami_t *w, char **out_json, size_t 
   if (!w || !out_json || (w->protocol != 0 && w->protocol != PROTO_VERSION) ||
       !proto_uuid_valid(w->device_id) || !text_ok(w->name, CODEC_MAX_NAME_CHARS) ||
       !text_ok(w->unit, CODEC_MAX_NAME_CHARS) || w->server_time < 0 ||
-      w->server_time > CODEC_MAX_MS)
+      w->server_time > CODEC_MAX_MS || w->credential_expires_at < 0 ||
+      w->credential_expires_at > CODEC_MAX_MS)
     return SYNC_ERR_INVALID_ARG;
-  jb_puts(&b, "{\"protocol\":1,\"device_id\":");
+  jb_puts(&b, "{" CODEC_PROTOCOL_MEMBER ",\"device_id\":");
   jb_str(&b, w->device_id);
   jb_key(&b, "name", 0);
   jb_str(&b, w->name ? w->name : "");
@@ -156,6 +161,8 @@ sync_err_t proto_whoami_encode(const proto_whoami_t *w, char **out_json, size_t 
   jb_str(&b, w->unit ? w->unit : "");
   jb_puts(&b, ",\"status\":\"active\",\"server_time\":");
   jb_i64(&b, w->server_time);
+  jb_key(&b, "credential_expires_at", 0);
+  jb_i64(&b, w->credential_expires_at);
   jb_putc(&b, '}');
   return jb_finish(&b, out_json, out_len);
 }
@@ -163,8 +170,8 @@ sync_err_t proto_whoami_encode(const proto_whoami_t *w, char **out_json, size_t 
 sync_err_t proto_whoami_decode(const char *json, size_t len, proto_whoami_t **out, proto_diag_t *diag)
 {
   static const char *const keys[] = {"protocol", "device_id", "name", "unit", "status",
-                                     "server_time"};
-  const cJSON *f[6];
+                                     "server_time", "credential_expires_at"};
+  const cJSON *f[7];
   proto_diag_t local;
   jctx_t c;
   cJSON *root = NULL;
@@ -179,13 +186,15 @@ sync_err_t proto_whoami_decode(const char *json, size_t len, proto_whoami_t **ou
     return rc;
   if (!(w = calloc(1, sizeof *w)))
     rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-  if (rc || (rc = jprotocol(&c, root, &w->protocol)) || (rc = jfields(&c, root, NULL, keys, 6, f)) ||
+  if (rc || (rc = jprotocol(&c, root, &w->protocol)) || (rc = jfields(&c, root, NULL, keys, 7, f)) ||
       (rc = jget_str(&c, f[1], "device_id", proto_uuid_valid, "lower-case uuid", w->device_id,
                      sizeof w->device_id)) ||
       (rc = jget_strdup(&c, f[2], "name", 0, CODEC_MAX_NAME_CHARS, &w->name)) ||
       (rc = jget_strdup(&c, f[3], "unit", 0, CODEC_MAX_NAME_CHARS, &w->unit)) ||
       (rc = jget_enum(&c, f[4], "status", (const char *const[]){"active"}, 1, &idx)) ||
-      (rc = jget_int(&c, f[5], "server_time", 0, CODEC_MAX_MS, &w->server_time))) {
+      (rc = jget_int(&c, f[5], "server_time", 0, CODEC_MAX_MS, &w->server_time)) ||
+      (rc = jget_int(&c, f[6], "credential_expires_at", 0, CODEC_MAX_MS,
+                     &w->credential_expires_at))) {
     proto_whoami_free(w);
     cJSON_Delete(root);
     return rc;
@@ -231,7 +240,7 @@ sync_err_t proto_forms_list_encode(const proto_forms_list_t *l, char **out_json,
   if (!l || !out_json || (l->protocol != 0 && l->protocol != PROTO_VERSION) ||
       l->n_forms > CODEC_MAX_FORMS || (l->n_forms && !l->forms))
     return SYNC_ERR_INVALID_ARG;
-  jb_puts(&b, "{\"protocol\":1,\"forms\":[");
+  jb_puts(&b, "{" CODEC_PROTOCOL_MEMBER ",\"forms\":[");
   for (size_t i = 0; i < l->n_forms; i++) {
     const proto_form_info_t *f = &l->forms[i];
     if (!codec_form_id_valid(f->form_id) || f->version < 1 || !proto_sha256_valid(f->sha256) ||

@@ -60,7 +60,7 @@ sync_err_t proto_pull_writer_new(proto_pull_writer_t **out)
     *out = NULL;
     return SYNC_ERR_NOMEM;
   }
-  jb_puts(&w->b, "{\"protocol\":1,\"items\":[");
+  jb_puts(&w->b, "{" CODEC_PROTOCOL_MEMBER ",\"items\":[");
   if (w->b.oom) {
     proto_pull_writer_free(w);
     *out = NULL;

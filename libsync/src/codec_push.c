@@ -28,7 +28,7 @@ sync_err_t proto_push_writer_new(const char *device_id, const char *batch_id,
   if (!w)
     return SYNC_ERR_NOMEM;
   jb_reserve(&w->b, 4096);
-  jb_puts(&w->b, "{\"protocol\":1,\"device_id\":\"");
+  jb_puts(&w->b, "{" CODEC_PROTOCOL_MEMBER ",\"device_id\":\"");
   jb_puts(&w->b, device_id);
   jb_puts(&w->b, "\",\"batch_id\":\"");
   jb_puts(&w->b, batch_id);

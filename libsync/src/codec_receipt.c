@@ -3,6 +3,7 @@
  * refuses. */
 #include "codec_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,8 @@ static sync_err_t receipt_encode(jbuf_t *b, const proto_receipt_t *r)
   if (!r->merged != !r->conflict || (r->outcome == PROTO_OUTCOME_CONFLICT && !r->merged) ||
       (r->outcome == PROTO_OUTCOME_STORED && r->merged))
     return SYNC_ERR_INVALID_ARG;
+  if (rejected ? r->signature[0] != '\0' : !codec_signature_valid(r->signature))
+    return SYNC_ERR_INVALID_ARG;
   jb_puts(b, "{\"uuid\":");
   jb_str(b, r->uuid);
   jb_key(b, "revision", 0);
@@ -92,6 +95,8 @@ static sync_err_t receipt_encode(jbuf_t *b, const proto_receipt_t *r)
     jb_i64(b, r->server_seq);
     jb_key(b, "received_at", 0);
     jb_i64(b, r->received_at);
+    jb_key(b, "signature", 0);
+    jb_str(b, r->signature);
   }
   if (r->merged) {
     jb_key(b, "merged", 0);
@@ -116,7 +121,7 @@ sync_err_t proto_push_resp_encode(const proto_push_resp_t *resp, char **out_json
       resp->server_time > CODEC_MAX_MS || resp->n_receipts < 1 ||
       resp->n_receipts > PROTO_MAX_CHANGES || !resp->receipts)
     return SYNC_ERR_INVALID_ARG;
-  jb_puts(&b, "{\"protocol\":1,\"batch_id\":");
+  jb_puts(&b, "{" CODEC_PROTOCOL_MEMBER ",\"batch_id\":");
   jb_str(&b, resp->batch_id);
   jb_key(&b, "server_time", 0);
   jb_i64(&b, resp->server_time);
@@ -136,12 +141,34 @@ sync_err_t proto_push_resp_encode(const proto_push_resp_t *resp, char **out_json
   return jb_finish(&b, out_json, out_len);
 }
 
+/* ---- the signed text (SECURITY.md 7) ------------------------------------------------------------ */
+
+sync_err_t proto_receipt_signed_text(const char *server_id, const char *device_id, const char *uuid,
+                                     int64_t revision, const char *hlc, int64_t server_seq,
+                                     int64_t received_at, char *buf, size_t len)
+{
+  if (!buf || !proto_uuid_valid(server_id) || !proto_uuid_valid(device_id) ||
+      !proto_uuid_valid(uuid) || !proto_hlc_valid(hlc) || revision < 1 || revision > CODEC_MAX_INT ||
+      server_seq < 1 || server_seq > CODEC_MAX_INT || received_at < 0 || received_at > CODEC_MAX_MS)
+    return SYNC_ERR_INVALID_ARG;
+  int n = snprintf(buf, len, "libsync-receipt-v2\n%s\n%s\n%s\n%lld\n%s\n%lld\n%lld", server_id,
+                   device_id, uuid, (long long)revision, hlc, (long long)server_seq,
+                   (long long)received_at);
+  if (n < 0 || (size_t)n >= len) {
+    if (len > 0)
+      buf[0] = '\0';
+    return SYNC_ERR_TOO_LARGE;
+  }
+  return SYNC_OK;
+}
+
 /* ---- decoding --------------------------------------------------------------------------------- */
 
-enum { RK_UUID, RK_REVISION, RK_OUTCOME, RK_SERVER_SEQ, RK_RECEIVED_AT, RK_MERGED, RK_CONFLICT,
-       RK_ERROR, RK_N };
+enum { RK_UUID, RK_REVISION, RK_OUTCOME, RK_SERVER_SEQ, RK_RECEIVED_AT, RK_SIGNATURE, RK_MERGED,
+       RK_CONFLICT, RK_ERROR, RK_N };
 static const char *const receipt_keys[RK_N] = {"uuid", "revision", "outcome", "server_seq",
-                                               "received_at", "merged", "conflict", "error"};
+                                               "received_at", "signature", "merged", "conflict",
+                                               "error"};
 
 static sync_err_t field_decode(jctx_t *c, const cJSON *obj, proto_conflict_field_t *out)
 {
@@ -226,13 +253,17 @@ static sync_err_t receipt_fields(jctx_t *c, const cJSON **f, proto_receipt_t *r)
   int merge = conf || (o == PROTO_OUTCOME_DUPLICATE && (f[RK_MERGED] || f[RK_CONFLICT]));
   if ((rc = presence(c, f[RK_SERVER_SEQ], "server_seq", !rej, o)) ||
       (rc = presence(c, f[RK_RECEIVED_AT], "received_at", !rej, o)) ||
+      (rc = presence(c, f[RK_SIGNATURE], "signature", !rej, o)) ||
       (rc = presence(c, f[RK_MERGED], "merged", merge, o)) ||
       (rc = presence(c, f[RK_CONFLICT], "conflict", merge, o)) ||
       (rc = presence(c, f[RK_ERROR], "error", rej, o)))
     return rc;
   if (!rej && ((rc = jget_int(c, f[RK_SERVER_SEQ], "server_seq", 1, CODEC_MAX_INT, &r->server_seq)) ||
                (rc = jget_int(c, f[RK_RECEIVED_AT], "received_at", 0, CODEC_MAX_MS,
-                              &r->received_at))))
+                              &r->received_at)) ||
+               (rc = jget_str(c, f[RK_SIGNATURE], "signature", codec_signature_valid,
+                              "base64 Ed25519 signature (88 characters)", r->signature,
+                              sizeof r->signature))))
     return rc;
   if (merge) {
     if (!(r->merged = calloc(1, sizeof *r->merged)) || !(r->conflict = calloc(1, sizeof *r->conflict)))

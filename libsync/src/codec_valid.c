@@ -124,7 +124,7 @@ int codec_label_key_valid(const char *s)
 }
 
 /* 43 characters of base64url without padding. */
-static int secret_valid(const char *s)
+int codec_secret_valid(const char *s)
 {
   if (!s || strnlen(s, PROTO_SECRET_LEN + 1) != PROTO_SECRET_LEN)
     return 0;
@@ -134,9 +134,52 @@ static int secret_valid(const char *s)
   return 1;
 }
 
+static int b64_value(char c)
+{
+  if (is_upper(c))
+    return c - 'A';
+  if (is_lower(c))
+    return c - 'a' + 26;
+  if (is_digit(c))
+    return c - '0' + 52;
+  return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+long codec_base64_bytes(const char *s, size_t max_chars)
+{
+  size_t n = s ? strnlen(s, max_chars + 1) : 0;
+  if (n < 4 || n > max_chars || n % 4 != 0)
+    return -1;
+  size_t pad = s[n - 1] != '=' ? 0 : s[n - 2] != '=' ? 1 : 2;
+  for (size_t i = 0; i < n - pad; i++)
+    if (b64_value(s[i]) < 0)
+      return -1;
+  /* Canonical: the bits of the last character that pad does not use must be zero (libsodium's
+   * decoder refuses the other spellings, so an encoder must never produce them). */
+  int last = b64_value(s[n - pad - 1]);
+  if ((pad == 1 && (last & 0x3)) || (pad == 2 && (last & 0xf)))
+    return -1;
+  return (long)(n / 4 * 3 - pad);
+}
+
+int codec_sealed_valid(const char *s)
+{
+  return codec_base64_bytes(s, PROTO_MAX_SEALED) > 0;
+}
+
+int codec_key_valid(const char *s)
+{
+  return codec_base64_bytes(s, PROTO_KEY_B64_LEN) == 32;
+}
+
+int codec_signature_valid(const char *s)
+{
+  return codec_base64_bytes(s, PROTO_SIG_B64_LEN) == 64;
+}
+
 sync_err_t proto_auth_format(const char *device_id, const char *secret, char *buf, size_t len)
 {
-  if (!buf || !proto_uuid_valid(device_id) || !secret_valid(secret))
+  if (!buf || !proto_uuid_valid(device_id) || !codec_secret_valid(secret))
     return SYNC_ERR_INVALID_ARG;
   int n = snprintf(buf, len, "%s %s:%s", PROTO_AUTH_SCHEME, device_id, secret);
   if (n < 0 || (size_t)n >= len) {
@@ -171,7 +214,7 @@ sync_err_t proto_auth_parse(const char *value, char device_id[PROTO_UUID_LEN + 1
                          PROTO_UUID_LEN + 1 + PROTO_SECRET_LEN)
     return SYNC_ERR_AUTH;
   p++;
-  if (!uuid_at(p) || p[PROTO_UUID_LEN] != ':' || !secret_valid(p + PROTO_UUID_LEN + 1))
+  if (!uuid_at(p) || p[PROTO_UUID_LEN] != ':' || !codec_secret_valid(p + PROTO_UUID_LEN + 1))
     return SYNC_ERR_AUTH;
   memcpy(device_id, p, PROTO_UUID_LEN);
   device_id[PROTO_UUID_LEN] = '\0';

@@ -84,6 +84,10 @@ ROUNDTRIP(rt_health, proto_health_t, proto_health_decode, proto_health_encode, p
 ROUNDTRIP(rt_whoami, proto_whoami_t, proto_whoami_decode, proto_whoami_encode, proto_whoami_free)
 ROUNDTRIP(rt_forms, proto_forms_list_t, proto_forms_list_decode, proto_forms_list_encode,
           proto_forms_list_free)
+ROUNDTRIP(rt_enroll_req, proto_enroll_req_t, proto_enroll_req_decode, proto_enroll_req_encode,
+          proto_enroll_req_free)
+ROUNDTRIP(rt_enroll_resp, proto_enroll_resp_t, proto_enroll_resp_decode, proto_enroll_resp_encode,
+          proto_enroll_resp_free)
 
 static const struct {
   const char *prefix;
@@ -91,7 +95,7 @@ static const struct {
 } decoders[] = {
   {"push-request-", rt_push_req}, {"push-response-", rt_push_resp}, {"pull-response-", rt_pull_resp},
   {"error-", rt_error},           {"health", rt_health},            {"whoami", rt_whoami},
-  {"forms-list", rt_forms},
+  {"forms-list", rt_forms},       {"enroll-request", rt_enroll_req}, {"enroll-response", rt_enroll_resp},
 };
 
 static roundtrip_fn decoder_for(const char *file)
@@ -219,7 +223,7 @@ static void test_every_golden_file_decodes_and_round_trips(void **state)
     seen++;
   }
   closedir(d);
-  assert_true(seen >= 20);
+  assert_true(seen >= 27);
 }
 
 static void test_push_request_golden_round_trips_through_the_writer(void **state)
@@ -255,7 +259,7 @@ static void test_push_request_golden_decodes_to_the_expected_fields(void **state
   char *text = golden("push-request-basic.json", &len);
   proto_push_req_t *req = NULL;
   assert_int_equal(proto_push_req_decode(text, len, &req, NULL), SYNC_OK);
-  assert_int_equal(req->protocol, 1);
+  assert_int_equal(req->protocol, 2);
   assert_string_equal(req->device_id, DEVICE);
   assert_string_equal(req->batch_id, BATCH);
   assert_int_equal(req->n_changes, 3);
@@ -395,7 +399,7 @@ static void test_error_goldens_decode_to_the_table(void **state)
   assert_int_equal(e->code, PROTO_E_UNSUPPORTED_PROTOCOL);
   assert_string_equal(e->code_text, "unsupported_protocol");
   assert_int_equal(e->n_supported_protocols, 1);
-  assert_int_equal(e->supported_protocols[0], 1);
+  assert_int_equal(e->supported_protocols[0], 2);
   assert_int_equal(e->retryable, 0);
   assert_int_equal(e->retry_after, -1);
   proto_error_free(e);
@@ -420,6 +424,8 @@ static void test_health_whoami_and_forms_goldens_decode(void **state)
   assert_int_equal(h->degraded, 0);
   assert_string_equal(h->server_id, SERVER);
   assert_int_equal(h->n_protocols, 1);
+  assert_int_equal(h->protocols[0], 2);
+  assert_string_equal(h->receipt_key, "7DmXO9h/t7Bj7gc+5NrQw5qOXVUECiIhatIpPpVol8g=");
   assert_int_equal(h->limits.max_body, PROTO_MAX_BODY);
   assert_int_equal(h->limits.max_pull_limit, PROTO_PULL_MAX_LIMIT);
   proto_health_free(h);
@@ -428,6 +434,7 @@ static void test_health_whoami_and_forms_goldens_decode(void **state)
   proto_whoami_t *w = NULL;
   assert_int_equal(proto_whoami_decode(text, len, &w, NULL), SYNC_OK);
   assert_string_equal(w->unit, "UPTD PPA Kabupaten Ponorogo");
+  assert_int_equal(w->credential_expires_at, 1764048301250LL);
   proto_whoami_free(w);
   free(text);
   text = golden("forms-list.json", &len);
@@ -688,7 +695,7 @@ static void test_malformed_json_is_refused_with_its_position(void **state)
 {
   (void)state;
   const char *bad[] = {
-    "", "   ", "{", "{\"protocol\":1", "{\"protocol\":1,}", "{\"protocol\":1} x", "[1,2]x",
+    "", "   ", "{", "{\"protocol\":2", "{\"protocol\":2,}", "{\"protocol\":2} x", "[1,2]x",
     "{\"a\":tru}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":.5}", "{\"a\":+1}",
     "{\"a\":\"\x01\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\ud800\"}",
     "{\"a\":\"\\udc00x\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}",
@@ -698,7 +705,7 @@ static void test_malformed_json_is_refused_with_its_position(void **state)
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     expect_refused(rt_push_req, bad[i], SYNC_ERR_PROTOCOL, PROTO_E_MALFORMED_JSON, "line 1, column");
-  expect_refused(rt_whoami, "{\n  \"protocol\": 1,\n  x", SYNC_ERR_PROTOCOL, PROTO_E_MALFORMED_JSON,
+  expect_refused(rt_whoami, "{\n  \"protocol\": 2,\n  x", SYNC_ERR_PROTOCOL, PROTO_E_MALFORMED_JSON,
                  "line 3, column 3");
   /* Embedded NUL: the length counts, not the C string. */
   proto_diag_t diag;
@@ -728,9 +735,9 @@ static void test_nesting_depth_is_limited_to_64(void **state)
 {
   (void)state;
   /* whoami: root (1) + "name": 63 arrays = 64 is well-formed JSON (wrong type), 64 arrays is not. */
-  char *ok = nested(63, "{\"protocol\":1,\"name\":", "}");
-  char *deep = nested(64, "{\"protocol\":1,\"name\":", "}");
-  char *huge = nested(1000, "{\"protocol\":1,\"name\":", "}");
+  char *ok = nested(63, "{\"protocol\":2,\"name\":", "}");
+  char *deep = nested(64, "{\"protocol\":2,\"name\":", "}");
+  char *huge = nested(1000, "{\"protocol\":2,\"name\":", "}");
   char *huge2 = nested(100000, "", "");
   expect_refused(rt_whoami, ok, SYNC_ERR_PROTOCOL, PROTO_E_BAD_REQUEST, "");
   expect_refused(rt_whoami, deep, SYNC_ERR_PROTOCOL, PROTO_E_MALFORMED_JSON, "nested too deeply");
@@ -874,9 +881,9 @@ static void test_duplicate_keys_are_refused(void **state)
 {
   (void)state;
   expect_refused(rt_whoami,
-                 "{\"protocol\":1,\"device_id\":\"" DEVICE "\",\"device_id\":\"" DEVICE "\"}",
+                 "{\"protocol\":2,\"device_id\":\"" DEVICE "\",\"device_id\":\"" DEVICE "\"}",
                  SYNC_ERR_PROTOCOL, PROTO_E_BAD_REQUEST, "device_id: duplicate key");
-  expect_refused(rt_whoami, "{\"protocol\":1,\"protocol\":2}", SYNC_ERR_PROTOCOL,
+  expect_refused(rt_whoami, "{\"protocol\":2,\"protocol\":2}", SYNC_ERR_PROTOCOL,
                  PROTO_E_BAD_REQUEST, "protocol: duplicate key");
 }
 
@@ -884,25 +891,30 @@ static void test_another_protocol_version_is_unsupported_protocol(void **state)
 {
   (void)state;
   /* Checked before unknown keys, so a newer body with new fields still says which version. */
-  expect_edit_refused(rt_push_req, "push-request-basic.json", (edit_t){"", "protocol", "2"},
-                      SYNC_ERR_PROTOCOL, PROTO_E_UNSUPPORTED_PROTOCOL, "protocol: version 2");
-  char *json = edited("push-request-basic.json", apply_edit, &(edit_t){"", "sealed", "true"});
+  expect_edit_refused(rt_push_req, "push-request-basic.json", (edit_t){"", "protocol", "1"},
+                      SYNC_ERR_PROTOCOL, PROTO_E_UNSUPPORTED_PROTOCOL, "protocol: version 1");
+  char *json = edited("push-request-basic.json", apply_edit, &(edit_t){"", "attachments", "true"});
   char *json2 = NULL;
   cJSON *root = cJSON_Parse(json);
-  cJSON_ReplaceItemInObject(root, "protocol", cJSON_CreateNumber(2));
+  cJSON_ReplaceItemInObject(root, "protocol", cJSON_CreateNumber(3));
   json2 = cJSON_PrintUnformatted(root);
-  expect_refused(rt_push_req, json2, SYNC_ERR_PROTOCOL, PROTO_E_UNSUPPORTED_PROTOCOL, "version 2");
+  expect_refused(rt_push_req, json2, SYNC_ERR_PROTOCOL, PROTO_E_UNSUPPORTED_PROTOCOL,
+                 "version 3 is not supported (supported: 2)");
   cJSON_Delete(root);
   free(json);
   free(json2);
-  expect_edit_refused(rt_push_resp, "push-response-basic.json", (edit_t){"", "protocol", "2"},
+  expect_edit_refused(rt_push_resp, "push-response-basic.json", (edit_t){"", "protocol", "1"},
                       SYNC_ERR_PROTOCOL, PROTO_E_UNSUPPORTED_PROTOCOL, "protocol");
   expect_edit_refused(rt_pull_resp, "pull-response-empty.json", (edit_t){"", "protocol", "0"},
                       SYNC_ERR_PROTOCOL, PROTO_E_UNSUPPORTED_PROTOCOL, "protocol");
-  expect_edit_refused(rt_whoami, "whoami.json", (edit_t){"", "protocol", "2"}, SYNC_ERR_PROTOCOL,
+  expect_edit_refused(rt_whoami, "whoami.json", (edit_t){"", "protocol", "1"}, SYNC_ERR_PROTOCOL,
                       PROTO_E_UNSUPPORTED_PROTOCOL, "protocol");
-  expect_edit_refused(rt_forms, "forms-list.json", (edit_t){"", "protocol", "2"}, SYNC_ERR_PROTOCOL,
+  expect_edit_refused(rt_forms, "forms-list.json", (edit_t){"", "protocol", "1"}, SYNC_ERR_PROTOCOL,
                       PROTO_E_UNSUPPORTED_PROTOCOL, "protocol");
+  expect_edit_refused(rt_enroll_req, "enroll-request.json", (edit_t){"", "protocol", "1"},
+                      SYNC_ERR_PROTOCOL, PROTO_E_UNSUPPORTED_PROTOCOL, "protocol");
+  expect_edit_refused(rt_enroll_resp, "enroll-response.json", (edit_t){"", "protocol", "3"},
+                      SYNC_ERR_PROTOCOL, PROTO_E_UNSUPPORTED_PROTOCOL, "protocol");
 }
 
 static void test_push_request_batch_rules_are_checked(void **state)
@@ -1037,7 +1049,7 @@ static void test_pull_items_must_be_in_seq_order_and_of_known_kind(void **state)
                       PROTO_E_BAD_REQUEST, "items[1].author: missing");
   expect_edit_refused(rt_pull_resp, f, (edit_t){"items.0", "payload", "{}"}, SYNC_ERR_PROTOCOL,
                       PROTO_E_BAD_REQUEST, "items[0].payload: unknown key");
-  expect_refused(rt_pull_resp, "{\"protocol\":1,\"items\":[1],\"next_cursor\":\"1\",\"more\":true}",
+  expect_refused(rt_pull_resp, "{\"protocol\":2,\"items\":[1],\"next_cursor\":\"1\",\"more\":true}",
                  SYNC_ERR_PROTOCOL, PROTO_E_BAD_REQUEST, "items[0]: expected object");
 }
 
@@ -1325,11 +1337,13 @@ static void test_encoders_refuse_what_decoders_would_refuse(void **state)
   memset(&h, 0, sizeof h);
   snprintf(h.server_version, sizeof h.server_version, "0.1.0-dev.3");
   snprintf(h.server_id, sizeof h.server_id, "%s", SERVER);
+  assert_int_equal(proto_health_encode(&h, &json, NULL), SYNC_ERR_INVALID_ARG); /* no receipt_key */
+  snprintf(h.receipt_key, sizeof h.receipt_key, "7DmXO9h/t7Bj7gc+5NrQw5qOXVUECiIhatIpPpVol8g=");
   assert_int_equal(proto_health_encode(&h, &json, NULL), SYNC_OK);
   proto_health_t *hd = NULL;
   assert_int_equal(proto_health_decode(json, strlen(json), &hd, NULL), SYNC_OK);
   assert_int_equal(hd->limits.max_changes, PROTO_MAX_CHANGES);
-  assert_int_equal(hd->protocols[0], 1);
+  assert_int_equal(hd->protocols[0], 2);
   proto_health_free(hd);
   free(json);
   snprintf(h.server_version, sizeof h.server_version, "1.0");
@@ -1338,8 +1352,8 @@ static void test_encoders_refuse_what_decoders_would_refuse(void **state)
   memset(&wh, 0, sizeof wh);
   snprintf(wh.device_id, sizeof wh.device_id, "%s", DEVICE);
   assert_int_equal(proto_whoami_encode(&wh, &json, NULL), SYNC_OK);
-  assert_same_json(json, "{\"protocol\":1,\"device_id\":\"" DEVICE "\",\"name\":\"\",\"unit\":\"\","
-                   "\"status\":\"active\",\"server_time\":0}", "whoami");
+  assert_same_json(json, "{\"protocol\":2,\"device_id\":\"" DEVICE "\",\"name\":\"\",\"unit\":\"\","
+                   "\"status\":\"active\",\"server_time\":0,\"credential_expires_at\":0}", "whoami");
   free(json);
   proto_form_info_t fi;
   memset(&fi, 0, sizeof fi);
@@ -1347,7 +1361,7 @@ static void test_encoders_refuse_what_decoders_would_refuse(void **state)
   fi.version = 1;
   memset(fi.sha256, 'a', PROTO_SHA256_LEN);
   fi.title = "{\"id\": \"Skrining\"}";
-  proto_forms_list_t fl = {.protocol = 1, .forms = &fi, .n_forms = 1};
+  proto_forms_list_t fl = {.protocol = 2, .forms = &fi, .n_forms = 1};
   assert_int_equal(proto_forms_list_encode(&fl, &json, NULL), SYNC_OK);
   assert_non_null(strstr(json, "\"title\":{\"id\":\"Skrining\"}"));
   free(json);
@@ -1417,9 +1431,9 @@ static void test_pull_writer_keeps_its_page_budget_and_order(void **state)
   proto_pull_writer_free(w);
   free(json);
   /* An empty page. */
-  proto_pull_resp_t empty = {.protocol = 1, .next_cursor = "0"};
+  proto_pull_resp_t empty = {.protocol = 2, .next_cursor = "0"};
   assert_int_equal(proto_pull_resp_encode(&empty, &json, NULL), SYNC_OK);
-  assert_string_equal(json, "{\"protocol\":1,\"items\":[],\"next_cursor\":\"0\",\"more\":false}");
+  assert_string_equal(json, "{\"protocol\":2,\"items\":[],\"next_cursor\":\"0\",\"more\":false}");
   free(json);
 }
 
@@ -1522,7 +1536,13 @@ static void test_error_table_maps_codes(void **state)
   assert_int_equal(proto_errcode_http_status(PROTO_E_RATE_LIMITED), 429);
   assert_int_equal(proto_errcode_retryable(PROTO_E_INTERNAL), 1);
   assert_int_equal(proto_errcode_retryable(PROTO_E_UNAUTHORIZED), 0);
-  assert_int_equal(proto_errcode_sync_err(PROTO_E_DEVICE_REVOKED), SYNC_ERR_AUTH);
+  assert_int_equal(proto_errcode_sync_err(PROTO_E_DEVICE_REVOKED), SYNC_ERR_REVOKED);
+  assert_int_equal(proto_errcode_sync_err(PROTO_E_CREDENTIAL_EXPIRED), SYNC_ERR_AUTH);
+  assert_int_equal(proto_errcode_http_status(PROTO_E_CREDENTIAL_EXPIRED), 403);
+  assert_int_equal(proto_errcode_sync_err(PROTO_E_INVALID_ENROLLMENT_CODE), SYNC_ERR_AUTH);
+  assert_int_equal(proto_errcode_http_status(PROTO_E_INVALID_ENROLLMENT_CODE), 401);
+  assert_int_equal(proto_errcode_parse("credential_expired"), PROTO_E_CREDENTIAL_EXPIRED);
+  assert_int_equal(proto_errcode_parse("invalid_enrollment_code"), PROTO_E_INVALID_ENROLLMENT_CODE);
   assert_int_equal(proto_errcode_sync_err(PROTO_E_UNKNOWN_FORM), SYNC_ERR_NOT_FOUND);
   assert_int_equal(proto_errcode_sync_err(PROTO_E_UNKNOWN), SYNC_ERR_SERVER);
   assert_string_equal(proto_errcode_message(PROTO_E_SERVER_BUSY, "id"),
