@@ -1,12 +1,15 @@
 /* libFuzzer target: arbitrary bytes as a form definition. A definition is either refused with a
  * code and a terminated message, or parsed; a parsed one is then evaluated against a payload
- * that answers every field, so that fuzzed expressions also run. */
+ * that answers every field, so that fuzzed expressions also run, and its security rules
+ * (form_seal.h) are applied to the canonical payload: it respects consent, its clear part holds
+ * only clear fields, its duplicate hash is empty or 64 hex digits, and it can be sealed. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "form_def.h"
+#include "form_seal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,6 +49,29 @@ static char *answers_for(const form_t *f)
   return p;
 }
 
+static void check_security(const form_t *f, const char *canonical)
+{
+  size_t n = strlen(canonical);
+  if (form_check_consent(f, canonical, n, NULL, 0) != SYNC_OK)
+    abort();
+  char *clear = NULL;
+  if (form_clear_part(f, canonical, n, &clear) != SYNC_OK ||
+      form_check_clear(f, clear, strlen(clear), NULL, 0) != SYNC_OK)
+    abort();
+  if (!form_is_encrypted(f) && strcmp(clear, canonical) != 0)
+    abort();   /* nothing is sealed, so everything is clear */
+  free(clear);
+  char hash[65];
+  if (form_dedup_hash(f, canonical, n, hash) != SYNC_OK ||
+      (strlen(hash) != 0 && strlen(hash) != 64) || (strlen(hash) && !form_has_dedup(f)))
+    abort();
+  char *sealed = NULL;
+  sync_err_t rc = form_seal(f, "u", 1, "h", canonical, n, &sealed);
+  if (form_is_encrypted(f) ? rc != SYNC_OK || !sealed : rc != SYNC_ERR_STATE || sealed)
+    abort();
+  free(sealed);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   sync_err_t err = SYNC_OK;
@@ -60,15 +86,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (err != SYNC_OK || !form_id(f) || form_version(f) < 1 || !form_title(f, "en"))
     abort();
   for (size_t i = 0; i < form_field_count(f); i++)
-    if (!form_field_name(f, i) || !form_field_section(f, i))
+    if (!form_field_name(f, i) || !form_field_section(f, i) ||
+        (!form_is_encrypted(f) && !form_field_is_clear(f, form_field_name(f, i))))
       abort();
   char *payload = answers_for(f);
   if (payload) {
     for (int mode = 0; mode < 2; mode++) {
       issue_list_t issues = { NULL, 0, 0 };
       char *out = NULL;
-      form_validate(f, payload, strlen(payload), mode ? VALIDATE_FINAL : VALIDATE_DRAFT, "en",
-                    19723, &out, &issues);
+      if (form_validate(f, payload, strlen(payload), mode ? VALIDATE_FINAL : VALIDATE_DRAFT, "en",
+                        19723, &out, &issues) == SYNC_OK)
+        check_security(f, out);
       free(out);
       issue_list_clear(&issues);
     }

@@ -35,6 +35,8 @@
 #define FORM_MAX_INT           9007199254740992.0 /* 2^53 */
 #define FORM_NAME_RE           "^[a-z][a-z0-9_]{0,63}$"
 #define FORM_CHOICE_RE         "^[A-Za-z0-9_.-]{1,64}$"
+#define FORM_KEY_BYTES         32          /* encryption.public_key, duplicate_key.key */
+#define FORM_MAX_DEDUP_FIELDS  8           /* duplicate_key.fields */
 
 /* ---- layout ------------------------------------------------------------------------------- */
 typedef struct form_section {
@@ -81,6 +83,7 @@ typedef struct form_field {
   const char *appearance;
   int required;                /* constant `required: true` */
   int without_consent;
+  int clear;                   /* listed in encryption.clear_fields */
   expr_t *expr[ATTR_COUNT_];   /* compiled expressions, NULL when absent */
   uint32_t dep_first, dep_count;  /* evaluation dependencies: form.deps[dep_first ..] */
 } form_field_t;
@@ -97,6 +100,11 @@ struct form {
   const char *default_lang;
   const cJSON *title;
   int consent_field;           /* field index, -1 when absent */
+  int encrypted;               /* has an `encryption` block */
+  unsigned char seal_key[FORM_KEY_BYTES];    /* encryption.public_key */
+  size_t n_dedup;              /* duplicate_key.fields; 0 when not declared */
+  uint32_t dedup_fields[FORM_MAX_DEDUP_FIELDS];
+  unsigned char dedup_key[FORM_KEY_BYTES];   /* duplicate_key.key */
 
   size_t n_sections, n_fields, n_lists;
   form_section_t *sections;
@@ -158,6 +166,14 @@ int form_parse_lists(form_pctx_t *p, const cJSON *lists, const cJSON *languages)
 /* Fills f->sections[sec] and its fields starting at f->fields[*next]. */
 int form_parse_section(form_pctx_t *p, const cJSON *obj, uint32_t sec, uint32_t *next,
                        const cJSON *languages);
+
+/* ---- form_parse_security.c: `encryption` and `duplicate_key` (after fields and consent) ---- */
+int form_parse_security(form_pctx_t *p, const cJSON *root);
+
+/* ---- form_seal.c: payloads read by the security checks (form_seal.h) ---------------------- */
+/* A payload as a cJSON object; NULL with *err SYNC_ERR_JSON for text that is not one, or that
+ * names a field twice (SYNC_ERR_NOMEM when out of memory). */
+cJSON *form_payload_tree(const form_t *f, const char *json, size_t len, sync_err_t *err);
 
 /* ---- form_order.c --------------------------------------------------------------------------- */
 /* Checks every reference, fills deps/order, refuses cycles. */
@@ -257,6 +273,7 @@ typedef struct form_state {
   uint8_t has_raw;
   uint8_t relevant;
   uint8_t issue;               /* form_msg_t + 1 of a type / choice / note problem, 0 none */
+  uint8_t dropped;             /* removed by consent minimisation: treated as not relevant */
 } form_state_t;
 
 typedef struct form_expr_error {

@@ -11,7 +11,7 @@
 
 static const char *const TOP_KEYS[] = {
   "format", "form_id", "version", "default_language", "languages", "title", "choice_lists",
-  "sections", "consent_field", NULL
+  "sections", "consent_field", "encryption", "duplicate_key", NULL
 };
 
 static int lang_code_ok(const char *s)
@@ -128,6 +128,11 @@ static int parse_consent(form_pctx_t *p, const cJSON *root)
   if (f->fields[i].type != FIELD_SELECT_ONE && f->fields[i].type != FIELD_YES_NO)
     return form_fail(p, SYNC_ERR_FORM, "",
                      "consent_field '%s' must be a select_one or yes_no field", c->valuestring);
+  if (f->fields[i].type == FIELD_SELECT_ONE &&
+      form_choice_index(&f->lists[f->fields[i].list], "yes") < 0)
+    return form_fail(p, SYNC_ERR_FORM, "",
+                     "consent_field '%s' has no choice 'yes' (the answer that records consent)",
+                     c->valuestring);
   f->consent_field = (int)i;
   return 0;
 }
@@ -163,9 +168,9 @@ static int parse_document(form_pctx_t *p, cJSON *root)
       return -1;
     f->n_fields = next;
   }
-  if (form_resolve(p))
+  if (form_resolve(p) || parse_consent(p, root))
     return -1;
-  return parse_consent(p, root);
+  return form_parse_security(p, root);
 }
 
 form_t *form_parse(const char *json, size_t len, sync_err_t *err, char *errbuf, size_t errlen)

@@ -147,13 +147,70 @@ static void evaluate_pass(form_run_t *r)
     uint32_t i = f->order[k];
     const form_field_t *fd = &f->fields[i];
     form_state_t *st = &r->st[i];
-    st->relevant = (uint8_t)(section_relevant(r, fd->section) &&
+    st->relevant = (uint8_t)(!st->dropped && section_relevant(r, fd->section) &&
                              condition(r, fd->expr[ATTR_RELEVANT], i, ATTR_RELEVANT, -1, 1, NULL));
     if (!st->relevant)
       memset(&st->value, 0, sizeof st->value);
     else if (fd->type == FIELD_CALCULATE)
       eval(r, fd->expr[ATTR_CALCULATION], i, ATTR_CALCULATION, -1, NULL, 1, &st->value);
   }
+}
+
+/* ---- consent minimisation (proto/SECURITY.md 6) --------------------------------------------- */
+static int consent_given(const form_run_t *r)
+{
+  const form_state_t *st = &r->st[r->f->consent_field];
+  if (r->f->fields[r->f->consent_field].type == FIELD_YES_NO)
+    return st->value.kind == EXPR_BOOL && st->value.b;
+  return st->value.kind == EXPR_STR && strcmp(st->value.str, "yes") == 0;
+}
+
+/* Without consent only the without_consent fields and the consent field keep answers; the others
+ * are dropped like answers to questions that are not asked, before anything is computed from
+ * them (a kept calculation must not copy a dropped answer). */
+static void drop_fields(form_run_t *r)
+{
+  const form_t *f = r->f;
+  for (size_t i = 0; i < f->n_fields; i++) {
+    form_state_t *st = &r->st[i];
+    if ((long)i == f->consent_field || f->fields[i].without_consent)
+      continue;
+    st->dropped = 1;
+    if (st->value.owned)
+      expr_value_clear(&st->value);
+    memset(&st->value, 0, sizeof st->value);
+  }
+}
+
+static void evaluate_with_consent(form_run_t *r)
+{
+  const form_t *f = r->f;
+  if (f->consent_field < 0) {
+    evaluate_pass(r);
+    return;
+  }
+  int refused = !consent_given(r);
+  if (refused)
+    drop_fields(r);
+  evaluate_pass(r);
+  if (refused || consent_given(r))
+    return;
+  /* consent was answered but the question was not relevant, so it does not count: evaluate
+   * again from the answers without it */
+  drop_fields(r);
+  for (size_t i = 0; i < f->n_fields; i++) {
+    form_state_t *st = &r->st[i];
+    if (st->dropped)
+      continue;
+    if (st->value.owned)
+      expr_value_clear(&st->value);
+    memset(&st->value, 0, sizeof st->value);
+    if (st->has_raw)
+      form_decode_answer(r, i);
+  }
+  memset(r->sec, 0, f->n_sections);
+  r->n_errs = 0;
+  evaluate_pass(r);
 }
 
 /* ---- checks ---------------------------------------------------------------------------------- */
@@ -330,7 +387,7 @@ static sync_err_t run(form_run_t *r, const char *json, size_t len)
   for (size_t i = 0; i < f->n_fields; i++)
     if (r->st[i].has_raw)
       form_decode_answer(r, i);
-  evaluate_pass(r);
+  evaluate_with_consent(r);
   check_all(r);
   return r->nomem ? SYNC_ERR_NOMEM : SYNC_OK;
 }

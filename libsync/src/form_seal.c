@@ -1,0 +1,258 @@
+/* The security rules of a form, form_seal.h (proto/SECURITY.md 4 and 6): which fields stay clear,
+ * the clear part of a payload, sealing the full answers to the central key, and the checks the
+ * engine and the server run on outgoing / incoming changes. These run once per finalize or push,
+ * so payloads are read with cJSON rather than the validation reader. */
+#include "form_seal.h"
+#include "form_internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "sync/record.h"
+
+int form_is_encrypted(const form_t *f)
+{
+  return f && f->encrypted;
+}
+
+static int index_is_clear(const form_t *f, long i)
+{
+  const form_field_t *fd = &f->fields[i];
+  return !f->encrypted || fd->clear || (fd->appearance && strcmp(fd->appearance, "central") == 0);
+}
+
+int form_field_is_clear(const form_t *f, const char *name)
+{
+  long i = f && name ? form_field_index(f, name) : -1;
+  return i >= 0 && index_is_clear(f, i);
+}
+
+int form_has_dedup(const form_t *f)
+{
+  return f && f->n_dedup > 0;
+}
+
+cJSON *form_payload_tree(const form_t *f, const char *json, size_t len, sync_err_t *err)
+{
+  *err = SYNC_ERR_JSON;
+  if (!json || len > SYNC_MAX_PAYLOAD || memchr(json, '\0', len))
+    return NULL;
+  size_t off;
+  int trailing;
+  cJSON *root = form_json_parse(json, len, &off, &trailing);
+  if (!cJSON_IsObject(root)) {
+    cJSON_Delete(root);
+    return NULL;
+  }
+  /* a field named twice could read one way here and another way in a different parser */
+  unsigned char *seen = calloc(f->n_fields ? f->n_fields : 1, 1);
+  if (!seen) {
+    cJSON_Delete(root);
+    *err = SYNC_ERR_NOMEM;
+    return NULL;
+  }
+  for (const cJSON *m = root->child; m; m = m->next) {
+    long i = form_field_index(f, m->string);
+    if (i >= 0 && seen[i]++) {
+      cJSON_Delete(root);
+      root = NULL;
+      break;
+    }
+  }
+  free(seen);
+  if (root)
+    *err = SYNC_OK;
+  return root;
+}
+
+/* Writes a parsed value the way form_validate writes canonical payloads. -1 for a number that
+ * JSON cannot hold. */
+static int put_value(form_buf_t *b, const cJSON *v)
+{
+  if (cJSON_IsString(v)) {
+    form_buf_json_str(b, v->valuestring);
+  } else if (cJSON_IsNumber(v)) {
+    if (!isfinite(v->valuedouble))
+      return -1;
+    form_buf_json_num(b, v->valuedouble);
+  } else if (cJSON_IsBool(v)) {
+    form_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
+  } else if (cJSON_IsNull(v)) {
+    form_buf_puts(b, "null");
+  } else {
+    int obj = cJSON_IsObject(v);
+    form_buf_putc(b, obj ? '{' : '[');
+    for (const cJSON *c = v->child; c; c = c->next) {
+      if (c != v->child)
+        form_buf_putc(b, ',');
+      if (obj) {
+        form_buf_json_str(b, c->string);
+        form_buf_putc(b, ':');
+      }
+      if (put_value(b, c))
+        return -1;
+    }
+    form_buf_putc(b, obj ? '}' : ']');
+  }
+  return 0;
+}
+
+sync_err_t form_clear_part(const form_t *f, const char *payload_json, size_t len, char **out_json)
+{
+  if (!out_json)
+    return SYNC_ERR_INVALID_ARG;
+  *out_json = NULL;
+  if (!f)
+    return SYNC_ERR_INVALID_ARG;
+  sync_err_t rc;
+  cJSON *root = form_payload_tree(f, payload_json, len, &rc);
+  if (!root)
+    return rc;
+  form_buf_t b;
+  form_buf_init(&b, len + 2);
+  form_buf_putc(&b, '{');
+  int first = 1;
+  for (const cJSON *m = root->child; m && rc == SYNC_OK; m = m->next) {
+    long i = form_field_index(f, m->string);
+    if (i < 0 || !index_is_clear(f, i))
+      continue;
+    if (!first)
+      form_buf_putc(&b, ',');
+    first = 0;
+    form_buf_put(&b, f->fields[i].json_key, f->fields[i].json_key_len);
+    if (put_value(&b, m))
+      rc = SYNC_ERR_JSON;
+  }
+  form_buf_putc(&b, '}');
+  cJSON_Delete(root);
+  if (rc != SYNC_OK) {
+    form_buf_free(&b);
+    return rc;
+  }
+  return (*out_json = form_buf_take(&b)) ? SYNC_OK : SYNC_ERR_NOMEM;
+}
+
+static void name_field(char *field, size_t field_len, const char *name)
+{
+  if (field && field_len)
+    snprintf(field, field_len, "%s", name);
+}
+
+sync_err_t form_check_clear(const form_t *f, const char *payload_json, size_t len, char *field,
+                            size_t field_len)
+{
+  name_field(field, field_len, "");
+  if (!f)
+    return SYNC_ERR_INVALID_ARG;
+  sync_err_t rc;
+  cJSON *root = form_payload_tree(f, payload_json, len, &rc);
+  if (!root)
+    return rc;
+  for (const cJSON *m = root->child; m; m = m->next) {
+    long i = form_field_index(f, m->string);
+    if (i < 0 || !index_is_clear(f, i)) {
+      name_field(field, field_len, m->string);
+      rc = SYNC_ERR_VALIDATION;
+      break;
+    }
+  }
+  cJSON_Delete(root);
+  return rc;
+}
+
+sync_err_t form_check_consent(const form_t *f, const char *payload_json, size_t len, char *field,
+                              size_t field_len)
+{
+  name_field(field, field_len, "");
+  if (!f)
+    return SYNC_ERR_INVALID_ARG;
+  sync_err_t rc;
+  cJSON *root = form_payload_tree(f, payload_json, len, &rc);
+  if (!root || f->consent_field < 0) {
+    cJSON_Delete(root);
+    return rc;
+  }
+  const form_field_t *cf = &f->fields[f->consent_field];
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, cf->name);
+  int given = cf->type == FIELD_YES_NO ? cJSON_IsTrue(c)
+                                       : cJSON_IsString(c) && strcmp(c->valuestring, "yes") == 0;
+  for (const cJSON *m = root->child; m && !given; m = m->next) {
+    long i = form_field_index(f, m->string);
+    if (i < 0 || (i != f->consent_field && !f->fields[i].without_consent)) {
+      name_field(field, field_len, m->string);
+      rc = SYNC_ERR_VALIDATION;
+      break;
+    }
+  }
+  cJSON_Delete(root);
+  return rc;
+}
+
+/* {"uuid","form_id","form_version","revision","hlc","payload":<the payload text as given>} */
+static char *envelope(const form_t *f, const char *uuid, int64_t revision, const char *hlc,
+                      const char *payload_json, size_t len, size_t *out_len)
+{
+  char num[64];
+  form_buf_t b;
+  form_buf_init(&b, len + strlen(uuid) + strlen(hlc) + strlen(f->id) + 128);
+  form_buf_puts(&b, "{\"uuid\":");
+  form_buf_json_str(&b, uuid);
+  form_buf_puts(&b, ",\"form_id\":");
+  form_buf_json_str(&b, f->id);
+  snprintf(num, sizeof num, ",\"form_version\":%d,\"revision\":%" PRId64 ",\"hlc\":", f->version,
+           revision);
+  form_buf_puts(&b, num);
+  form_buf_json_str(&b, hlc);
+  form_buf_puts(&b, ",\"payload\":");
+  form_buf_put(&b, payload_json, len);
+  form_buf_putc(&b, '}');
+  *out_len = b.len;
+  if (b.oom && b.p)
+    sodium_memzero(b.p, b.len);
+  return form_buf_take(&b);
+}
+
+sync_err_t form_seal(const form_t *f, const char *uuid, int64_t revision, const char *hlc,
+                     const char *payload_json, size_t len, char **out_sealed)
+{
+  if (!out_sealed)
+    return SYNC_ERR_INVALID_ARG;
+  *out_sealed = NULL;
+  if (!f || !uuid || !hlc)
+    return SYNC_ERR_INVALID_ARG;
+  if (!f->encrypted)
+    return SYNC_ERR_STATE;
+  sync_err_t rc;
+  cJSON *root = form_payload_tree(f, payload_json, len, &rc);
+  if (!root)
+    return rc;
+  cJSON_Delete(root);
+  if (sodium_init() < 0)
+    return SYNC_ERR_CRYPTO;
+  size_t mlen = 0;
+  char *m = envelope(f, uuid, revision, hlc, payload_json, len, &mlen);
+  size_t clen = mlen + crypto_box_SEALBYTES;
+  unsigned char *c = m ? malloc(clen) : NULL;
+  char *out = c ? malloc(sodium_base64_ENCODED_LEN(clen, sodium_base64_VARIANT_ORIGINAL)) : NULL;
+  if (!out) {
+    rc = SYNC_ERR_NOMEM;
+  } else if (crypto_box_seal(c, (const unsigned char *)m, mlen, f->seal_key) != 0) {
+    rc = SYNC_ERR_CRYPTO;
+  } else {
+    sodium_bin2base64(out, sodium_base64_ENCODED_LEN(clen, sodium_base64_VARIANT_ORIGINAL), c,
+                      clen, sodium_base64_VARIANT_ORIGINAL);
+    *out_sealed = out;
+    out = NULL;
+  }
+  if (m) {
+    sodium_memzero(m, mlen);   /* the answers in the clear */
+    free(m);
+  }
+  free(c);
+  free(out);
+  return rc;
+}

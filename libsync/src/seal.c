@@ -1,0 +1,126 @@
+/* The central office's side of sealing, sync/seal.h (proto/SECURITY.md 4): key pairs and opening
+ * sealed texts. Devices seal with form_seal() (form_seal.c). */
+#include "sync/seal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
+#include "sync/record.h"
+
+/* A base64 text longer than this cannot be a sealed payload the library made (payload limit,
+ * envelope fields, base64 growth); refusing it early bounds the work on hostile input. */
+#define SEAL_MAX_B64 (2u * SYNC_MAX_PAYLOAD + 4096u)
+
+sync_err_t sync_seal_keypair(char public_b64[SYNC_SEAL_KEY_B64_LEN + 1],
+                             char secret_b64[SYNC_SEAL_KEY_B64_LEN + 1])
+{
+  if (!public_b64 || !secret_b64)
+    return SYNC_ERR_INVALID_ARG;
+  if (sodium_init() < 0)
+    return SYNC_ERR_CRYPTO;
+  unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+  if (crypto_box_keypair(pk, sk) != 0)
+    return SYNC_ERR_CRYPTO;
+  sodium_bin2base64(public_b64, SYNC_SEAL_KEY_B64_LEN + 1, pk, sizeof pk,
+                    sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(secret_b64, SYNC_SEAL_KEY_B64_LEN + 1, sk, sizeof sk,
+                    sodium_base64_VARIANT_ORIGINAL);
+  sodium_memzero(sk, sizeof sk);
+  return SYNC_OK;
+}
+
+/* base64 (standard, padded) of exactly 32 bytes. */
+static int key_from_b64(const char *b64, unsigned char key[32])
+{
+  size_t n = 0;
+  const char *end = NULL;
+  return sodium_base642bin(key, 32, b64, strlen(b64), NULL, &n, &end,
+                           sodium_base64_VARIANT_ORIGINAL) == 0 && *end == '\0' && n == 32 ? 0 : -1;
+}
+
+/* The envelope has exactly these members, once each, with these types. */
+static int envelope_ok(const cJSON *root)
+{
+  static const char *const keys[] = { "uuid", "form_id", "form_version", "revision", "hlc",
+                                      "payload" };
+  unsigned seen = 0;
+  if (!cJSON_IsObject(root))
+    return 0;
+  for (const cJSON *m = root->child; m; m = m->next) {
+    size_t k = 0;
+    while (k < 6 && strcmp(keys[k], m->string) != 0)
+      k++;
+    if (k == 6 || (seen & (1u << k)))
+      return 0;
+    seen |= 1u << k;
+    int ok;
+    if (k == 5)
+      ok = cJSON_IsObject(m);
+    else if (k == 2 || k == 3)   /* form_version, revision: integers >= 0 */
+      ok = cJSON_IsNumber(m) && m->valuedouble >= 0 && m->valuedouble <= 9007199254740992.0 &&
+           floor(m->valuedouble) == m->valuedouble;
+    else
+      ok = cJSON_IsString(m);
+    if (!ok)
+      return 0;
+  }
+  return seen == 0x3f;
+}
+
+sync_err_t sync_seal_open(const char *secret_b64, const char *sealed_b64, char **out_envelope)
+{
+  if (!out_envelope)
+    return SYNC_ERR_INVALID_ARG;
+  *out_envelope = NULL;
+  if (!secret_b64 || !sealed_b64)
+    return SYNC_ERR_INVALID_ARG;
+  size_t b64_len = strlen(sealed_b64);
+  if (b64_len > SEAL_MAX_B64)
+    return SYNC_ERR_TOO_LARGE;
+  if (sodium_init() < 0)
+    return SYNC_ERR_CRYPTO;
+  unsigned char sk[crypto_box_SECRETKEYBYTES], pk[crypto_box_PUBLICKEYBYTES];
+  if (key_from_b64(secret_b64, sk)) {
+    sodium_memzero(sk, sizeof sk);
+    return SYNC_ERR_INVALID_ARG;
+  }
+  sync_err_t rc = SYNC_OK;
+  size_t clen = 0;
+  const char *end = NULL;
+  unsigned char *c = malloc(b64_len / 4 * 3 + 3);
+  char *m = NULL;
+  if (!c) {
+    rc = SYNC_ERR_NOMEM;
+  } else if (sodium_base642bin(c, b64_len / 4 * 3 + 3, sealed_b64, b64_len, NULL, &clen, &end,
+                               sodium_base64_VARIANT_ORIGINAL) != 0 ||
+             *end != '\0' || clen < crypto_box_SEALBYTES) {
+    rc = SYNC_ERR_INVALID_ARG;
+  } else if (crypto_scalarmult_base(pk, sk) != 0 ||
+             !(m = malloc(clen - crypto_box_SEALBYTES + 1))) {
+    rc = m ? SYNC_ERR_CRYPTO : SYNC_ERR_NOMEM;
+  } else if (crypto_box_seal_open((unsigned char *)m, c, clen, pk, sk) != 0) {
+    rc = SYNC_ERR_CRYPTO;
+  }
+  sodium_memzero(sk, sizeof sk);
+  free(c);
+  if (rc != SYNC_OK) {
+    free(m);
+    return rc;
+  }
+  size_t mlen = clen - crypto_box_SEALBYTES;
+  m[mlen] = '\0';
+  const char *pend = NULL;
+  cJSON *root = memchr(m, '\0', mlen) ? NULL : cJSON_ParseWithLengthOpts(m, mlen, &pend, 0);
+  int ok = root && (size_t)(pend - m) == mlen && envelope_ok(root);
+  cJSON_Delete(root);
+  if (!ok) {
+    sodium_memzero(m, mlen);
+    free(m);
+    return SYNC_ERR_JSON;
+  }
+  *out_envelope = m;
+  return SYNC_OK;
+}
