@@ -1,6 +1,7 @@
 /* Conflicts kept for review (sync/conflict.h): one row per conflicting field of a server merge,
- * written by the sync engine (store_apply.c), listed and resolved here. */
-#include "store_internal.h"
+ * written by the sync engine (store_apply.c), listed and resolved here. The two values are stored
+ * encrypted (store_crypto.h) and decrypted as they are read. */
+#include "store_crypto.h"
 #include "sync/conflict.h"
 
 #include <cJSON.h>
@@ -26,6 +27,20 @@ static char *dup_col(sqlite3_stmt *st, int col, const char *fallback)
   return strdup(v ? v : fallback);
 }
 
+/* Decrypts one value column of a conflicts row whose uuid, conflict_id and field are in columns
+ * uuid_col, uuid_col + 1 and uuid_col + 2. */
+static sync_err_t value_col(sync_store_t *s, sqlite3_stmt *st, int col, const char *column,
+                            int uuid_col, char **out)
+{
+  char ad[STORE_AD_MAX], place[160];
+  const char *uuid = (const char *)sqlite3_column_text(st, uuid_col);
+  const char *cid = (const char *)sqlite3_column_text(st, uuid_col + 1);
+  const char *field = (const char *)sqlite3_column_text(st, uuid_col + 2);
+  snprintf(place, sizeof place, "%s:%s", cid ? cid : "", field ? field : "");
+  store_value_ad(ad, column, uuid ? uuid : "", place);
+  return store_value_column(s, st, col, ad, uuid ? uuid : "", "conflict value", out, NULL);
+}
+
 sync_err_t sync_conflict_list(sync_store_t *store, const char *uuid, int include_resolved,
                               sync_conflict_list_t **out)
 {
@@ -39,7 +54,8 @@ sync_err_t sync_conflict_list(sync_store_t *store, const char *uuid, int include
   char sql[512];
   snprintf(sql, sizeof sql,
            "SELECT id, uuid, field, device_value, central_value, winner, merged_revision,"
-           " detected_at, coalesce(resolved_at, 0) FROM conflicts WHERE field IS NOT NULL%s%s"
+           " detected_at, coalesce(resolved_at, 0), uuid, conflict_id, field FROM conflicts"
+           " WHERE field IS NOT NULL%s%s"
            " ORDER BY detected_at DESC, id DESC",
            uuid ? " AND uuid = ?1" : "", include_resolved ? "" : " AND resolved_at IS NULL");
   sqlite3_stmt *st;
@@ -50,6 +66,7 @@ sync_err_t sync_conflict_list(sync_store_t *store, const char *uuid, int include
     sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
   sync_conflict_list_t *list = calloc(1, sizeof *list);
   size_t cap = 0;
+  sync_err_t err = SYNC_OK;
   if (!list)
     goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -66,8 +83,9 @@ sync_err_t sync_conflict_list(sync_store_t *store, const char *uuid, int include
     it->id = sqlite3_column_int64(st, 0);
     it->uuid = dup_col(st, 1, "");
     it->field = dup_col(st, 2, "");
-    it->device_value = dup_col(st, 3, "null");
-    it->central_value = dup_col(st, 4, "null");
+    if ((err = value_col(store, st, 3, COL_CONFLICT_DEVICE, 9, &it->device_value)) != SYNC_OK ||
+        (err = value_col(store, st, 4, COL_CONFLICT_CENTRAL, 9, &it->central_value)) != SYNC_OK)
+      goto fail;
     const char *w = (const char *)sqlite3_column_text(st, 5);
     it->winner = w && strcmp(w, "local") == 0 ? "device" : "central";
     it->merged_revision = sqlite3_column_int64(st, 6);
@@ -84,9 +102,11 @@ sync_err_t sync_conflict_list(sync_store_t *store, const char *uuid, int include
   *out = list;
   return SYNC_OK;
 nomem:
+  err = store_fail(store, SYNC_ERR_NOMEM, "out of memory listing the conflicts");
+fail:
   sqlite3_finalize(st);
   sync_conflict_list_free(list);
-  return store_fail(store, SYNC_ERR_NOMEM, "out of memory listing the conflicts");
+  return err;
 }
 
 static const conflict_item_t *item_at(const sync_conflict_list_t *l, size_t i)
@@ -169,8 +189,8 @@ static sync_err_t load_conflict(sync_store_t *s, int64_t id, conflict_row_t *c)
   sqlite3_stmt *st;
   memset(c, 0, sizeof *c);
   int rc = sqlite3_prepare_v2(s->db,
-                              "SELECT uuid, field, CASE winner WHEN 'local' THEN central_value"
-                              " ELSE device_value END, resolved_at IS NOT NULL"
+                              "SELECT uuid, conflict_id, field, winner = 'local', central_value,"
+                              " device_value, resolved_at IS NOT NULL"
                               " FROM conflicts WHERE id = ?1 AND field IS NOT NULL", -1, &st, NULL);
   if (rc != SQLITE_OK)
     return store_fail_sqlite(s, rc, "cannot read the conflict");
@@ -179,12 +199,12 @@ static sync_err_t load_conflict(sync_store_t *s, int64_t id, conflict_row_t *c)
   sync_err_t err = SYNC_OK;
   if (rc == SQLITE_ROW) {
     snprintf(c->uuid, sizeof c->uuid, "%s", (const char *)sqlite3_column_text(st, 0));
-    snprintf(c->field, sizeof c->field, "%s", (const char *)sqlite3_column_text(st, 1));
-    const char *v = (const char *)sqlite3_column_text(st, 2);
-    c->loser = strdup(v ? v : "null");
-    c->resolved = sqlite3_column_int(st, 3);
-    if (!c->loser)
-      err = store_fail(s, SYNC_ERR_NOMEM, "out of memory reading the conflict");
+    snprintf(c->field, sizeof c->field, "%s", (const char *)sqlite3_column_text(st, 2));
+    /* The loser is the side that did not win. */
+    int device_won = sqlite3_column_int(st, 3);
+    err = value_col(s, st, device_won ? 4 : 5, device_won ? COL_CONFLICT_CENTRAL : COL_CONFLICT_DEVICE,
+                    0, &c->loser);
+    c->resolved = sqlite3_column_int(st, 6);
   } else if (rc == SQLITE_DONE) {
     err = store_fail(s, SYNC_ERR_NOT_FOUND, "no conflict with id %lld", (long long)id);
   } else {

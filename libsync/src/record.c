@@ -4,74 +4,19 @@
  * for a final revision its record_revisions row and its outbox entry, plus the clock state in
  * meta. Validation happens before anything is written; on failure the transaction is rolled
  * back, so nothing of a failed write ever reaches the file.
+ *
+ * Answers are written encrypted (store_crypto.h). A final revision of an encrypted form keeps as
+ * payload only the clear part, with the full answers sealed to the central office beside it
+ * (proto/SECURITY.md 4); forms with duplicate_key get the revision's dedup hash.
  */
-#include "store_internal.h"
+#include "form_seal.h"
+#include "store_crypto.h"
 
 #include <assert.h>
 #include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct sync_record {
-  char uuid[UUID_TEXT_LEN + 1];
-  char form_id[SYNC_FORM_ID_MAX + 1];
-  int form_version;
-  int64_t revision;
-  char hlc[HLC_TEXT_MAX];
-  sync_record_status_t status;
-  int64_t created_at, updated_at;
-  int deleted;
-  int64_t id;     /* records.id */
-  sync_delivery_t delivery;
-  int64_t receipt_time;
-  char refusal[256];
-  char payload[]; /* NUL-terminated JSON object */
-};
-
-static const char *status_text(sync_record_status_t status)
-{
-  return status == SYNC_STATUS_FINAL ? "final" : "draft";
-}
-
-static const char *col_text(sqlite3_stmt *st, int col)
-{
-  const char *v = (const char *)sqlite3_column_text(st, col);
-  return v ? v : "";
-}
-
-sync_record_t *record_from_row(sqlite3_stmt *st)
-{
-  const char *payload = col_text(st, 9);
-  size_t plen = (size_t)sqlite3_column_bytes(st, 9);
-  sync_record_t *r = malloc(sizeof *r + plen + 1);
-  if (!r)
-    return NULL;
-  snprintf(r->uuid, sizeof r->uuid, "%s", col_text(st, 0));
-  snprintf(r->form_id, sizeof r->form_id, "%s", col_text(st, 1));
-  r->form_version = sqlite3_column_int(st, 2);
-  r->revision = sqlite3_column_int64(st, 3);
-  snprintf(r->hlc, sizeof r->hlc, "%s", col_text(st, 4));
-  r->status = strcmp(col_text(st, 5), "final") == 0 ? SYNC_STATUS_FINAL : SYNC_STATUS_DRAFT;
-  r->created_at = sqlite3_column_int64(st, 6);
-  r->updated_at = sqlite3_column_int64(st, 7);
-  r->deleted = sqlite3_column_int(st, 8) != 0;
-  r->id = sqlite3_column_int64(st, 10);
-  int64_t pending = sqlite3_column_int64(st, 11);
-  r->receipt_time = sqlite3_column_int64(st, 12);
-  snprintf(r->refusal, sizeof r->refusal, "%s", col_text(st, 13));
-  if (pending > 0)
-    r->delivery = SYNC_DELIVERY_PENDING;
-  else if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-    r->delivery = SYNC_DELIVERY_REFUSED;
-  else if (r->receipt_time > 0)
-    r->delivery = SYNC_DELIVERY_DELIVERED;
-  else
-    r->delivery = SYNC_DELIVERY_LOCAL;
-  memcpy(r->payload, payload, plen);
-  r->payload[plen] = '\0';
-  return r;
-}
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
@@ -84,8 +29,8 @@ static sync_err_t load(sync_store_t *s, const char *uuid, sync_record_t **out)
   *out = NULL;
   sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && !(*out = record_from_row(st)))
-    err = store_fail(s, SYNC_ERR_NOMEM, "out of memory reading record %s", uuid);
+  if (rc == SQLITE_ROW)
+    err = record_from_row(s, st, out);
   int rrc = sqlite3_reset(st);
   if (rc == SQLITE_DONE)
     return store_fail(s, SYNC_ERR_NOT_FOUND, "no record %s in this store", uuid);
@@ -143,51 +88,115 @@ typedef struct inserted {
   int64_t revision_id;  /* a new record_revisions row */
 } inserted_t;
 
-/* Inside a write transaction: stamps the clock and writes the records row; a final revision also
- * gets its record_revisions row and its outbox entry. *ins gets the rows inserted so far. */
-static sync_err_t write_revision(sync_store_t *s, const revision_t *r, inserted_t *ins)
+/* What a final revision stores: its payload (the clear part when sealed), the sealed text and the
+ * dedup hash. */
+typedef struct stored {
+  const char *payload;
+  char *clear;          /* owned: the clear part of a sealed revision */
+  char *sealed;         /* owned */
+  char dedup[65];
+} stored_t;
+
+/* Seals the answers of a final revision of an encrypted form and hashes them for duplicate
+ * detection (SECURITY.md 4, 9). Tombstones carry neither. */
+static sync_err_t prepare_final(sync_store_t *s, const form_t *f, const revision_t *r,
+                                const char *hlc, stored_t *out)
 {
-  char hlc[HLC_TEXT_MAX];
+  out->payload = r->payload;
+  if (r->deleted || !f)
+    return SYNC_OK;
+  size_t len = strlen(r->payload);
+  sync_err_t err = SYNC_OK;
+  if (form_has_dedup(f) && (err = form_dedup_hash(f, r->payload, len, out->dedup)) != SYNC_OK)
+    return store_fail(s, err, "cannot compute the duplicate-detection hash of record %s", r->uuid);
+  if (!form_is_encrypted(f))
+    return SYNC_OK;
+  if ((err = form_seal(f, r->uuid, r->revision, hlc, r->payload, len, &out->sealed)) != SYNC_OK ||
+      (err = form_clear_part(f, r->payload, len, &out->clear)) != SYNC_OK)
+    return store_fail(s, err, "cannot seal record %s for the central office: %s", r->uuid,
+                      sync_strerror(err));
+  out->payload = out->clear;
+  return SYNC_OK;
+}
+
+static void stored_free(stored_t *st)
+{
+  free(st->clear);
+  free(st->sealed);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int idx, const char *text)
+{
+  if (text && *text)
+    sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, idx);
+}
+
+/* The records row of a write: a draft keeps its answers there (encrypted), a final record's live
+ * in its revision row only (see store_schema.c). */
+static sync_err_t write_record_row(sync_store_t *s, const revision_t *r, const char *hlc,
+                                   int64_t now, inserted_t *ins, int64_t *record_id)
+{
   sqlite3_stmt *st;
-  sync_err_t err = store_hlc_stamp(s, hlc);
+  char ad[STORE_AD_MAX];
+  int draft = r->status != SYNC_STATUS_FINAL;
+  int insert = r->record_id == 0;
+  sync_err_t err = store_stmt(s, insert ? STMT_REC_INSERT : STMT_REC_UPDATE, &st);
   if (err)
     return err;
-  int64_t now = store_now_ms();
-  const char *status = status_text(r->status);
-  /* A final record's answers live in its revision row only (see store_schema.c). */
-  const char *record_payload = r->status == SYNC_STATUS_FINAL ? NULL : r->payload;
-
-  int64_t record_id = r->record_id;
-  if (record_id == 0) {
-    if ((err = store_stmt(s, STMT_REC_INSERT, &st)) != SYNC_OK)
+  int payload_idx = insert ? 8 : 7;
+  if (draft) {
+    store_value_ad_int(ad, COL_RECORD_PAYLOAD, r->uuid, r->revision);
+    if ((err = store_value_bind(s, st, payload_idx, ad, r->payload, (size_t)-1)) != SYNC_OK) {
+      sqlite3_clear_bindings(st);
       return err;
+    }
+  }
+  if (insert) {
     sqlite3_bind_text(st, 1, r->uuid, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->form_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, r->form_version);
     sqlite3_bind_int64(st, 4, r->revision);
     sqlite3_bind_text(st, 5, hlc, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, record_status_text(r->status), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, now);
-    sqlite3_bind_text(st, 8, record_payload, -1, SQLITE_STATIC);
     err = step_write(s, st, "cannot save the record");
-    record_id = ins->record_id = err ? 0 : sqlite3_last_insert_rowid(s->db);
-  } else {
-    if ((err = store_stmt(s, STMT_REC_UPDATE, &st)) != SYNC_OK)
-      return err;
-    sqlite3_bind_int64(st, 1, record_id);
-    sqlite3_bind_int64(st, 2, r->revision);
-    sqlite3_bind_text(st, 3, hlc, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
-    sqlite3_bind_int(st, 6, r->deleted);
-    sqlite3_bind_text(st, 7, record_payload, -1, SQLITE_STATIC);
-    err = step_write(s, st, "cannot save the record");
+    *record_id = ins->record_id = err ? 0 : sqlite3_last_insert_rowid(s->db);
+    return err;
   }
-  if (err || r->status != SYNC_STATUS_FINAL)
+  sqlite3_bind_int64(st, 1, r->record_id);
+  sqlite3_bind_int64(st, 2, r->revision);
+  sqlite3_bind_text(st, 3, hlc, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, record_status_text(r->status), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, now);
+  sqlite3_bind_int(st, 6, r->deleted);
+  *record_id = r->record_id;
+  return step_write(s, st, "cannot save the record");
+}
+
+/* Inside a write transaction: stamps the clock and writes the records row; a final revision also
+ * gets its record_revisions row (sealed when its form is encrypted: `f`, NULL for a tombstone) and
+ * its outbox entry. *ins gets the rows inserted so far. */
+static sync_err_t write_revision(sync_store_t *s, const form_t *f, const revision_t *r, inserted_t *ins)
+{
+  char hlc[HLC_TEXT_MAX], ad[STORE_AD_MAX];
+  sqlite3_stmt *st;
+  stored_t out = { NULL, NULL, NULL, "" };
+  int64_t record_id = 0, now = store_now_ms();
+  sync_err_t err = store_hlc_stamp(s, hlc);
+  if (err || (err = write_record_row(s, r, hlc, now, ins, &record_id)) != SYNC_OK ||
+      r->status != SYNC_STATUS_FINAL)
     return err;
 
-  if ((err = store_stmt(s, STMT_REV_INSERT, &st)) != SYNC_OK)
-    return err;
+  if ((err = prepare_final(s, f, r, hlc, &out)) != SYNC_OK ||
+      (err = store_stmt(s, STMT_REV_INSERT, &st)) != SYNC_OK)
+    goto done;
+  store_value_ad_int(ad, COL_REVISION_PAYLOAD, r->uuid, r->revision);
+  if ((err = store_value_bind(s, st, 8, ad, out.payload, (size_t)-1)) != SYNC_OK) {
+    sqlite3_clear_bindings(st);
+    goto done;
+  }
   sqlite3_bind_int64(st, 1, record_id);
   sqlite3_bind_text(st, 2, r->uuid, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, r->revision);
@@ -195,20 +204,24 @@ static sync_err_t write_revision(sync_store_t *s, const revision_t *r, inserted_
   sqlite3_bind_int(st, 5, r->form_version);
   sqlite3_bind_text(st, 6, hlc, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 7, r->deleted);
-  sqlite3_bind_text(st, 8, r->payload, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 9, now);
+  bind_text_or_null(st, 10, out.sealed);
+  bind_text_or_null(st, 11, out.dedup);
   if ((err = step_write(s, st, "cannot save the record's revision")) != SYNC_OK)
-    return err;
+    goto done;
   int64_t revision_id = ins->revision_id = sqlite3_last_insert_rowid(s->db);
 
   if ((err = store_stmt(s, STMT_OUTBOX_INSERT, &st)) != SYNC_OK)
-    return err;
+    goto done;
   sqlite3_bind_int64(st, 1, revision_id);
   sqlite3_bind_text(st, 2, r->uuid, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, r->revision);
   sqlite3_bind_text(st, 4, r->op, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 5, now);
-  return step_write(s, st, "cannot queue the record for sync");
+  err = step_write(s, st, "cannot queue the record for sync");
+done:
+  stored_free(&out);
+  return err;
 }
 
 /* Validates answers against the record's form; *canonical gets the payload to store. */
@@ -294,7 +307,7 @@ sync_err_t sync_record_create(sync_store_t *store, const char *form_id_, int for
    * create the cost of a savepoint. */
   if ((err = store_write_begin(store, UNDO_BY_CALLER)) != SYNC_OK)
     goto done;
-  if ((err = write_revision(store, &r, &ins)) != SYNC_OK && store->in_batch)
+  if ((err = write_revision(store, f, &r, &ins)) != SYNC_OK && store->in_batch)
     undo_insert(store, &ins);
   if ((err = store_write_end(store, err == SYNC_OK, err)) == SYNC_OK && uuid_out)
     memcpy(uuid_out, uuid, sizeof uuid);
@@ -324,6 +337,13 @@ static sync_err_t check_state(sync_store_t *s, const sync_record_t *rec, change_
                  : store_fail(s, SYNC_ERR_STATE, "record %s is final: only drafts can be discarded; "
                                                  "use sync_record_delete()", rec->uuid);
   case CHANGE_REVISE:
+    if (rec->purged)
+      return store_fail(s, SYNC_ERR_STATE, "record %s was purged after delivery (retention): its "
+                        "answers are no longer on this device", rec->uuid);
+    if (rec->sealed)
+      return store_fail(s, SYNC_ERR_STATE, "record %s is sealed for the central office: "
+                        "corrections are made centrally", rec->uuid);
+    /* fall through */
   case CHANGE_DELETE:
     return !draft ? SYNC_OK
                   : store_fail(s, SYNC_ERR_STATE, "record %s is a draft: %s", rec->uuid,
@@ -394,7 +414,7 @@ static sync_err_t change_record(sync_store_t *s, const char *uuid, change_t chan
   if (err == SYNC_OK) {
     inserted_t ins = { 0, 0 };
     r.payload = canonical ? canonical : "{}";
-    err = write_revision(s, &r, &ins);
+    err = write_revision(s, f, &r, &ins);
   }
 end:
   err = store_write_end(s, err == SYNC_OK, err);
@@ -428,66 +448,3 @@ sync_err_t sync_record_delete(sync_store_t *store, const char *uuid)
   return change_record(store, uuid, CHANGE_DELETE, NULL);
 }
 
-/* ---- getters ------------------------------------------------------------------------------ */
-
-void sync_record_free(sync_record_t *rec)
-{
-  free(rec);
-}
-
-const char *sync_record_uuid(const sync_record_t *rec) { return rec ? rec->uuid : ""; }
-const char *sync_record_form_id(const sync_record_t *rec) { return rec ? rec->form_id : ""; }
-int sync_record_form_version(const sync_record_t *rec) { return rec ? rec->form_version : 0; }
-int64_t sync_record_revision(const sync_record_t *rec) { return rec ? rec->revision : 0; }
-const char *sync_record_hlc(const sync_record_t *rec) { return rec ? rec->hlc : ""; }
-sync_record_status_t sync_record_status(const sync_record_t *rec)
-{
-  return rec ? rec->status : SYNC_STATUS_DRAFT;
-}
-int64_t sync_record_created_at(const sync_record_t *rec) { return rec ? rec->created_at : 0; }
-int64_t sync_record_updated_at(const sync_record_t *rec) { return rec ? rec->updated_at : 0; }
-int sync_record_deleted(const sync_record_t *rec) { return rec ? rec->deleted : 0; }
-const char *sync_record_payload(const sync_record_t *rec) { return rec ? rec->payload : "{}"; }
-sync_delivery_t sync_record_delivery(const sync_record_t *rec) { return rec ? rec->delivery : SYNC_DELIVERY_LOCAL; }
-int64_t sync_record_receipt_time(const sync_record_t *rec) { return rec ? rec->receipt_time : 0; }
-const char *sync_record_refusal(const sync_record_t *rec) { return rec ? rec->refusal : ""; }
-
-const char *sync_delivery_name(sync_delivery_t delivery)
-{
-  switch (delivery) {
-  case SYNC_DELIVERY_LOCAL: return "local";
-  case SYNC_DELIVERY_PENDING: return "pending";
-  case SYNC_DELIVERY_DELIVERED: return "delivered";
-  case SYNC_DELIVERY_REFUSED: return "refused";
-  }
-  return "unknown";
-}
-
-sync_err_t sync_record_to_json(const sync_record_t *rec, char **out_json)
-{
-  if (out_json)
-    *out_json = NULL;
-  if (!rec || !out_json)
-    return SYNC_ERR_INVALID_ARG;
-  cJSON *o = cJSON_CreateObject();
-  /* The stored payload is canonical JSON written by form_validate: embed it as is. */
-  if (!o || !cJSON_AddStringToObject(o, "uuid", rec->uuid) ||
-      !cJSON_AddStringToObject(o, "form_id", rec->form_id) ||
-      !cJSON_AddNumberToObject(o, "form_version", rec->form_version) ||
-      !cJSON_AddNumberToObject(o, "revision", (double)rec->revision) ||
-      !cJSON_AddStringToObject(o, "hlc", rec->hlc) ||
-      !cJSON_AddStringToObject(o, "status", status_text(rec->status)) ||
-      !cJSON_AddNumberToObject(o, "created_at", (double)rec->created_at) ||
-      !cJSON_AddNumberToObject(o, "updated_at", (double)rec->updated_at) ||
-      !cJSON_AddBoolToObject(o, "deleted", rec->deleted) ||
-      !cJSON_AddStringToObject(o, "delivery", sync_delivery_name(rec->delivery)) ||
-      !cJSON_AddNumberToObject(o, "receipt_time", (double)rec->receipt_time) ||
-      (rec->delivery == SYNC_DELIVERY_REFUSED && !cJSON_AddStringToObject(o, "refusal", rec->refusal)) ||
-      !cJSON_AddRawToObject(o, "payload", rec->payload)) {
-    cJSON_Delete(o);
-    return SYNC_ERR_NOMEM;
-  }
-  *out_json = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  return *out_json ? SYNC_OK : SYNC_ERR_NOMEM;
-}

@@ -95,15 +95,16 @@ static sync_err_t fetch_page(sync_store_t *s, const sync_query_t *q, size_t limi
   int rc = SQLITE_NOMEM;
   if (list->items) {
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && list->count < limit) {
-      sync_record_t *r = record_from_row(st);
-      if (!r) {
-        rc = SQLITE_NOMEM;
+      /* Each record's answers are decrypted here; one that fails stops the listing (CORRUPT,
+       * naming it) rather than hiding a tampered record. */
+      if ((err = record_from_row(s, st, &list->items[list->count])) != SYNC_OK)
         break;
-      }
-      list->items[list->count++] = r;
+      list->count++;
     }
   }
   int frc = sqlite3_finalize(st);
+  if (err)
+    return err;
   if (rc == SQLITE_NOMEM)
     return store_fail(s, SYNC_ERR_NOMEM, "out of memory listing the records");
   if (rc != SQLITE_DONE)

@@ -1,5 +1,5 @@
 /* The store handle: open/close, options, batches, stats and the issue getters (sync/store.h). */
-#include "store_internal.h"
+#include "store_crypto.h"
 
 #include <cJSON.h>
 #include <sodium.h>
@@ -32,6 +32,8 @@ void sync_store_opts_init(sync_store_opts_t *opts)
   opts->durability = SYNC_DURABILITY_FULL;
   opts->busy_timeout_ms = 5000;
   opts->language = "id";
+  opts->passphrase = NULL;
+  opts->kdf = SYNC_KDF_INTERACTIVE;
 }
 
 static int language_ok(const char *lang)
@@ -46,7 +48,8 @@ static sync_err_t apply_pragmas(sync_store_t *s, const sync_store_opts_t *o)
            "PRAGMA foreign_keys = ON;"
            "PRAGMA synchronous = %s;"
            "PRAGMA cache_size = -%d;"
-           "PRAGMA temp_store = MEMORY;",
+           "PRAGMA temp_store = MEMORY;"
+           "PRAGMA secure_delete = ON;", /* freed bytes are zeroed (SECURITY.md 5) */
            o->durability == SYNC_DURABILITY_FULL ? "FULL" : "NORMAL", STORE_CACHE_KIB);
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
   if (rc == SQLITE_OK && !o->read_only) {
@@ -71,12 +74,15 @@ sync_err_t sync_store_open(const char *path, const sync_store_opts_t *opts, sync
   if (!o.language)
     o.language = "id";
   if ((o.durability != SYNC_DURABILITY_FULL && o.durability != SYNC_DURABILITY_NORMAL) ||
-      o.busy_timeout_ms < 0 || !language_ok(o.language))
+      o.busy_timeout_ms < 0 || !language_ok(o.language) ||
+      (o.kdf != SYNC_KDF_INTERACTIVE && o.kdf != SYNC_KDF_MODERATE && o.kdf != SYNC_KDF_TEST))
     return SYNC_ERR_INVALID_ARG;
   if (sodium_init() < 0)
     return SYNC_ERR_INTERNAL;
   if ((!o.create || o.read_only) && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0)
     return SYNC_ERR_NOT_FOUND;
+  if (!o.passphrase)
+    return SYNC_ERR_PASSPHRASE;
 
   sync_store_t *s = calloc(1, sizeof *s);
   if (!s)
@@ -96,7 +102,7 @@ sync_err_t sync_store_open(const char *path, const sync_store_opts_t *opts, sync
   }
   sqlite3_extended_result_codes(s->db, 1);
   sqlite3_busy_timeout(s->db, o.busy_timeout_ms);
-  if ((err = apply_pragmas(s, &o)) != SYNC_OK || (err = store_schema_prepare(s)) != SYNC_OK)
+  if ((err = apply_pragmas(s, &o)) != SYNC_OK || (err = store_schema_prepare(s, o.passphrase, o.kdf)) != SYNC_OK)
     goto fail;
   *out = s;
   return SYNC_OK;
@@ -116,6 +122,7 @@ void sync_store_close(sync_store_t *store)
   free(store->forms);
   issue_list_clear(&store->issues);
   sqlite3_close_v2(store->db);
+  store_key_forget(store);
   free(store);
 }
 

@@ -1,7 +1,9 @@
 /* Applying what the server sends (store_sync.h): form versions, central revisions by the rule of
  * PROTOCOL.md 4 (a central revision becomes the head only when the device has nothing of that
  * record left to push and the revision is newer than its head; otherwise it waits in
- * remote_pending), and the conflicts of push receipts (PROTOCOL.md 5). */
+ * remote_pending), and the conflicts of push receipts (PROTOCOL.md 5). Answers and conflict values
+ * are written encrypted (store_crypto.h); sealed texts are kept as they come (already ciphertext). */
+#include "store_crypto.h"
 #include "store_sync.h"
 
 #include <stdio.h>
@@ -22,6 +24,14 @@ static sync_err_t step_write(sync_store_t *s, sqlite3_stmt *st, const char *what
   int rc = store_step_done(st);
   sqlite3_clear_bindings(st);
   return rc == SQLITE_DONE ? SYNC_OK : store_fail_sqlite(s, rc, what);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int idx, const char *text)
+{
+  if (text && *text)
+    sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, idx);
 }
 
 /* Runs a cached "SELECT 1 ..." whose parameters are bound; *found 1 when a row came. */
@@ -198,10 +208,18 @@ static sync_err_t put_aside(store_sync_t *ss, const proto_change_t *c)
   sqlite3_bind_int(st, 8, c->form_version);
   sqlite3_bind_int64(st, 9, c->created_at);
   sqlite3_bind_int64(st, 10, c->updated_at);
-  sqlite3_bind_text(st, 11, c->op == PROTO_OP_DELETE ? "{}" : c->payload, -1, SQLITE_STATIC);
+  char ad[STORE_AD_MAX];
+  store_value_ad(ad, COL_ASIDE_PAYLOAD, c->uuid, c->hlc);
+  if ((err = store_value_bind(store_sync_store(ss), st, 11, ad,
+                              c->op == PROTO_OP_DELETE ? "{}" : c->payload, (size_t)-1)) != SYNC_OK) {
+    sqlite3_clear_bindings(st);
+    return err;
+  }
   if (c->author)
     sqlite3_bind_text(st, 12, c->author, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 13, store_now_ms());
+  bind_text_or_null(st, 14, c->sealed);
+  bind_text_or_null(st, 15, c->dedup);
   return step_write(store_sync_store(ss), st, "cannot keep a server revision aside");
 }
 
@@ -268,6 +286,12 @@ static sync_err_t make_head(store_sync_t *ss, const proto_change_t *c, const hea
   }
   if ((err = store_sync_stmt(ss, SST_REV_INSERT_REMOTE, &st)) != SYNC_OK)
     return err;
+  char ad[STORE_AD_MAX];
+  store_value_ad_int(ad, COL_REVISION_PAYLOAD, c->uuid, c->revision);
+  if ((err = store_value_bind(s, st, 8, ad, deleted ? "{}" : c->payload, (size_t)-1)) != SYNC_OK) {
+    sqlite3_clear_bindings(st);
+    return err;
+  }
   sqlite3_bind_int64(st, 1, record_id);
   sqlite3_bind_text(st, 2, c->uuid, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, c->revision);
@@ -275,8 +299,9 @@ static sync_err_t make_head(store_sync_t *ss, const proto_change_t *c, const hea
   sqlite3_bind_int(st, 5, c->form_version);
   sqlite3_bind_text(st, 6, c->hlc, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 7, deleted);
-  sqlite3_bind_text(st, 8, deleted ? "{}" : c->payload, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 9, store_now_ms());
+  bind_text_or_null(st, 10, deleted ? NULL : c->sealed);
+  bind_text_or_null(st, 11, deleted ? NULL : c->dedup);
   return step_write(s, st, "cannot store a revision from the server");
 }
 
@@ -371,8 +396,18 @@ sync_err_t store_apply_conflict(store_sync_t *ss, const proto_receipt_t *r, cons
     sqlite3_bind_int64(st, 6, now);
     sqlite3_bind_text(st, 7, cf->conflict_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, f->field, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, f->device_value ? f->device_value : "null", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, f->central_value ? f->central_value : "null", -1, SQLITE_STATIC);
+    char ad[STORE_AD_MAX], place[PROTO_UUID_LEN + PROTO_FIELD_MAX + 2];
+    snprintf(place, sizeof place, "%s:%s", cf->conflict_id, f->field);
+    store_value_ad(ad, COL_CONFLICT_DEVICE, r->uuid, place);
+    if ((err = store_value_bind(s, st, 9, ad, f->device_value ? f->device_value : "null",
+                                (size_t)-1)) == SYNC_OK) {
+      store_value_ad(ad, COL_CONFLICT_CENTRAL, r->uuid, place);
+      err = store_value_bind(s, st, 10, ad, f->central_value ? f->central_value : "null", (size_t)-1);
+    }
+    if (err) {
+      sqlite3_clear_bindings(st);
+      return err;
+    }
     sqlite3_bind_int64(st, 11, r->merged->revision);
     if ((err = step_write(s, st, "cannot record a conflict")) != SYNC_OK)
       return err;
@@ -394,32 +429,34 @@ static void aside_free(aside_row_t *list)
   while (list) {
     aside_row_t *next = list->next;
     free(list->c.payload);
+    free(list->c.sealed);
     free(list->c.author);
     free(list);
     list = next;
   }
 }
 
-/* Reads remote_pending into a list (usually empty or a handful of rows). */
+/* Reads remote_pending into a list (usually empty or a handful of rows), answers decrypted. */
 static sync_err_t aside_load(sync_store_t *s, aside_row_t **out)
 {
   sqlite3_stmt *st;
   aside_row_t *head = NULL, **tail = &head;
+  sync_err_t err = SYNC_OK;
   *out = NULL;
   int rc = sqlite3_prepare_v2(s->db,
                               "SELECT hlc, uuid, revision, base_revision, base_hlc, op, form_id,"
-                              " form_version, created_at, updated_at, payload, author"
+                              " form_version, created_at, updated_at, payload, author, sealed, dedup"
                               " FROM remote_pending ORDER BY hlc", -1, &st, NULL);
   if (rc != SQLITE_OK)
     return store_fail_sqlite(s, rc, "cannot read the revisions kept aside");
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     aside_row_t *a = calloc(1, sizeof *a);
-    if (!a || !(a->c.payload = strdup(col_text(st, 10)))) {
-      free(a);
-      sqlite3_finalize(st);
-      aside_free(head);
-      return store_fail(s, SYNC_ERR_NOMEM, "out of memory reading the revisions kept aside");
+    if (!a) {
+      err = store_fail(s, SYNC_ERR_NOMEM, "out of memory reading the revisions kept aside");
+      break;
     }
+    *tail = a;
+    tail = &a->next;
     proto_change_t *c = &a->c;
     snprintf(c->hlc, sizeof c->hlc, "%s", col_text(st, 0));
     snprintf(c->uuid, sizeof c->uuid, "%s", col_text(st, 1));
@@ -432,14 +469,24 @@ static sync_err_t aside_load(sync_store_t *s, aside_row_t **out)
     c->created_at = sqlite3_column_int64(st, 8);
     c->updated_at = sqlite3_column_int64(st, 9);
     c->origin = PROTO_ORIGIN_CENTRAL;
-    c->author = sqlite3_column_type(st, 11) == SQLITE_NULL ? NULL : strdup(col_text(st, 11));
-    *tail = a;
-    tail = &a->next;
+    snprintf(c->dedup, sizeof c->dedup, "%s", col_text(st, 13));
+    char ad[STORE_AD_MAX];
+    store_value_ad(ad, COL_ASIDE_PAYLOAD, c->uuid, c->hlc);
+    if ((err = store_value_column(s, st, 10, ad, c->uuid, "answers kept aside", &c->payload, NULL)) !=
+        SYNC_OK)
+      break;
+    if ((sqlite3_column_type(st, 11) != SQLITE_NULL && !(c->author = strdup(col_text(st, 11)))) ||
+        (sqlite3_column_type(st, 12) != SQLITE_NULL && !(c->sealed = strdup(col_text(st, 12))))) {
+      err = store_fail(s, SYNC_ERR_NOMEM, "out of memory reading the revisions kept aside");
+      break;
+    }
   }
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) {
+  if (err == SYNC_OK && rc != SQLITE_DONE)
+    err = store_fail_sqlite(s, rc, "cannot read the revisions kept aside");
+  if (err) {
     aside_free(head);
-    return store_fail_sqlite(s, rc, "cannot read the revisions kept aside");
+    return err;
   }
   *out = head;
   return SYNC_OK;

@@ -5,7 +5,8 @@
  * them all. A statement returned by store_stmt() stays owned by the handle: the caller binds,
  * steps and must sqlite3_reset() it before returning (an un-reset SELECT keeps a read transaction
  * open and holds back WAL checkpoints). A form returned by store_form_get() is borrowed from the
- * cache until the handle is closed or store_form_cache_flush() runs.
+ * cache until the handle is closed or store_form_cache_flush() runs. The data key (dek) is
+ * sodium_malloc'd and freed (zeroed) by sync_store_close().
  * Threads: none of this is thread-safe, like the handle itself.
  */
 #ifndef SYNC_STORE_INTERNAL_H
@@ -26,17 +27,21 @@
 /* PRAGMA application_id of every libsync store: "LSYN". */
 #define STORE_APPLICATION_ID 0x4c53594e
 /* Schema version this library writes (PRAGMA user_version); see store_schema.c. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 #define STORE_ERRMSG_MAX 1024
 
 /* A record as record_from_row() reads it, from `records r`: a final record's answers are those of
- * its current revision (records.payload is NULL then, see store_schema.c). */
+ * its current revision (records.payload is NULL then, see store_schema.c). Column 9 is the
+ * encrypted answers of either (record_from_row decrypts them with the AD of the one it is);
+ * 14 is 1 when the current revision is sealed, 15 records.purged. */
 #define STORE_RECORD_COLUMNS                                                                     \
   "r.uuid, r.form_id, r.form_version, r.revision, r.hlc, r.status, r.created_at, r.updated_at, "  \
   "r.deleted, coalesce(r.payload, (SELECT v.payload FROM record_revisions v "                    \
   "WHERE v.record_id = r.id AND v.revision = r.revision)), r.id, "                              \
-  STORE_DELIVERY_COLUMNS
+  STORE_DELIVERY_COLUMNS ", "                                                                    \
+  "(SELECT v.sealed IS NOT NULL FROM record_revisions v "                                        \
+  "WHERE v.record_id = r.id AND v.revision = r.revision), r.purged"
 
 /* Delivery state of the record's queued revisions (outbox rows reached through record_revisions):
  * pending count, newest receipt time, and the error of the newest revision refused for good. */
@@ -76,8 +81,8 @@
   X(STMT_REC_DELETE, "DELETE FROM records WHERE id = ?1")                                        \
   X(STMT_REV_DELETE, "DELETE FROM record_revisions WHERE id = ?1")                               \
   X(STMT_REV_INSERT, "INSERT INTO record_revisions(record_id, uuid, revision, form_id, "         \
-                     "form_version, hlc, status, deleted, payload, written_at) "                 \
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'final', ?7, ?8, ?9)")                      \
+                     "form_version, hlc, status, deleted, payload, written_at, sealed, dedup) "  \
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'final', ?7, ?8, ?9, ?10, ?11)")            \
   X(STMT_OUTBOX_INSERT, "INSERT INTO outbox(revision_id, uuid, revision, op, created_at) "       \
                         "VALUES(?1, ?2, ?3, ?4, ?5)")                                            \
   X(STMT_STATS,                                                                                  \
@@ -123,6 +128,7 @@ struct sync_store {
   int tx_hlc_dirty;      /* a batch stamped writes: persist the clock before its commit */
 
   hlc_t hlc;             /* last timestamp issued by this handle */
+  unsigned char *dek;    /* data key, sodium_malloc'd (store_crypto.h); NULL until unlocked */
 
   sqlite3_stmt *stmts[STMT_COUNT_];
 
@@ -196,8 +202,15 @@ sync_err_t store_meta_set(sync_store_t *s, const char *key, const char *value);
 /* ---- schema (store_schema.c) ---------------------------------------------------------------- */
 
 /* Checks that the open file is a libsync store, refuses newer ones, creates or migrates the schema
- * (unless read-only) and fills s->schema_version and s->device_id. */
-sync_err_t store_schema_prepare(sync_store_t *s);
+ * (unless read-only), creates or unlocks the data key with `passphrase` (a new key costs `kdf`)
+ * and fills s->schema_version, s->device_id and s->dek. */
+sync_err_t store_schema_prepare(sync_store_t *s, const char *passphrase, sync_kdf_strength_t kdf);
+/* Copies the WAL into the database and truncates it (after work that must leave no older page
+ * behind); best effort, outside a transaction. */
+void store_checkpoint_truncate(sync_store_t *s);
+/* The data step of schema version 3 (store_schema_v3.c): creates the data key and encrypts in
+ * place every value a schema-2 store kept in clear. */
+sync_err_t store_schema_v3_encrypt(sync_store_t *s, const char *passphrase, sync_kdf_strength_t kdf);
 
 /* ---- forms (store_form.c) ------------------------------------------------------------------- */
 
@@ -208,10 +221,31 @@ sync_err_t store_form_get(sync_store_t *s, const char *form_id, int version, con
 /* Drops every cached form (after a rollback that may have removed a form added in it). */
 void store_form_cache_flush(sync_store_t *s);
 
-/* ---- records (record.c) --------------------------------------------------------------------- */
+/* ---- records (record.c writes, record_row.c reads) -------------------------------------------- */
 
-/* Builds a sync_record_t from the current row of a statement that selects STORE_RECORD_COLUMNS;
- * NULL when out of memory. */
-sync_record_t *record_from_row(sqlite3_stmt *st);
+struct sync_record {
+  char uuid[UUID_TEXT_LEN + 1];
+  char form_id[SYNC_FORM_ID_MAX + 1];
+  int form_version;
+  int64_t revision;
+  char hlc[HLC_TEXT_MAX];
+  sync_record_status_t status;
+  int64_t created_at, updated_at;
+  int deleted;
+  int sealed;     /* the current revision carries a sealed text (payload is the clear part) */
+  int purged;     /* records.purged */
+  int64_t id;     /* records.id */
+  sync_delivery_t delivery;
+  int64_t receipt_time;
+  char refusal[256];
+  char payload[]; /* NUL-terminated JSON object (decrypted) */
+};
+
+/* "draft" / "final", as stored in records.status. */
+const char *record_status_text(sync_record_status_t status);
+
+/* Builds a sync_record_t from the current row of a statement that selects STORE_RECORD_COLUMNS,
+ * decrypting its answers. SYNC_ERR_NOMEM, or SYNC_ERR_CORRUPT naming the record; errmsg set. */
+sync_err_t record_from_row(sync_store_t *s, sqlite3_stmt *st, sync_record_t **out);
 
 #endif

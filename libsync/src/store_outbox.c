@@ -1,9 +1,11 @@
 /* The outbox as the sync engine sees it (store_sync.h): streaming pending rows in seq order as
- * push changes, acknowledging them with their receipts, failure bookkeeping, counts for
- * progress. */
+ * push changes (answers decrypted, with the sealed text and dedup hash of their revision),
+ * acknowledging them with their signed receipts, failure bookkeeping, counts for progress. */
+#include "store_crypto.h"
 #include "store_sync.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *col_text(sqlite3_stmt *st, int col)
@@ -12,10 +14,12 @@ static const char *col_text(sqlite3_stmt *st, int col)
   return v ? v : "";
 }
 
-/* Fills a change from the current row of SST_OUTBOX_SCAN. */
-static void row_to_change(sqlite3_stmt *st, outbox_row_t *row)
+/* Fills a change from the current row of SST_OUTBOX_SCAN; c->payload is the decrypted text
+ * (the caller frees it), the other strings borrow from the statement. */
+static sync_err_t row_to_change(sync_store_t *s, sqlite3_stmt *st, outbox_row_t *row)
 {
   proto_change_t *c = &row->change;
+  char ad[STORE_AD_MAX];
   memset(row, 0, sizeof *row);
   row->seq = sqlite3_column_int64(st, 0);
   c->op = strcmp(col_text(st, 1), "delete") == 0 ? PROTO_OP_DELETE : PROTO_OP_UPSERT;
@@ -24,15 +28,17 @@ static void row_to_change(sqlite3_stmt *st, outbox_row_t *row)
   snprintf(c->form_id, sizeof c->form_id, "%s", col_text(st, 4));
   c->form_version = sqlite3_column_int(st, 5);
   snprintf(c->hlc, sizeof c->hlc, "%s", col_text(st, 6));
-  c->payload = (char *)col_text(st, 7);
-  row->payload_len = (size_t)sqlite3_column_bytes(st, 7);
   c->updated_at = sqlite3_column_int64(st, 8);
   c->created_at = sqlite3_column_int64(st, 9);
   c->base_revision = sqlite3_column_int64(st, 10);
   if (c->base_revision > 0)
     snprintf(c->base_hlc, sizeof c->base_hlc, "%s", col_text(st, 11));
+  c->sealed = sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : (char *)col_text(st, 12);
+  snprintf(c->dedup, sizeof c->dedup, "%s", col_text(st, 13));
   c->origin = PROTO_ORIGIN_DEVICE;
   c->author = NULL;
+  store_value_ad_int(ad, COL_REVISION_PAYLOAD, c->uuid, c->revision);
+  return store_value_column(s, st, 7, ad, c->uuid, "answers", &c->payload, &row->payload_len);
 }
 
 sync_err_t store_outbox_scan(store_sync_t *ss, int64_t after_seq, outbox_row_fn fn, void *ctx)
@@ -46,11 +52,17 @@ sync_err_t store_outbox_scan(store_sync_t *ss, int64_t after_seq, outbox_row_fn 
   int rc;
   outbox_row_t row;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    row_to_change(st, &row);
-    if (fn(ctx, &row) != 0)
+    if ((err = row_to_change(s, st, &row)) != SYNC_OK)
+      break;
+    int stop = fn(ctx, &row);
+    sodium_memzero(row.change.payload, row.payload_len);
+    free(row.change.payload);
+    if (stop != 0)
       break;
   }
   int rrc = sqlite3_reset(st);
+  if (err)
+    return err;
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return store_fail_sqlite(s, rrc != SQLITE_OK ? rrc : rc, "cannot read the outbox");
   return SYNC_OK;
@@ -65,7 +77,7 @@ static sync_err_t step_write(sync_store_t *s, sqlite3_stmt *st, const char *what
 }
 
 sync_err_t store_outbox_ack(store_sync_t *ss, int64_t seq, int64_t server_seq, int64_t received_at,
-                            int64_t now)
+                            const char *signature, int64_t now)
 {
   sqlite3_stmt *st;
   sync_err_t err = store_sync_stmt(ss, SST_OUTBOX_ACK, &st);
@@ -75,6 +87,8 @@ sync_err_t store_outbox_ack(store_sync_t *ss, int64_t seq, int64_t server_seq, i
   sqlite3_bind_int64(st, 2, now);
   sqlite3_bind_int64(st, 3, server_seq);
   sqlite3_bind_int64(st, 4, received_at);
+  if (signature && *signature)
+    sqlite3_bind_text(st, 5, signature, -1, SQLITE_STATIC);
   return step_write(store_sync_store(ss), st, "cannot store a receipt");
 }
 
@@ -142,12 +156,15 @@ static sync_err_t two_ints(sync_store_t *s, const char *sql, int64_t arg, int64_
   return rc == SQLITE_ROW ? SYNC_OK : store_fail_sqlite(s, rc, "cannot count the outbox");
 }
 
-/* Payload bytes are counted as stored (UTF-8 bytes: the cast to BLOB avoids counting
- * characters). */
+/* Bytes to send per row: the answers' text (the stored BLOB less the encryption overhead) and the
+ * sealed text. */
+#define ROW_BYTES "coalesce(sum(length(v.payload) - 41 + coalesce(length(v.sealed), 0)), 0)"
+_Static_assert(STORE_VALUE_OVERHEAD == 41, "ROW_BYTES subtracts the encryption overhead");
+
 sync_err_t store_outbox_pending(store_sync_t *ss, int64_t *count, int64_t *bytes)
 {
   return two_ints(store_sync_store(ss),
-                  "SELECT count(*), coalesce(sum(length(CAST(v.payload AS BLOB))), 0)"
+                  "SELECT count(*), " ROW_BYTES
                   " FROM outbox o JOIN record_revisions v ON v.id = o.revision_id"
                   " WHERE o.acked_at IS NULL AND o.failed_at IS NULL", 0, count, bytes);
 }
@@ -155,7 +172,7 @@ sync_err_t store_outbox_pending(store_sync_t *ss, int64_t *count, int64_t *bytes
 sync_err_t store_outbox_added_since(store_sync_t *ss, int64_t after, int64_t *count, int64_t *bytes)
 {
   return two_ints(store_sync_store(ss),
-                  "SELECT count(*), coalesce(sum(length(CAST(v.payload AS BLOB))), 0)"
+                  "SELECT count(*), " ROW_BYTES
                   " FROM outbox o JOIN record_revisions v ON v.id = o.revision_id"
                   " WHERE o.seq > ?1", after, count, bytes);
 }

@@ -36,7 +36,7 @@
  * revisions and outbox rows point at their parents by integer id, and those keys grow with every
  * insert, so their indexes are appended to. This more than halves the bytes written per record.
  */
-#include "store_internal.h"
+#include "store_crypto.h"
 #include "sync/version.h"
 
 #include <stdio.h>
@@ -120,8 +120,10 @@ static const char SCHEMA_V1[] =
   "CREATE INDEX conflicts_open ON conflicts(uuid) WHERE resolved_at IS NULL;";
 
 /* Data written with the v1 tables: the device's identity and the file's marker. */
-static sync_err_t init_v1(sync_store_t *s)
+static sync_err_t init_v1(sync_store_t *s, const char *passphrase, sync_kdf_strength_t kdf)
 {
+  (void)passphrase;
+  (void)kdf;
   char id[UUID_TEXT_LEN + 1], now[32], sql[64];
   if (uuid_v4(id) != 0)
     return store_fail(s, SYNC_ERR_INTERNAL, "cannot initialise libsodium's random generator");
@@ -139,7 +141,8 @@ static sync_err_t init_v1(sync_store_t *s)
 typedef struct migration {
   int version;                          /* user_version after this step */
   const char *sql;
-  sync_err_t (*after)(sync_store_t *s); /* data changes in the same transaction; may be NULL */
+  /* data changes in the same transaction (with the passphrase of the open); may be NULL */
+  sync_err_t (*after)(sync_store_t *s, const char *passphrase, sync_kdf_strength_t kdf);
 } migration_t;
 
 /* Version 2 (sync engine, store_outbox.c / store_apply.c / conflict.c):
@@ -177,9 +180,32 @@ static const char SCHEMA_V2[] =
   "  author        TEXT,"
   "  received_at   INTEGER NOT NULL);";
 
+/* Version 3 (encryption at rest, sealing, receipts, retention: proto/SECURITY.md 4, 5, 7, 8):
+ *   meta key_kdf, key_wrapped the wrapped data key (store_crypto.h); retention_days (store_purge.c)
+ *   every answer value        records.payload, record_revisions.payload, remote_pending.payload,
+ *                             conflicts' values and the sync_state secret become encrypted BLOBs
+ *                             (store_crypto.h lists the associated data of each); the step
+ *                             encrypts what a schema-2 store held in clear (store_schema_v3.c)
+ *   record_revisions.sealed   base64 crypto_box_seal text of the full answers of an encrypted form
+ *                             (payload then holds only the clear part); NULL otherwise
+ *   record_revisions.dedup    duplicate-detection hash (hex) of forms with duplicate_key, or NULL
+ *   records.purged            1 once retention erased the record's answers (sync_store_purge)
+ *   outbox.receipt_sig        the server's Ed25519 signature of the receipt (base64): the proof of
+ *                             delivery sync_record_receipt() returns
+ *   remote_pending.sealed,    the same for central revisions kept aside
+ *   remote_pending.dedup */
+static const char SCHEMA_V3[] =
+  "ALTER TABLE record_revisions ADD COLUMN sealed TEXT;"
+  "ALTER TABLE record_revisions ADD COLUMN dedup TEXT;"
+  "ALTER TABLE records ADD COLUMN purged INTEGER NOT NULL DEFAULT 0 CHECK (purged IN (0, 1));"
+  "ALTER TABLE outbox ADD COLUMN receipt_sig TEXT;"
+  "ALTER TABLE remote_pending ADD COLUMN sealed TEXT;"
+  "ALTER TABLE remote_pending ADD COLUMN dedup TEXT;";
+
 static const migration_t MIGRATIONS[] = {
   { 1, SCHEMA_V1, init_v1 },
   { 2, SCHEMA_V2, NULL },
+  { 3, SCHEMA_V3, store_schema_v3_encrypt },
 };
 
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
@@ -244,7 +270,8 @@ static sync_err_t exec(sync_store_t *s, const char *sql, const char *what)
 }
 
 /* Applies one step in its own transaction, unless another connection already did. */
-static sync_err_t apply(sync_store_t *s, const migration_t *m)
+static sync_err_t apply(sync_store_t *s, const migration_t *m, const char *passphrase,
+                        sync_kdf_strength_t kdf)
 {
   int current = 0, rc;
   char what[64], bump[48];
@@ -260,7 +287,7 @@ static sync_err_t apply(sync_store_t *s, const migration_t *m)
     return exec(s, "COMMIT", what);
   if ((err = exec(s, m->sql, what)) != SYNC_OK)
     goto fail;
-  if (m->after && (err = m->after(s)) != SYNC_OK)
+  if (m->after && (err = m->after(s, passphrase, kdf)) != SYNC_OK)
     goto fail;
   snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m->version);
   if ((err = exec(s, bump, what)) != SYNC_OK || (err = exec(s, "COMMIT", what)) != SYNC_OK)
@@ -291,7 +318,15 @@ static sync_err_t enable_wal(sync_store_t *s)
   return SYNC_OK;
 }
 
-sync_err_t store_schema_prepare(sync_store_t *s)
+/* Rewrites the WAL into the database and truncates it, so no page of an older state (a schema-2
+ * plaintext page, answers just erased) stays in the -wal file; secure_delete already zeroed freed
+ * space in the database. Best effort: a reader holding an old snapshot makes it a no-op. */
+void store_checkpoint_truncate(sync_store_t *s)
+{
+  sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
+sync_err_t store_schema_prepare(sync_store_t *s, const char *passphrase, sync_kdf_strength_t kdf)
 {
   int version = 0;
   sync_err_t err = check_identity(s, &version);
@@ -302,13 +337,25 @@ sync_err_t store_schema_prepare(sync_store_t *s)
       return store_fail(s, version == 0 ? SYNC_ERR_CORRUPT : SYNC_ERR_READ_ONLY,
                         version == 0 ? "the file is empty: not a libsync store yet"
                                      : "the store needs a schema upgrade: open it read-write once");
+    /* The upgrade makes the data key: refuse a weak passphrase before touching the file. */
+    if (strlen(passphrase) < SYNC_PASSPHRASE_MIN)
+      return store_fail(s, SYNC_ERR_INVALID_ARG, "the passphrase must be at least %d bytes long",
+                        SYNC_PASSPHRASE_MIN);
+  } else if ((err = store_key_unlock(s, passphrase)) != SYNC_OK) {
+    return err; /* nothing else is read with a wrong passphrase */
   }
   if (!s->read_only && (err = enable_wal(s)) != SYNC_OK)
     return err;
+  int encrypted_in_place = version >= 1 && version < 3;
   for (size_t i = 0; i < sizeof MIGRATIONS / sizeof MIGRATIONS[0]; i++) {
-    if (MIGRATIONS[i].version > version && (err = apply(s, &MIGRATIONS[i])) != SYNC_OK)
+    if (MIGRATIONS[i].version > version && (err = apply(s, &MIGRATIONS[i], passphrase, kdf)) != SYNC_OK)
       return err;
   }
+  /* Another handle may have run the upgrade first: then the key is in the file, not here. */
+  if (!s->dek && (err = store_key_unlock(s, passphrase)) != SYNC_OK)
+    return err;
+  if (encrypted_in_place)
+    store_checkpoint_truncate(s);
   s->schema_version = STORE_SCHEMA_VERSION;
   err = store_meta_get(s, "device_id", s->device_id, sizeof s->device_id);
   if (err == SYNC_ERR_NOT_FOUND || (err == SYNC_OK && !uuid_is_valid(s->device_id)))

@@ -1,5 +1,6 @@
 /* The sync engine's view of a store: its handle with cached statements, transactions, and the
- * sync_state key/value table (store_sync.h). */
+ * sync_state key/value table (store_sync.h), whose secret values are encrypted at rest. */
+#include "store_crypto.h"
 #include "store_sync.h"
 
 #include <assert.h>
@@ -16,7 +17,7 @@ struct store_sync {
 static const char *const SYNC_SQL[SST_COUNT_] = {
   [SST_OUTBOX_SCAN] =
     "SELECT o.seq, o.op, v.uuid, v.revision, v.form_id, v.form_version, v.hlc, v.payload,"
-    " v.written_at, r.created_at, coalesce(p.revision, 0), p.hlc"
+    " v.written_at, r.created_at, coalesce(p.revision, 0), p.hlc, v.sealed, v.dedup"
     " FROM outbox o"
     " JOIN record_revisions v ON v.id = o.revision_id"
     " JOIN records r ON r.id = v.record_id"
@@ -26,7 +27,7 @@ static const char *const SYNC_SQL[SST_COUNT_] = {
     " WHERE o.acked_at IS NULL AND o.failed_at IS NULL AND o.seq > ?1"
     " ORDER BY o.seq",
   [SST_OUTBOX_ACK] =
-    "UPDATE outbox SET acked_at = ?2, server_seq = ?3, receipt_time = ?4,"
+    "UPDATE outbox SET acked_at = ?2, server_seq = ?3, receipt_time = ?4, receipt_sig = ?5,"
     " attempts = attempts + 1, last_error = NULL WHERE seq = ?1",
   [SST_OUTBOX_FAIL] =
     "UPDATE outbox SET failed_at = ?2, attempts = attempts + 1, last_error = ?3 WHERE seq = ?1",
@@ -41,11 +42,12 @@ static const char *const SYNC_SQL[SST_COUNT_] = {
     " WHERE v.record_id = ?1 AND o.acked_at IS NULL AND o.failed_at IS NULL LIMIT 1",
   [SST_REV_INSERT_REMOTE] =
     "INSERT INTO record_revisions(record_id, uuid, revision, form_id, form_version, hlc, status,"
-    " deleted, payload, written_at, origin) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'final', ?7, ?8, ?9,"
-    " 'remote')",
+    " deleted, payload, written_at, origin, sealed, dedup) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'final',"
+    " ?7, ?8, ?9, 'remote', ?10, ?11)",
+  /* A new head has answers again: a purged record stops being one (a later purge erases them). */
   [SST_REC_UPDATE_REMOTE] =
     "UPDATE records SET form_id = ?2, form_version = ?3, revision = ?4, hlc = ?5,"
-    " status = 'final', updated_at = ?6, deleted = ?7, payload = NULL WHERE id = ?1",
+    " status = 'final', updated_at = ?6, deleted = ?7, payload = NULL, purged = 0 WHERE id = ?1",
   [SST_REC_INSERT_REMOTE] =
     "INSERT INTO records(uuid, form_id, form_version, revision, hlc, status, created_at,"
     " updated_at, deleted, payload) VALUES(?1, ?2, ?3, ?4, ?5, 'final', ?6, ?7, ?8, NULL)",
@@ -53,8 +55,8 @@ static const char *const SYNC_SQL[SST_COUNT_] = {
     "SELECT 1 FROM remote_pending WHERE hlc = ?1",
   [SST_ASIDE_INSERT] =
     "INSERT OR IGNORE INTO remote_pending(hlc, uuid, revision, base_revision, base_hlc, op,"
-    " form_id, form_version, created_at, updated_at, payload, author, received_at)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    " form_id, form_version, created_at, updated_at, payload, author, received_at, sealed, dedup)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
   [SST_CONFLICT_INSERT] =
     "INSERT OR IGNORE INTO conflicts(uuid, local_revision, remote_revision, losing_hlc, winner,"
     " detected_at, conflict_id, field, device_value, central_value, merged_revision)"
@@ -191,4 +193,55 @@ sync_err_t store_state_delete(sync_store_t *s, const char *key)
   int rc = sqlite3_step(st);
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? SYNC_OK : store_fail_sqlite(s, rc, "cannot write the sync state");
+}
+
+sync_err_t store_state_set_secret(sync_store_t *s, const char *key, const char *value)
+{
+  sqlite3_stmt *st;
+  char ad[STORE_AD_MAX];
+  sync_err_t err = store_check_writable(s);
+  if (err || (err = prepare(s, "INSERT INTO sync_state(key, value) VALUES(?1, ?2)"
+                               " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st)))
+    return err;
+  store_value_ad_state(ad, key);
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  if ((err = store_value_bind(s, st, 2, ad, value, (size_t)-1)) != SYNC_OK) {
+    sqlite3_finalize(st);
+    return err;
+  }
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SYNC_OK : store_fail_sqlite(s, rc, "cannot write the sync state");
+}
+
+sync_err_t store_state_get_secret(sync_store_t *s, const char *key, char *buf, size_t len)
+{
+  sqlite3_stmt *st;
+  char ad[STORE_AD_MAX];
+  sync_err_t err = prepare(s, "SELECT value FROM sync_state WHERE key = ?1", &st);
+  if (err)
+    return err;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    char *text = NULL;
+    size_t n = 0;
+    store_value_ad_state(ad, key);
+    err = store_value_decrypt(s, ad, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                              &text, &n);
+    if (err == SYNC_OK) {
+      snprintf(buf, len, "%s", text);
+      sodium_memzero(text, n);
+      free(text);
+    } else {
+      err = store_fail(s, err == SYNC_ERR_NOMEM ? err : SYNC_ERR_CORRUPT,
+                       "the stored %s fails authentication (altered or damaged)", key);
+    }
+  } else if (rc == SQLITE_DONE) {
+    err = SYNC_ERR_NOT_FOUND;
+  } else {
+    err = store_fail_sqlite(s, rc, "cannot read the sync state");
+  }
+  sqlite3_finalize(st);
+  return err;
 }
