@@ -10,6 +10,10 @@
  *   (c) peak RSS (getrusage ru_maxrss) of a process that only syncs 100000 records: the records
  *       are generated first, then a fresh process (this program, exec'd) runs the sync.
  *
+ * Every device store is encrypted (BENCH_PASSPHRASE, the fast test KDF: the figures measure the
+ * sync, not the key derivation of the one open per run) and enrolled with a one-time code from
+ * `syncserver enroll create`, as a field device is.
+ *
  * It spawns `syncserver` and `netproxy` from --bin-dir DIR (or $SYNC_BENCH_BIN_DIR), else from
  * the build tree around this executable (<build>/server-stub, <build>/tests/netproxy).
  *
@@ -36,6 +40,7 @@
 #include "sync/sync.h"
 
 #define FORM_PATH SYNC_SOURCE_DIR "/proto/forms/tppo_screening.v1.json"
+#define BENCH_PASSPHRASE "bench passphrase"
 
 static char g_server[PATH_MAX], g_netproxy[PATH_MAX], g_self[PATH_MAX], g_work[PATH_MAX];
 static int g_keep;
@@ -139,7 +144,7 @@ typedef struct server {
   char dir[PATH_MAX], db[PATH_MAX];
   pid_t pid;
   int port;
-  char url[64], device_id[40], secret[48];
+  char url[64], device_id[40];
 } server_t;
 
 static void value_after(const char *text, const char *key, char *out, size_t len)
@@ -157,7 +162,21 @@ static void value_after(const char *text, const char *key, char *out, size_t len
   out[n] = '\0';
 }
 
-static void server_start(server_t *s, const char *name, const char *device_id)
+static sync_store_t *open_store(const char *path)
+{
+  sync_store_opts_t o;
+  sync_store_opts_init(&o);
+  o.passphrase = BENCH_PASSPHRASE;
+  o.kdf = SYNC_KDF_TEST;
+  sync_store_t *s = NULL;
+  sync_err_t err = sync_store_open(path, &o, &s);
+  if (err != SYNC_OK)
+    die("cannot open the store %s: %s", path, sync_strerror(err));
+  return s;
+}
+
+/* A server with the reference form, serving, and the device of `store` enrolled with a code. */
+static void server_start(server_t *s, const char *name, const char *store)
 {
   char sub[64];
   snprintf(sub, sizeof sub, "/%s", name);
@@ -167,13 +186,13 @@ static void server_start(server_t *s, const char *name, const char *device_id)
   char *init[] = {g_server, (char *)"init", (char *)"--db", s->db, NULL};
   char *publish[] = {g_server, (char *)"form", (char *)"publish", (char *)"--db", s->db,
                      (char *)FORM_PATH, NULL};
-  char *add[] = {g_server, (char *)"device", (char *)"add", (char *)"--db", s->db, (char *)"--name",
-                 (char *)"bench", (char *)"--id", (char *)device_id, NULL};
+  char *code_cmd[] = {g_server, (char *)"enroll", (char *)"create", (char *)"--db", s->db,
+                      (char *)"--name", (char *)"bench", NULL};
   free(run(init));
   free(run(publish));
-  char *out = run(add);
-  value_after(out, "device_id:", s->device_id, sizeof s->device_id);
-  value_after(out, "secret:", s->secret, sizeof s->secret);
+  char code[32];
+  char *out = run(code_cmd);
+  value_after(out, "code:", code, sizeof code);
   free(out);
   char *serve[] = {g_server, (char *)"serve", (char *)"--db", s->db, (char *)"--listen",
                    (char *)"127.0.0.1:0", (char *)"--log-level", (char *)"warn", NULL};
@@ -184,6 +203,19 @@ static void server_start(server_t *s, const char *name, const char *device_id)
     die("syncserver did not start: '%s'", line);
   s->port = atoi(colon + 1);
   snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
+
+  sync_store_t *st = open_store(store);
+  sync_enroll_config_t c;
+  sync_enroll_config_init(&c);
+  c.server_url = s->url;
+  c.code = code;
+  c.allow_plain_http_loopback = 1;
+  c.language = "en";
+  char why[512];
+  if (sync_enroll(st, &c, why, sizeof why) != SYNC_OK)
+    die("enroll: %s", why);
+  snprintf(s->device_id, sizeof s->device_id, "%s", sync_store_device_id(st));
+  sync_store_close(st);
 }
 
 static void server_stop(server_t *s)
@@ -238,9 +270,7 @@ static void add_records(const char *path, size_t n, uint64_t seed)
   sample_gen_t *g = sample_gen_new(form, len, seed, err, sizeof err);
   if (!g)
     die("sample generator: %s", err);
-  sync_store_t *s = NULL;
-  if (sync_store_open(path, NULL, &s) != SYNC_OK)
-    die("cannot open the store %s", path);
+  sync_store_t *s = open_store(path);
   for (size_t done = 0; done < n;) {
     if (sync_store_begin(s) != SYNC_OK)
       die("begin: %s", sync_store_errmsg(s));
@@ -258,27 +288,26 @@ static void add_records(const char *path, size_t n, uint64_t seed)
   free(form);
 }
 
-/* A new store with the reference form and n records; its device id in id_out. */
-static void make_store(const char *path, size_t n, uint64_t seed, char *id_out)
+/* A new store with the reference form and n records. */
+static void make_store(const char *path, size_t n, uint64_t seed)
 {
   size_t len;
   char *form = read_file(FORM_PATH, &len);
-  sync_store_t *s = NULL;
-  if (sync_store_open(path, NULL, &s) != SYNC_OK || sync_form_add(s, form, len, NULL, NULL) != SYNC_OK)
-    die("cannot create the store %s", path);
-  snprintf(id_out, 40, "%s", sync_store_device_id(s));
+  sync_store_t *s = open_store(path);
+  if (sync_form_add(s, form, len, NULL, NULL) != SYNC_OK)
+    die("cannot add the form to %s: %s", path, sync_store_errmsg(s));
   sync_store_close(s);
   free(form);
   add_records(path, n, seed);
 }
 
-static void config(sync_engine_config_t *c, const char *store, const char *url, const server_t *s)
+/* The engine finds the credential in the store (enrolled by server_start). */
+static void config(sync_engine_config_t *c, const char *store, const char *url)
 {
   sync_engine_config_init(c);
   c->store_path = store;
+  c->store_passphrase = BENCH_PASSPHRASE;
   c->server_url = url;
-  c->device_id = s->device_id;
-  c->device_secret = s->secret;
   c->allow_plain_http_loopback = 1;
   c->language = "en";
 }
@@ -288,10 +317,10 @@ typedef struct result {
   sync_progress_t p;
 } result_t;
 
-static result_t sync_run(const char *store, const char *url, const server_t *s)
+static result_t sync_run(const char *store, const char *url)
 {
   sync_engine_config_t c;
-  config(&c, store, url, s);
+  config(&c, store, url);
   sync_engine_t *e = NULL;
   char err[256];
   if (sync_engine_new(&c, &e, err, sizeof err) != SYNC_OK)
@@ -313,14 +342,14 @@ static result_t sync_run(const char *store, const char *url, const server_t *s)
 
 static void bench_loopback(size_t n)
 {
-  char store[PATH_MAX], id[40];
+  char store[PATH_MAX];
   join(store, sizeof store, g_work, "/a-device.db");
   double t0 = now_s();
-  make_store(store, n, 1, id);
+  make_store(store, n, 1);
   double gen = now_s() - t0;
   server_t s;
-  server_start(&s, "a-server", id);
-  result_t r = sync_run(store, s.url, &s);
+  server_start(&s, "a-server", store);
+  result_t r = sync_run(store, s.url);
   long long stored = server_count(&s);
   server_stop(&s);
   if (stored != (long long)n || r.p.records_done != (int64_t)n)
@@ -339,11 +368,11 @@ static void bench_loopback(size_t n)
 static void bench_slow_link(size_t n)
 {
   const int latency_ms = 300, kbps = 256;
-  char store[PATH_MAX], id[40];
+  char store[PATH_MAX];
   join(store, sizeof store, g_work, "/b-device.db");
-  make_store(store, n, 2, id);
+  make_store(store, n, 2);
   server_t s;
-  server_start(&s, "b-server", id);
+  server_start(&s, "b-server", store);
   char upstream[32], lat[16], bw[16];
   snprintf(upstream, sizeof upstream, "127.0.0.1:%d", s.port);
   snprintf(lat, sizeof lat, "%d", latency_ms);
@@ -362,7 +391,7 @@ static void bench_slow_link(size_t n)
 
   double rtt = 2.0 * latency_ms / 1000.0, rate = kbps * 1000.0 / 8.0;
   /* First sync of a device: whoami, pushes, pull. */
-  result_t r = sync_run(store, url, &s);
+  result_t r = sync_run(store, url);
   double limit = (double)r.p.wire_bytes_sent / rate + rtt;
   printf("(b) 300 ms one way, 256 kbit/s: %zu records in %.2f s; %lld bytes up, %lld down, %lld "
          "requests;\n    physical limit %.2f s (bytes up / bandwidth + one round trip): %.2fx "
@@ -370,7 +399,7 @@ static void bench_slow_link(size_t n)
          (long long)r.p.wire_bytes_received, (long long)r.p.requests, limit, r.seconds / limit);
   /* A later sync (credential already confirmed): the same number of new records. */
   add_records(store, n, 3);
-  r = sync_run(store, url, &s);
+  r = sync_run(store, url);
   limit = (double)r.p.wire_bytes_sent / rate + rtt;
   printf("    later sync of %zu more: %.2f s; %lld bytes up, %lld down, %lld requests; limit %.2f s: "
          "%.2fx\n", n, r.seconds, (long long)r.p.wire_bytes_sent, (long long)r.p.wire_bytes_received,
@@ -385,14 +414,10 @@ static void bench_slow_link(size_t n)
 
 /* ---- (c) peak RSS ---------------------------------------------------------------------------- */
 
-/* The exec'd child: syncs and prints its peak RSS in KiB. */
+/* The exec'd child (argv: store, server URL): syncs and prints its peak RSS in KiB. */
 static int child_sync(char **argv)
 {
-  server_t s;
-  memset(&s, 0, sizeof s);
-  snprintf(s.device_id, sizeof s.device_id, "%s", argv[2]);
-  snprintf(s.secret, sizeof s.secret, "%s", argv[3]);
-  result_t r = sync_run(argv[0], argv[1], &s);
+  result_t r = sync_run(argv[0], argv[1]);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("%ld %.3f %lld %lld\n", ru.ru_maxrss, r.seconds, (long long)r.p.records_done,
@@ -402,14 +427,14 @@ static int child_sync(char **argv)
 
 static void bench_rss(size_t n)
 {
-  char store[PATH_MAX], id[40];
+  char store[PATH_MAX];
   join(store, sizeof store, g_work, "/c-device.db");
   double t0 = now_s();
-  make_store(store, n, 4, id);
+  make_store(store, n, 4);
   double gen = now_s() - t0;
   server_t s;
-  server_start(&s, "c-server", id);
-  char *argv[] = {g_self, (char *)"--child-sync", store, s.url, s.device_id, s.secret, NULL};
+  server_start(&s, "c-server", store);
+  char *argv[] = {g_self, (char *)"--child-sync", store, s.url, NULL};
   char *out = run(argv);
   long rss_kib = 0, done = 0, requests = 0;
   double secs = 0;
@@ -458,7 +483,7 @@ static void rmtree(const char *dir)
 
 int main(int argc, char **argv)
 {
-  if (argc == 6 && strcmp(argv[1], "--child-sync") == 0)
+  if (argc == 4 && strcmp(argv[1], "--child-sync") == 0)
     return child_sync(argv + 2);
   const char *bin_dir = getenv("SYNC_BENCH_BIN_DIR"), *only = NULL;
   size_t n = 20000, proxy_n = 1000, rss_n = 100000;

@@ -1,8 +1,8 @@
 /* The sync engine's public face (sync/engine.h): config, construction, status, cancel and
  * run_once. The work is in engine_run.c / engine_push.c; the thread in engine_thread.c. */
 #include "engine_internal.h"
-#include "transport_curl.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,18 +70,15 @@ static sync_err_t copy_config(sync_engine_t *e, const sync_engine_config_t *c)
            c->language && strcmp(c->language, "en") == 0 ? "en" : "id");
 
   e->store_path = strdup(c->store_path);
-  e->server_url = dup_url(c->server_url);
-  e->device_id = strdup(c->device_id);
-  e->device_secret = strdup(c->device_secret);
+  e->server_url = c->server_url && *c->server_url ? dup_url(c->server_url) : NULL;
   e->ca_file = c->ca_file ? strdup(c->ca_file) : NULL;
   e->pinned_pubkey = c->pinned_pubkey ? strdup(c->pinned_pubkey) : NULL;
-  if (!e->store_path || !e->server_url || !e->device_id || !e->device_secret ||
+  if (!e->store_path || (c->server_url && *c->server_url && !e->server_url) ||
       (c->ca_file && !e->ca_file) || (c->pinned_pubkey && !e->pinned_pubkey))
     return SYNC_ERR_NOMEM;
   e->cfg.store_path = e->store_path;
+  e->cfg.store_passphrase = NULL; /* used once, by open_store; never kept */
   e->cfg.server_url = e->server_url;
-  e->cfg.device_id = e->device_id;
-  e->cfg.device_secret = e->device_secret;
   e->cfg.ca_file = e->ca_file;
   e->cfg.pinned_pubkey = e->pinned_pubkey;
   e->cfg.language = e->language;
@@ -112,30 +109,25 @@ static sync_err_t init_sync_objects(sync_engine_t *e)
 
 static void free_parts(sync_engine_t *e)
 {
-  if (e->transport.destroy)
-    e->transport.destroy(e->transport.ctx);
-  if (e->transport2.destroy)
-    e->transport2.destroy(e->transport2.ctx);
+  engine_transport_close(&e->transport);
+  engine_transport_close(&e->transport2);
   store_sync_free(e->ss);
   sync_store_close(e->store);
   free(e->store_path);
   free(e->server_url);
-  if (e->device_secret)
-    memset(e->device_secret, 0, strlen(e->device_secret));
-  memset(e->auth_header, 0, sizeof e->auth_header);
-  free(e->device_id);
-  free(e->device_secret);
+  sodium_memzero(e->auth_header, sizeof e->auth_header);
   free(e->ca_file);
   free(e->pinned_pubkey);
 }
 
 /* Opens the engine's own store handle and reads what the status starts with. */
-static sync_err_t open_store(sync_engine_t *e, char *errbuf, size_t errlen)
+static sync_err_t open_store(sync_engine_t *e, const char *passphrase, char *errbuf, size_t errlen)
 {
   sync_store_opts_t o;
   sync_store_opts_init(&o);
   o.create = 0;
   o.language = e->language;
+  o.passphrase = passphrase;
   sync_err_t err = sync_store_open(e->store_path, &o, &e->store);
   if (err) {
     if (errbuf && errlen)
@@ -159,6 +151,39 @@ static sync_err_t open_store(sync_engine_t *e, char *errbuf, size_t errlen)
   return SYNC_OK;
 }
 
+/* The credential from the store, and the server URL: the config's (checked by sync_engine_new
+ * before the store was opened), else the one the store was enrolled with, checked here. */
+static sync_err_t load_enrollment(sync_engine_t *e, char *errbuf, size_t errlen)
+{
+  char *enrolled = NULL;
+  sync_err_t err = engine_load_credential(e, &enrolled, errbuf, errlen);
+  if (err || e->server_url) {
+    free(enrolled);
+    return err;
+  }
+  e->server_url = dup_url(enrolled);
+  e->cfg.server_url = e->server_url;
+  free(enrolled);
+  if (!e->server_url)
+    return SYNC_ERR_NOMEM;
+  char why[256] = "";
+  if (engine_check_url(e->server_url, e->cfg.allow_plain_http_loopback, why, sizeof why) != SYNC_OK)
+    return bad_config(errbuf, errlen, why[0] ? why : "invalid server_url");
+  return SYNC_OK;
+}
+
+static sync_err_t open_transports(sync_engine_t *e, const sync_transport_t *custom, char *errbuf,
+                                  size_t errlen)
+{
+  transport_curl_opts_t to = {e->ca_file, e->pinned_pubkey, e->cfg.connect_timeout_ms,
+                              e->cfg.low_speed_bytes_per_s, e->cfg.low_speed_time_s};
+  sync_err_t err = engine_transport_open(custom, &to, &e->transport, errbuf, errlen);
+  /* A second connection for pipelined pushes: only with the built-in transport. */
+  if (err == SYNC_OK && !custom)
+    err = engine_transport_open(NULL, &to, &e->transport2, errbuf, errlen);
+  return err;
+}
+
 sync_err_t sync_engine_new(const sync_engine_config_t *config, sync_engine_t **out, char *errbuf,
                            size_t errlen)
 {
@@ -171,50 +196,35 @@ sync_err_t sync_engine_new(const sync_engine_config_t *config, sync_engine_t **o
     return bad_config(errbuf, errlen, "config is NULL");
   if (!config->store_path || !*config->store_path)
     return bad_config(errbuf, errlen, "store_path is required");
-  if (!config->server_url || !*config->server_url)
-    return bad_config(errbuf, errlen, "server_url is required");
-  if (!config->device_id || !config->device_secret)
-    return bad_config(errbuf, errlen, "device_id and device_secret are required");
+  if (!config->store_passphrase)
+    return bad_config(errbuf, errlen, "store_passphrase is required");
   if (config->language && strcmp(config->language, "id") != 0 && strcmp(config->language, "en") != 0)
     return bad_config(errbuf, errlen, "language must be \"id\" or \"en\"");
   char why[256] = "";
-  sync_err_t err = engine_check_url(config->server_url, config->allow_plain_http_loopback, why, sizeof why);
-  if (err)
+  /* A bad URL is refused before the store's key is derived. */
+  if (config->server_url && *config->server_url &&
+      engine_check_url(config->server_url, config->allow_plain_http_loopback, why, sizeof why))
     return bad_config(errbuf, errlen, why[0] ? why : "invalid server_url");
-  char auth[128];
-  if (proto_auth_format(config->device_id, config->device_secret, auth, sizeof auth) != SYNC_OK)
-    return bad_config(errbuf, errlen, "device_id must be a lower-case UUID and device_secret 43 "
-                      "characters of base64url (as printed by the server)");
+  if (config->transport && !config->transport->perform)
+    return bad_config(errbuf, errlen, "transport->perform is NULL");
 
   sync_engine_t *e = calloc(1, sizeof *e);
   if (!e)
     return SYNC_ERR_NOMEM;
-  if ((err = init_sync_objects(e)) != SYNC_OK) {
+  sync_err_t err = init_sync_objects(e);
+  if (err != SYNC_OK) {
     free(e);
     return err;
   }
-  snprintf(e->auth_header, sizeof e->auth_header, "Authorization: %s", auth);
-  memset(auth, 0, sizeof auth);
   if ((err = copy_config(e, config)) != SYNC_OK)
     goto fail;
   e->budget = e->cfg.batch_initial_bytes;
   e->ratio = ENGINE_INITIAL_RATIO;
   e->online = 1;
   e->status.state = SYNC_STATE_IDLE;
-  if (config->transport) {
-    if (!config->transport->perform) {
-      err = bad_config(errbuf, errlen, "transport->perform is NULL");
-      goto fail;
-    }
-    e->transport = *config->transport;
-  } else {
-    transport_curl_opts_t to = {e->ca_file, e->pinned_pubkey, e->cfg.connect_timeout_ms,
-                                e->cfg.low_speed_bytes_per_s, e->cfg.low_speed_time_s};
-    if ((err = transport_curl_new(&to, &e->transport, errbuf, errlen)) != SYNC_OK ||
-        (err = transport_curl_new(&to, &e->transport2, errbuf, errlen)) != SYNC_OK)
-      goto fail;
-  }
-  if ((err = open_store(e, errbuf, errlen)) != SYNC_OK)
+  if ((err = open_store(e, config->store_passphrase, errbuf, errlen)) != SYNC_OK ||
+      (err = load_enrollment(e, errbuf, errlen)) != SYNC_OK ||
+      (err = open_transports(e, config->transport, errbuf, errlen)) != SYNC_OK)
     goto fail;
   *out = e;
   return SYNC_OK;

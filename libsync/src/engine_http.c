@@ -1,26 +1,11 @@
-/* One request of the sync engine (engine_internal.h): URL and headers of PROTOCOL.md 1, the lz4
- * content coding, error bodies, and what a failure means for the engine (retry or stop). */
+/* One request of the sync engine (engine_internal.h): URL and headers of PROTOCOL.md 1, progress
+ * counters, and what a failure means for the engine (retry or stop); bodies and error replies are
+ * read by engine_net.c. */
 #include "engine_internal.h"
 
-#include <curl/curl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-sync_err_t engine_fail_set(engine_fail_t *f, sync_err_t err, int retryable, const char *fmt, ...)
-{
-  memset(f, 0, sizeof *f);
-  f->err = err;
-  f->retryable = retryable;
-  f->retry_after_ms = -1;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(f->detail, sizeof f->detail, fmt, ap);
-  va_end(ap);
-  return err;
-}
 
 sync_err_t engine_fail_store(sync_engine_t *e, engine_fail_t *f, sync_err_t err)
 {
@@ -36,122 +21,6 @@ void engine_reply_free(engine_reply_t *r)
     return;
   free(r->body);
   memset(r, 0, sizeof *r);
-}
-
-sync_err_t engine_check_url(const char *url, int allow_plain_loopback, char *errbuf, size_t errlen)
-{
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL, *user = NULL, *query = NULL;
-  sync_err_t err = SYNC_ERR_INVALID_ARG;
-  if (!u)
-    return SYNC_ERR_NOMEM;
-  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-    snprintf(errbuf, errlen, "'%.200s' is not a server URL (expected https://host[:port])", url);
-    goto done;
-  }
-  if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
-      curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
-    snprintf(errbuf, errlen, "the server URL may not carry a user name or a query");
-    goto done;
-  }
-  if (strcasecmp(scheme, "https") == 0) {
-    err = SYNC_OK;
-  } else if (strcasecmp(scheme, "http") == 0) {
-    int loopback = strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0 ||
-                   strcasecmp(host, "localhost") == 0;
-    if (allow_plain_loopback && loopback)
-      err = SYNC_OK;
-    else
-      snprintf(errbuf, errlen, "plain http:// is refused except to loopback (127.0.0.1, ::1, "
-               "localhost) with allow_plain_http_loopback; use https://");
-  } else {
-    snprintf(errbuf, errlen, "unsupported URL scheme '%.20s' (use https://)", scheme);
-  }
-done:
-  curl_free(scheme);
-  curl_free(host);
-  curl_free(user);
-  curl_free(query);
-  curl_url_cleanup(u);
-  return err;
-}
-
-/* 1 if a Content-Encoding value names lz4 (one coding, case-insensitive, spaces trimmed). */
-static int coding_is(const char *value, const char *name)
-{
-  while (*value == ' ' || *value == '\t')
-    value++;
-  size_t n = strlen(value);
-  while (n && (value[n - 1] == ' ' || value[n - 1] == '\t'))
-    n--;
-  return n == strlen(name) && strncasecmp(value, name, n) == 0;
-}
-
-/* The body as text: lz4 decoded, or a NUL-terminated copy. */
-static sync_err_t decode_body(const sync_http_response_t *r, char **out, size_t *len, char *why,
-                              size_t whylen)
-{
-  *out = NULL;
-  *len = 0;
-  if (r->content_encoding && coding_is(r->content_encoding, PROTO_CONTENT_ENCODING))
-    return codec_lz4_decompress(r->body, r->body_len, PROTO_MAX_BODY, out, len, why, whylen);
-  if (r->content_encoding && r->content_encoding[0] && !coding_is(r->content_encoding, "identity")) {
-    snprintf(why, whylen, "unknown Content-Encoding '%.40s'", r->content_encoding);
-    return SYNC_ERR_PROTOCOL;
-  }
-  if (r->body_len > PROTO_MAX_BODY) {
-    snprintf(why, whylen, "response body of %zu bytes is over the cap", r->body_len);
-    return SYNC_ERR_TOO_LARGE;
-  }
-  char *copy = malloc(r->body_len + 1);
-  if (!copy)
-    return SYNC_ERR_NOMEM;
-  if (r->body_len)
-    memcpy(copy, r->body, r->body_len);
-  copy[r->body_len] = '\0';
-  *out = copy;
-  *len = r->body_len;
-  return SYNC_OK;
-}
-
-/* The sync_err_t of an error reply whose code this library may not know. */
-static sync_err_t map_status(const proto_error_t *pe, long status)
-{
-  if (pe->code != PROTO_E_UNKNOWN)
-    return proto_errcode_sync_err(pe->code);
-  if (status == 401 || status == 403)
-    return SYNC_ERR_AUTH;
-  if (status == 413)
-    return SYNC_ERR_TOO_LARGE;
-  return status >= 500 || status == 429 ? SYNC_ERR_SERVER : SYNC_ERR_PROTOCOL;
-}
-
-/* A non-2xx reply: its error body decides, else it is a transport problem (PROTOCOL.md 6). */
-static sync_err_t classify_error(sync_engine_t *e, const sync_http_response_t *r, const char *body,
-                                 size_t len, engine_fail_t *fail)
-{
-  proto_error_t *pe = NULL;
-  proto_diag_t diag;
-  if (!body || proto_error_decode(body, len, &pe, &diag) != SYNC_OK) {
-    engine_fail_set(fail, SYNC_ERR_NETWORK, 1, "HTTP %ld without a protocol error body", r->status);
-    fail->http_status = r->status;
-    fail->retry_after_ms = r->retry_after_s >= 0 ? r->retry_after_s * 1000 : -1;
-    return fail->err;
-  }
-  sync_err_t err = map_status(pe, r->status);
-  int retryable = pe->retryable || (pe->code == PROTO_E_UNKNOWN && (r->status >= 500 || r->status == 429));
-  engine_fail_set(fail, err, retryable, "HTTP %ld %s: %s", r->status, pe->code_text,
-                  pe->message_en ? pe->message_en : "");
-  fail->http_status = r->status;
-  fail->code = pe->code;
-  const char *msg = strcmp(e->language, "en") == 0 ? pe->message_en : pe->message_id;
-  snprintf(fail->server_msg, sizeof fail->server_msg, "%s", msg ? msg : "");
-  int64_t ra = r->retry_after_s >= 0 ? r->retry_after_s : pe->retry_after;
-  fail->retry_after_ms = ra >= 0 ? ra * 1000 : -1;
-  proto_error_free(pe);
-  return err;
 }
 
 void engine_call_perform(sync_engine_t *e, const sync_transport_t *t, engine_call_t *c)
@@ -170,7 +39,7 @@ void engine_call_perform(sync_engine_t *e, const sync_transport_t *t, engine_cal
   const char *headers[6];
   size_t nh = 0;
   headers[nh++] = e->auth_header;
-  headers[nh++] = PROTO_HDR_PROTOCOL ": 1";
+  headers[nh++] = ENGINE_HDR_PROTOCOL;
   headers[nh++] = "Accept-Encoding: " PROTO_CONTENT_ENCODING;
   if (post) {
     headers[nh++] = "Content-Type: " PROTO_CONTENT_TYPE;
@@ -196,9 +65,7 @@ sync_err_t engine_call_finish(sync_engine_t *e, engine_call_t *c, engine_reply_t
   if (err == SYNC_OK && r->status == 0)
     err = SYNC_ERR_NETWORK;
   if (err != SYNC_OK) {
-    free(r->body);
-    free(r->content_encoding);
-    memset(r, 0, sizeof *r);
+    engine_response_clear(r);
     if (err == SYNC_ERR_CANCELLED || engine_cancelled(e))
       return engine_fail_set(fail, SYNC_ERR_CANCELLED, 0, "cancelled");
     if (err == SYNC_ERR_NOMEM)
@@ -213,7 +80,7 @@ sync_err_t engine_call_finish(sync_engine_t *e, engine_call_t *c, engine_reply_t
 
   char *text = NULL, why[256] = "";
   size_t tlen = 0;
-  sync_err_t derr = decode_body(r, &text, &tlen, why, sizeof why);
+  sync_err_t derr = engine_decode_body(r, &text, &tlen, why, sizeof why);
   if (r->status >= 200 && r->status < 300) {
     if (derr != SYNC_OK) {
       engine_fail_set(fail, derr == SYNC_ERR_NOMEM ? SYNC_ERR_NOMEM : SYNC_ERR_PROTOCOL,
@@ -227,12 +94,10 @@ sync_err_t engine_call_finish(sync_engine_t *e, engine_call_t *c, engine_reply_t
       text = NULL;
     }
   } else {
-    classify_error(e, r, derr == SYNC_OK ? text : NULL, tlen, fail);
+    engine_classify_error(e->language, r, derr == SYNC_OK ? text : NULL, tlen, fail);
   }
   free(text);
-  free(r->body);
-  free(r->content_encoding);
-  memset(r, 0, sizeof *r);
+  engine_response_clear(r);
   return reply->body ? SYNC_OK : fail->err;
 }
 

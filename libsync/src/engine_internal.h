@@ -4,7 +4,10 @@
  *   engine_thread.c  the background thread: start/stop/wake/network_changed, scheduling
  *   engine_run.c     one sync: attempts, backoff, whoami, pull
  *   engine_push.c    push: batches sized by compressed bytes, receipts, poisoned batches
- *   engine_http.c    one request: URL, headers, lz4, error bodies, failure classification
+ *   engine_http.c    one request of the engine: URL, headers, progress counters
+ *   engine_net.c     what the engine and sync_enroll (enroll.c) share: transport, URL check,
+ *                    response bodies, error classification
+ *   engine_cred.c    the store's enrollment: credential, server identity, receipt signatures
  *   engine_status.c  status, progress throttling, plain-words messages (id/en)
  *
  * Threads: `lock` guards status, the flags and the schedule; the callback runs without it.
@@ -22,6 +25,12 @@
 #include "codec.h"
 #include "store_sync.h"
 #include "sync/engine.h"
+#include "transport_curl.h"
+
+#define ENGINE_STR_(x) #x
+#define ENGINE_STR(x) ENGINE_STR_(x)
+/* The protocol header every request carries. */
+#define ENGINE_HDR_PROTOCOL PROTO_HDR_PROTOCOL ": " ENGINE_STR(PROTO_VERSION)
 
 #define ENGINE_MIN_BATCH_BYTES (8u * 1024)
 #define ENGINE_INITIAL_RATIO 0.25        /* compressed / JSON bytes before anything was observed */
@@ -61,8 +70,13 @@ typedef struct engine_run {
 struct sync_engine {
   /* Config, copied. */
   sync_engine_config_t cfg;    /* strings point at the copies below */
-  char *store_path, *server_url, *device_id, *device_secret, *ca_file, *pinned_pubkey;
+  char *store_path, *server_url, *ca_file, *pinned_pubkey;
   char language[4];
+
+  /* From the store's enrollment (enroll.c), read once by sync_engine_new. */
+  char device_id[PROTO_UUID_LEN + 1];
+  char server_id[PROTO_UUID_LEN + 1];
+  unsigned char receipt_key[32]; /* the server's Ed25519 public key */
   char auth_header[160];       /* "Authorization: Device <id>:<secret>" */
   sync_transport_t transport;
   sync_transport_t transport2; /* a second connection for pipelined pushes (built-in only) */
@@ -135,13 +149,38 @@ sync_err_t engine_call_finish(sync_engine_t *e, engine_call_t *c, engine_reply_t
 sync_err_t engine_http(sync_engine_t *e, const char *method, const char *path, const void *body,
                        size_t len, int lz4, engine_reply_t *reply, engine_fail_t *fail);
 void engine_reply_free(engine_reply_t *r);
+/* A store error as a failure (not retryable; the store's errmsg as detail). */
+sync_err_t engine_fail_store(sync_engine_t *e, engine_fail_t *f, sync_err_t err);
+
+/* ---- engine_net.c (also used by enroll.c) ---------------------------------------------------- */
+
 /* Fills a failure; returns err. */
 sync_err_t engine_fail_set(engine_fail_t *f, sync_err_t err, int retryable, const char *fmt, ...)
   __attribute__((format(printf, 4, 5)));
-/* A store error as a failure (not retryable; the store's errmsg as detail). */
-sync_err_t engine_fail_store(sync_engine_t *e, engine_fail_t *f, sync_err_t err);
 /* Checks a server URL: https, or http to loopback when allowed. */
 sync_err_t engine_check_url(const char *url, int allow_plain_loopback, char *errbuf, size_t errlen);
+/* A copy of `custom` when not NULL (its perform must be set), else a new libcurl transport with
+ * `o`. Release with engine_transport_close. */
+sync_err_t engine_transport_open(const sync_transport_t *custom, const transport_curl_opts_t *o,
+                                 sync_transport_t *out, char *errbuf, size_t errlen);
+void engine_transport_close(sync_transport_t *t);
+/* Frees the malloc'd members of a response and clears it. */
+void engine_response_clear(sync_http_response_t *r);
+/* The body as NUL-terminated text: lz4 decoded per Content-Encoding, or a copy; capped. */
+sync_err_t engine_decode_body(const sync_http_response_t *r, char **out, size_t *len, char *why,
+                              size_t whylen);
+/* A non-2xx reply: its error body (`body`, NULL when unreadable) decides, else it is a transport
+ * problem (PROTOCOL.md 6). server_msg in `language` ("id"/"en"). Returns fail->err. */
+sync_err_t engine_classify_error(const char *language, const sync_http_response_t *r,
+                                 const char *body, size_t len, engine_fail_t *fail);
+
+/* ---- engine_cred.c --------------------------------------------------------------------------- */
+
+/* Reads the enrollment of the engine's store into e (device id, auth header, server id, receipt
+ * key, and the server URL when the config gave none). SYNC_ERR_NOT_ENROLLED with errbuf. */
+sync_err_t engine_load_credential(sync_engine_t *e, char **server_url, char *errbuf, size_t errlen);
+/* 1 if receipt r, for the change sent with `hlc`, carries a valid signature of the server. */
+int engine_receipt_signed(const sync_engine_t *e, const proto_receipt_t *r, const char *hlc);
 
 /* ---- engine_status.c ------------------------------------------------------------------------- */
 
@@ -160,13 +199,16 @@ typedef enum engine_msg {
   MSG_GAVE_UP_BAD_REPLY,
   MSG_GAVE_UP_TLS,
   MSG_AUTH,
+  MSG_EXPIRED,
   MSG_REVOKED,
+  MSG_RECEIPT_SIGNATURE,
   MSG_FORBIDDEN,
   MSG_PROTOCOL,
   MSG_STORE,
   MSG_CANCELLED,
   MSG_DEVICE_OFFLINE,
   MSG_REJECTED,           /* %lld rows */
+  MSG_PURGED,             /* %lld records */
   MSG_STOPPED
 } engine_msg_t;
 

@@ -1,7 +1,14 @@
 /* Push (PROTOCOL.md 3 and 7): the outbox goes in batches whose compressed body fits a byte
  * budget that follows the link (doubles after a success, halves after a failure), each batch is
- * acknowledged in one local transaction only when every receipt echoes what was sent, and a batch
- * the server refuses as a whole is split until the one bad change is found and set aside.
+ * acknowledged in one local transaction only when every receipt echoes what was sent and carries
+ * the server's valid signature (SECURITY.md 7), and a batch the server refuses as a whole is split
+ * until the one bad change is found and set aside. A change that carries answers given without
+ * consent (SECURITY.md 6) is refused here and never sent.
+ *
+ * A response whose receipt signatures do not all verify acknowledges nothing and stops the run in
+ * SYNC_STATE_ERROR with SYNC_ERR_CRYPTO rather than retrying at once: a server that signs wrongly
+ * is misconfigured or an impostor, and hammering it helps neither. Nothing is lost: the rows stay
+ * pending and the next sync (woken, or at the next interval) sends them again.
  *
  * Pipelining: with the built-in transport, once a batch has gone through, the next batch is sent
  * on a second connection while the previous one waits for its receipts, so a long round trip (and
@@ -10,6 +17,7 @@
  * record's revisions in order. Batches complete in order; requests run on short-lived threads and
  * everything touching the store stays on the sync thread. */
 #include "engine_internal.h"
+#include "form_seal.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -38,6 +46,7 @@ typedef struct bad_row {
 } bad_row_t;
 
 typedef struct batch {
+  sync_store_t *store;          /* for the forms of the consent check */
   proto_push_writer_t *w;
   const char *const *busy;      /* sorted uuids of the batch in flight (NULL: none) */
   size_t n_busy;
@@ -69,6 +78,29 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Sets a row aside for good (the caller fills in why); the scan stops when the list is full. */
+static bad_row_t *set_aside(batch_t *b, int64_t seq)
+{
+  bad_row_t *bad = &b->bad[b->n_bad++];
+  bad->seq = seq;
+  return bad;
+}
+
+/* SYNC_OK when the change respects its form's consent rule; SYNC_ERR_VALIDATION with the first
+ * field answered without consent in `field`; another error when the form cannot be read. */
+static sync_err_t check_consent(batch_t *b, const proto_change_t *c, size_t len, char *field,
+                                size_t flen)
+{
+  if (c->op != PROTO_OP_UPSERT)
+    return SYNC_OK;
+  const form_t *f = NULL;
+  int resolved = 0;
+  sync_err_t err = store_form_get(b->store, c->form_id, c->form_version, &f, &resolved);
+  if (err)
+    return err;
+  return form_check_consent(f, c->payload, len, field, flen);
+}
+
 static int add_row(void *ctx, const outbox_row_t *row)
 {
   batch_t *b = ctx;
@@ -80,14 +112,23 @@ static int add_row(void *ctx, const outbox_row_t *row)
     return -1;
   }
   char why[160];
-  sync_err_t rc = proto_push_writer_add(b->w, &row->change, b->json_budget, why, sizeof why);
+  sync_err_t rc = check_consent(b, &row->change, row->payload_len, why, sizeof why);
+  if (rc == SYNC_ERR_VALIDATION) {
+    snprintf(set_aside(b, row->seq)->why, sizeof b->bad[0].why, "consent: '%s' is answered "
+             "although the respondent did not consent; not sent", why);
+    return b->n_bad == MAX_BAD_ROWS;
+  }
+  if (rc != SYNC_OK) {
+    b->err = rc;
+    snprintf(b->errmsg, sizeof b->errmsg, "cannot check consent: %s", sync_store_errmsg(b->store));
+    return 1;
+  }
+  rc = proto_push_writer_add(b->w, &row->change, b->json_budget, why, sizeof why);
   if (rc == SYNC_ERR_TOO_LARGE)
     return -1; /* batch full: this row opens the next one */
   if (rc == SYNC_ERR_INVALID_ARG) {
-    bad_row_t *bad = &b->bad[b->n_bad++];
-    bad->seq = row->seq;
-    snprintf(bad->why, sizeof bad->why, "not sendable: %s", why);
-    return b->n_bad == MAX_BAD_ROWS ? 1 : 0;
+    snprintf(set_aside(b, row->seq)->why, sizeof b->bad[0].why, "not sendable: %s", why);
+    return b->n_bad == MAX_BAD_ROWS;
   }
   if (rc != SYNC_OK) {
     b->err = rc;
@@ -107,6 +148,7 @@ static int add_row(void *ctx, const outbox_row_t *row)
 static sync_err_t build_batch(sync_engine_t *e, batch_t *b, int64_t after, engine_fail_t *fail)
 {
   new_uuid(b->batch_id);
+  b->store = e->store;
   sync_err_t err = proto_push_writer_new(e->device_id, b->batch_id, &b->w);
   if (err)
     return engine_fail_set(fail, err, 0, "cannot start a push batch: %s", sync_strerror(err));
@@ -194,6 +236,18 @@ static int receipts_match(const batch_t *b, const proto_push_resp_t *resp, char 
   return 1;
 }
 
+/* Every receipt that says the server holds the change must carry the server's signature over
+ * what the device sent; index of the first that does not, or -1. */
+static long unsigned_receipt(const sync_engine_t *e, const batch_t *b, const proto_push_resp_t *resp)
+{
+  for (size_t i = 0; i < b->n; i++) {
+    const proto_receipt_t *r = &resp->receipts[i];
+    if (r->outcome != PROTO_OUTCOME_REJECTED && !engine_receipt_signed(e, r, b->rows[i].hlc))
+      return (long)i;
+  }
+  return -1;
+}
+
 /* The error of a rejected receipt as kept with the outbox row. */
 static void rejected_text(const proto_receipt_t *r, char *buf, size_t len)
 {
@@ -230,7 +284,8 @@ static sync_err_t apply_receipts(sync_engine_t *e, const batch_t *b, const proto
       }
       continue;
     }
-    err = store_outbox_ack(e->ss, b->rows[i].seq, r->server_seq, r->received_at, now);
+    err = store_outbox_ack(e->ss, b->rows[i].seq, r->server_seq, r->received_at, r->signature,
+                           now);
     done++;
     bytes += b->rows[i].payload_len;
   }
@@ -393,6 +448,15 @@ static send_result_t land(sync_engine_t *e, flight_t *f, int in_order, engine_fa
                     "push response not accepted, nothing acknowledged: %s", why);
     proto_push_resp_free(resp);
     budget_shrink(e);
+    (void)store_outbox_note_failure(e->ss, first, last, fail->detail);
+    return STOP;
+  }
+  long bad = unsigned_receipt(e, b, resp);
+  if (bad >= 0) {
+    engine_fail_set(fail, SYNC_ERR_CRYPTO, 0, "the server's receipt signature does not verify "
+                    "(receipt %ld, %s revision %lld): nothing acknowledged", bad,
+                    resp->receipts[bad].uuid, (long long)resp->receipts[bad].revision);
+    proto_push_resp_free(resp);
     (void)store_outbox_note_failure(e->ss, first, last, fail->detail);
     return STOP;
   }

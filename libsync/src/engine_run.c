@@ -68,12 +68,14 @@ static sync_err_t whoami(sync_engine_t *e, engine_fail_t *fail)
                            "whoami response: %s", diag.msg);
   }
   int same = strcmp(w->device_id, e->device_id) == 0;
+  int64_t expires = w->credential_expires_at;
   proto_whoami_free(w);
   if (!same)
     return engine_fail_set(fail, SYNC_ERR_PROTOCOL, 0, "the server says this credential belongs "
                            "to another device");
   e->whoami_ok = 1;
   (void)store_state_set(e->store, STATE_WHOAMI, e->device_id);
+  (void)store_state_set_int(e->store, STATE_CRED_EXPIRES, expires);
   return SYNC_OK;
 }
 
@@ -301,12 +303,16 @@ static sync_state_t describe_failure(sync_engine_t *e, const engine_fail_t *f, i
     return SYNC_STATE_OFFLINE;
   }
   engine_msg_t m = MSG_PROTOCOL;
-  if (f->code == PROTO_E_DEVICE_REVOKED)
+  if (f->err == SYNC_ERR_REVOKED || f->code == PROTO_E_DEVICE_REVOKED)
     m = MSG_REVOKED;
+  else if (f->code == PROTO_E_CREDENTIAL_EXPIRED)
+    m = MSG_EXPIRED;
   else if (f->code == PROTO_E_FORBIDDEN)
     m = MSG_FORBIDDEN;
   else if (f->err == SYNC_ERR_AUTH)
     m = MSG_AUTH;
+  else if (f->err == SYNC_ERR_CRYPTO)
+    m = MSG_RECEIPT_SIGNATURE;
   else if (f->code == PROTO_E_NONE && f->http_status == 0 && f->err != SYNC_ERR_PROTOCOL)
     m = MSG_STORE;
   engine_message(e, m, 0, msg, len);
@@ -322,15 +328,29 @@ static void record_failure(sync_engine_t *e, const engine_fail_t *f)
 {
   (void)store_state_set(e->store, STATE_LAST_ERROR, f->detail);
   (void)store_state_set(e->store, STATE_LAST_ERROR_CODE, sync_errname(f->err));
-  if (f->err == SYNC_ERR_AUTH) {
+  if (f->err == SYNC_ERR_AUTH || f->err == SYNC_ERR_REVOKED) {
     e->whoami_ok = 0;
     (void)store_state_delete(e->store, STATE_WHOAMI);
   }
 }
 
+/* After a complete sync: records past the retention lose their answers (SECURITY.md 8). A purge
+ * that fails leaves the records as they were and is tried again after the next sync. */
+static int64_t purge(sync_engine_t *e)
+{
+  int64_t purged = 0;
+  if (sync_store_purge(e->store, 0, &purged) != SYNC_OK) {
+    char text[400];
+    snprintf(text, sizeof text, "retention purge failed: %s", sync_store_errmsg(e->store));
+    (void)store_state_set(e->store, STATE_WARNING, text);
+    return 0;
+  }
+  return purged;
+}
+
 static void finish_success(sync_engine_t *e)
 {
-  int64_t now = store_now_ms(), failed = 0;
+  int64_t now = store_now_ms(), failed = 0, purged = purge(e);
   (void)store_state_set_int(e->store, STATE_LAST_SYNC, now);
   (void)store_state_set(e->store, STATE_LAST_ERROR, "");
   (void)store_state_delete(e->store, STATE_LAST_ERROR_CODE);
@@ -338,6 +358,12 @@ static void finish_success(sync_engine_t *e)
   char msg[256] = "";
   if (failed > 0)
     engine_message(e, MSG_REJECTED, failed, msg, sizeof msg);
+  if (purged > 0) {
+    size_t n = strlen(msg);
+    if (n && n + 1 < sizeof msg)
+      msg[n++] = ' ';
+    engine_message(e, MSG_PURGED, purged, msg + n, sizeof msg - n);
+  }
   pthread_mutex_lock(&e->lock);
   e->status.last_success_ms = now;
   e->status.next_attempt_ms = 0;

@@ -43,12 +43,24 @@ static const message_text_t MESSAGES[] = {
                              "hubungi admin pusat bila berulang.",
                              "The server's reply could not be read. Your data is safe on this "
                              "device; contact central admin if this continues."},
-  [MSG_AUTH] = {"Perangkat ini ditolak server (kredensial tidak valid). Hubungi admin pusat.",
-                "This device was refused by the server (invalid credential). Contact central "
-                "admin."},
-  [MSG_REVOKED] = {"Perangkat ini telah dicabut oleh admin pusat. Data tetap tersimpan di "
-                   "perangkat.",
-                   "This device has been revoked by central admin. Data stays on this device."},
+  [MSG_AUTH] = {"Perangkat ini ditolak server (kredensial tidak dikenal). Daftarkan ulang "
+                "perangkat dengan kode baru dari admin pusat.",
+                "This device was refused by the server (unknown credential). Enrol the device "
+                "again with a new code from central admin."},
+  [MSG_EXPIRED] = {"Kredensial perangkat ini sudah kedaluwarsa. Daftarkan ulang perangkat dengan "
+                   "kode baru dari admin pusat. Data tetap tersimpan di perangkat.",
+                   "This device's credential has expired. Enrol the device again with a new code "
+                   "from central admin. Data stays on this device."},
+  [MSG_REVOKED] = {"Perangkat ini telah dicabut oleh pusat. Hubungi admin Gugus Tugas. Data tetap "
+                   "tersimpan di perangkat.",
+                   "This device was revoked by the central office. Contact the Task Force admin. "
+                   "Data stays on this device."},
+  [MSG_RECEIPT_SIGNATURE] = {"Tanda tangan tanda terima server tidak sah; tidak ada catatan yang "
+                             "ditandai terkirim. Hubungi admin pusat. Data tetap tersimpan di "
+                             "perangkat.",
+                             "The server's receipt signature does not verify; no record was "
+                             "marked as delivered. Contact central admin. Data stays on this "
+                             "device."},
   [MSG_FORBIDDEN] = {"Server menolak permintaan perangkat ini. Hubungi admin pusat.",
                      "The server refused this device's request. Contact central admin."},
   [MSG_PROTOCOL] = {"Aplikasi dan server tidak cocok (versi protokol berbeda). Perbarui aplikasi "
@@ -63,6 +75,10 @@ static const message_text_t MESSAGES[] = {
   [MSG_REJECTED] = {"%lld catatan ditolak server dan tidak dikirim ulang. Periksa daftar catatan.",
                     "%lld records were refused by the server and are not re-sent. Check the "
                     "record list."},
+  [MSG_PURGED] = {"%lld catatan lama dihapus dari perangkat sesuai masa simpan (tanda terima "
+                  "tetap ada).",
+                  "%lld old records were purged from this device by the retention rule (their "
+                  "receipts are kept)."},
   [MSG_STOPPED] = {"Sinkronisasi otomatis berhenti.", "Automatic sync stopped."},
 };
 

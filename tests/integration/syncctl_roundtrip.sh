@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# syncctl round trip with the reference TPPO form: valid records are saved and listed with their
-# computed values; invalid ones are refused with every failing answer named and nothing written;
-# import reports rejected lines by number; export gives the records back.
+# syncctl round trip with the reference TPPO form: the store is created encrypted with a
+# passphrase (a file, the environment, never the command line) and opens with no other; valid
+# records are saved and listed with their computed values; invalid ones are refused with every
+# failing answer named and nothing written; import reports rejected lines by number; export gives
+# the records back; retention, passphrase change and the emergency wipe work from the command line.
 # Usage: syncctl_roundtrip.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 BUILD=$1 SRC=$2
@@ -10,11 +12,48 @@ FORM=$SRC/proto/forms/tppo_screening.v1.json
 EX=$SRC/proto/forms/examples
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-ctl() { "$CTL" --store "$T/s.db" "$@"; }
+printf 'roundtrip passphrase\n' > "$T/pass"
+unset SYNC_PASSPHRASE
+ctl() { "$CTL" --store "$T/s.db" --passphrase-file "$T/pass" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-ctl init >/dev/null
+ctl init --kdf test >/dev/null
+# The passphrase opens the store; another does not, nor none at all (no terminal here).
+printf 'not the passphrase\n' > "$T/wrong"
+set +e
+"$CTL" --store "$T/s.db" --passphrase-file "$T/wrong" status >/dev/null 2>"$T/err"; rc=$?
+"$CTL" --store "$T/s.db" status >/dev/null 2>>"$T/err" </dev/null; rc2=$?
+set -e
+[[ $rc == 1 && $rc2 == 1 ]] || fail "a wrong or missing passphrase must not open the store ($rc, $rc2)"
+grep -q "passphrase" "$T/err" || fail "the refusal must name the passphrase: $(cat "$T/err")"
+[[ $(SYNC_PASSPHRASE='roundtrip passphrase' "$CTL" --store "$T/s.db" --json status | json 'd["ok"]') == True ]] \
+  || fail "SYNC_PASSPHRASE must open the store"
+# On a terminal it is asked for, without echo.
+python3 - "$CTL" "$T/s.db" 'roundtrip passphrase' <<'PY' || fail "the terminal prompt did not work"
+import os, pty, sys, time
+ctl, store, secret = sys.argv[1:4]
+env = {k: v for k, v in os.environ.items() if k != "SYNC_PASSPHRASE"}
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(ctl, [ctl, "--store", store, "--json", "status"], env)
+out = b""
+def read_until(token):
+    global out
+    end = time.time() + 10
+    while token not in out and time.time() < end:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            break
+read_until(b"assphrase: ")
+os.write(fd, secret.encode() + b"\n")
+read_until(b"}")
+_, status = os.waitpid(pid, 0)
+text = out.decode(errors="replace")
+if os.WEXITSTATUS(status) != 0 or '"ok":true' not in text or secret in text:
+    sys.exit("exit %d, output %r" % (os.WEXITSTATUS(status), text))
+PY
 ctl form add "$FORM" >/dev/null
 ctl form add "$FORM" >/dev/null || fail "adding the same form version twice must be a no-op"
 [[ $(ctl --json form list | json 'len(d["forms"])') == 1 ]] || fail "one form version expected"
@@ -77,4 +116,29 @@ head -1 "$T/all.jsonl" | json 'd["payload"]["interview_date"]' >/dev/null
 # Same seed, same samples.
 cmp <(ctl sample --form tppo_screening --count 5 --seed 9) <(ctl sample --form tppo_screening --count 5 --seed 9) \
   || fail "sample must be deterministic for a seed"
+# Not enrolled yet: sync and enrollment say so.
+set +e; ctl --json enrollment > "$T/enr"; rc=$?; set -e
+[[ $rc == 1 && $(json 'd["error"]' < "$T/enr") == SYNC_ERR_NOT_ENROLLED ]] || fail "enrollment of a new store: $(cat "$T/enr")"
+set +e; ctl sync 2>"$T/err"; rc=$?; set -e
+[[ $rc == 1 ]] && grep -q "not enrolled" "$T/err" || fail "sync of a store never enrolled must say so"
+
+# Retention.
+[[ $(ctl --json retention show | json 'd["retention_days"]') == 0 ]] || fail "retention defaults to forever"
+ctl retention set 30 >/dev/null
+[[ $(ctl --json retention show | json 'd["retention_days"]') == 30 ]] || fail "retention set 30 did not stick"
+[[ $(ctl --json purge | json 'd["purged"]') == 0 ]] || fail "nothing was delivered, so nothing may be purged"
+
+# A new passphrase: the old one no longer opens the store.
+printf 'a brand new passphrase\n' > "$T/new"
+ctl passphrase change --new-passphrase-file "$T/new" --kdf test >/dev/null
+set +e; ctl status >/dev/null 2>&1; rc=$?; set -e
+[[ $rc == 1 ]] || fail "the old passphrase still opens the store"
+[[ $("$CTL" --store "$T/s.db" --passphrase-file "$T/new" --json status | json 'd["finals"]') == "$total" ]] \
+  || fail "the new passphrase must open the same records"
+
+# Emergency wipe: refused without --yes, then nothing is left.
+set +e; "$CTL" --store "$T/s.db" wipe 2>/dev/null; rc=$?; set -e
+[[ $rc == 2 && -f "$T/s.db" ]] || fail "wipe without --yes must refuse and keep the store"
+"$CTL" --store "$T/s.db" wipe --yes >/dev/null
+[[ ! -e "$T/s.db" && ! -e "$T/s.db-wal" && ! -e "$T/s.db-shm" ]] || fail "wipe left files behind: $(ls "$T")"
 echo "syncctl round trip: ok"

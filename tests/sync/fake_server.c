@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,7 +258,7 @@ void fake_respond(fake_response_t *r, int status, const char *extra, const void 
 {
   char head[1024];
   int n = snprintf(head, sizeof head,
-                   "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nX-Sync-Protocol: 1\r\n"
+                   "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nX-Sync-Protocol: 2\r\n"
                    "Content-Length: %zu\r\n%s\r\n", status, len, extra ? extra : "");
   r->raw = malloc((size_t)n + len);
   memcpy(r->raw, head, (size_t)n);
@@ -274,7 +275,8 @@ static void respond_owned(fake_response_t *r, int status, char *json, size_t len
 
 void fake_protocol_whoami(fake_response_t *r, const char *device_id)
 {
-  proto_whoami_t w = {.protocol = 1, .name = (char *)"fake", .unit = (char *)"", .server_time = 1};
+  proto_whoami_t w = {.protocol = PROTO_VERSION, .name = (char *)"fake", .unit = (char *)"",
+                      .server_time = 1, .credential_expires_at = 4102444800000LL};
   snprintf(w.device_id, sizeof w.device_id, "%s", device_id);
   char *json = NULL;
   size_t len = 0;
@@ -291,6 +293,35 @@ void fake_protocol_pull_empty(fake_response_t *r)
   proto_pull_writer_finish(w, "0", 0, &json, &len);
   proto_pull_writer_free(w);
   respond_owned(r, 200, json, len);
+}
+
+/* The fake's fixed Ed25519 key pair (from a fixed seed: every test run signs alike). */
+static void receipt_keypair(unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+                            unsigned char sk[crypto_sign_SECRETKEYBYTES])
+{
+  unsigned char seed[crypto_sign_SEEDBYTES];
+  crypto_generichash(seed, sizeof seed, (const unsigned char *)"libsync fake server", 19, NULL, 0);
+  crypto_sign_seed_keypair(pk, sk, seed);
+}
+
+void fake_receipt_key(char out[PROTO_KEY_B64_LEN + 1])
+{
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  receipt_keypair(pk, sk);
+  sodium_bin2base64(out, PROTO_KEY_B64_LEN + 1, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* Signs a receipt as the real server does (SECURITY.md 7). */
+static void sign_receipt(proto_receipt_t *rc, const char *device_id, const char *hlc,
+                         const unsigned char *sk)
+{
+  char text[512];
+  unsigned char sig[crypto_sign_BYTES];
+  proto_receipt_signed_text(FAKE_SERVER_ID, device_id, rc->uuid, rc->revision, hlc, rc->server_seq,
+                            rc->received_at, text, sizeof text);
+  crypto_sign_detached(sig, NULL, (const unsigned char *)text, strlen(text), sk);
+  sodium_bin2base64(rc->signature, sizeof rc->signature, sig, sizeof sig,
+                    sodium_base64_VARIANT_ORIGINAL);
 }
 
 int fake_push_count(const fake_request_t *req)
@@ -318,7 +349,9 @@ int fake_protocol_push(fake_response_t *r, const fake_request_t *req, int64_t *s
     fake_protocol_error(r, 400, "bad_request", 0, -1, NULL);
     return -1;
   }
-  proto_push_resp_t resp = {.protocol = 1, .server_time = 1, .n_receipts = p->n_changes};
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  receipt_keypair(pk, sk);
+  proto_push_resp_t resp = {.protocol = PROTO_VERSION, .server_time = 1, .n_receipts = p->n_changes};
   snprintf(resp.batch_id, sizeof resp.batch_id, "%s", p->batch_id);
   resp.receipts = calloc(p->n_changes, sizeof *resp.receipts);
   proto_error_t errs[2] = {
@@ -339,6 +372,7 @@ int fake_protocol_push(fake_response_t *r, const fake_request_t *req, int64_t *s
       rc->outcome = PROTO_OUTCOME_STORED;
       rc->server_seq = ++*seq;
       rc->received_at = 1;
+      sign_receipt(rc, p->device_id, p->changes[i].hlc, sk);
     }
   }
   char *json = NULL;

@@ -59,10 +59,15 @@ int fake_count(fake_server_t *f, const char *path_prefix);
 void fake_respond(fake_response_t *r, int status, const char *extra_headers, const void *body,
                   size_t len);
 
+/* The fake's identity: receipts are signed by FAKE_SERVER_ID with a fixed Ed25519 key, whose
+ * public half (base64) fake_receipt_key() gives, for the store's enrollment (fx_enroll_direct). */
+#define FAKE_SERVER_ID "5e1f0000-0000-4000-8000-00000000fa4e"
+void fake_receipt_key(char out[45]);
+
 /* Correct protocol answers for device `device_id`. */
 void fake_protocol_whoami(fake_response_t *r, const char *device_id);
 void fake_protocol_pull_empty(fake_response_t *r);
-/* Receipts "stored" for every change of the push in req (server_seq from *seq on); `reject`
+/* Signed receipts "stored" for every change of the push in req (server_seq from *seq on); `reject`
  * (may be NULL) decides per change: 0 stored, 1 rejected for good, 2 rejected retryable. */
 typedef int (*fake_reject_fn)(void *ctx, const char *uuid, int64_t revision);
 int fake_protocol_push(fake_response_t *r, const fake_request_t *req, int64_t *seq,

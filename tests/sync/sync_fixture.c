@@ -1,4 +1,5 @@
-/* Sync test fixture (sync_fixture.h). */
+/* Sync test fixture (sync_fixture.h): child processes, the server, device stores, the proxy.
+ * Enrollment is in sync_fixture_enroll.c, the checks in sync_fixture_check.c. */
 #define _DEFAULT_SOURCE 1
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,44 +173,39 @@ int fx_syncctl(char **out, const char *arg0, ...)
   return rc;
 }
 
-/* ---- server ---------------------------------------------------------------------------------- */
-
-/* Copies the value after `key` up to the end of its line. */
-static int line_value(const char *text, const char *key, char *out, size_t len)
+int fx_write_file(const char *path, const char *text)
 {
-  const char *p = strstr(text, key);
-  if (!p)
+  FILE *f = fopen(path, "w");
+  if (!f)
     return -1;
-  p += strlen(key);
-  while (*p == ' ')
-    p++;
-  size_t n = strcspn(p, "\r\n");
-  if (n == 0 || n >= len)
-    return -1;
-  memcpy(out, p, n);
-  out[n] = '\0';
-  return 0;
+  int ok = fputs(text, f) >= 0;
+  return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-int fx_server_create(fx_server_t *s, const char *device_id)
+/* ---- server ---------------------------------------------------------------------------------- */
+
+int fx_server_new(fx_server_t *s)
 {
   memset(s, 0, sizeof *s);
   if (!(s->dir = ts_tempdir()))
     return -1;
   s->db = ts_path(s->dir, "server.db");
   s->log = ts_path(s->dir, "server.log");
-  char *out = NULL;
-  if (fx_syncserver(NULL, "init", "--db", s->db, NULL) != 0 ||
+  return fx_syncserver(NULL, "init", "--db", s->db, NULL) == 0 ? 0 : -1;
+}
+
+int fx_server_create(fx_server_t *s, const fx_device_t *d)
+{
+  char why[512] = "";
+  if (fx_server_new(s) != 0 ||
       fx_syncserver(NULL, "form", "publish", "--db", s->db, FX_FORM_PATH, NULL) != 0 ||
-      fx_syncserver(&out, "device", "add", "--db", s->db, "--name", "test device", "--unit",
-                    "Polres Ponorogo", "--id", device_id, NULL) != 0 ||
-      line_value(out, "device_id:", s->device_id, sizeof s->device_id) != 0 ||
-      line_value(out, "secret:", s->secret, sizeof s->secret) != 0) {
-    free(out);
+      fx_server_start(s) != 0)
+    return -1;
+  if (d && fx_enroll(s, d->path, NULL, NULL, why, sizeof why) != SYNC_OK) {
+    fprintf(stderr, "fx_server_create: enroll: %s\n", why);
     return -1;
   }
-  free(out);
-  return fx_server_start(s);
+  return 0;
 }
 
 /* One start attempt; 0 when LISTENING came. */
@@ -343,7 +338,7 @@ int fx_add_records(const char *store_path, size_t n, uint64_t seed)
   sample_gen_t *g = form ? sample_gen_new(form, len, seed, err, sizeof err) : NULL;
   sync_store_t *st = NULL;
   int rc = -1;
-  if (!g || sync_store_open(store_path, NULL, &st) != SYNC_OK || sync_store_begin(st) != SYNC_OK)
+  if (!g || fx_store_open(store_path, &st) != SYNC_OK || sync_store_begin(st) != SYNC_OK)
     goto done;
   for (size_t i = 0; i < n; i++) {
     char *payload = sample_gen_next(g);
@@ -364,19 +359,40 @@ done:
   return rc;
 }
 
-int fx_device_create(fx_device_t *d, size_t n, uint64_t seed)
+sync_err_t fx_store_open(const char *path, sync_store_t **out)
+{
+  sync_store_opts_t o;
+  sync_store_opts_init(&o);
+  o.passphrase = FX_PASSPHRASE;
+  o.kdf = SYNC_KDF_TEST;
+  return sync_store_open(path, &o, out);
+}
+
+int fx_device_new(fx_device_t *d)
 {
   memset(d, 0, sizeof *d);
+  /* syncctl run by the tests finds the passphrase here. */
+  setenv("SYNC_PASSPHRASE", FX_PASSPHRASE, 1);
   if (!(d->dir = ts_tempdir()))
     return -1;
   d->path = ts_path(d->dir, "device.db");
+  sync_store_t *st = NULL;
+  if (fx_store_open(d->path, &st) != SYNC_OK)
+    return -1;
+  snprintf(d->id, sizeof d->id, "%s", sync_store_device_id(st));
+  sync_store_close(st);
+  return 0;
+}
+
+int fx_device_create(fx_device_t *d, size_t n, uint64_t seed)
+{
+  if (fx_device_new(d) != 0)
+    return -1;
   size_t len = 0;
   char *form = ts_source_file("proto/forms/tppo_screening.v1.json", &len);
   sync_store_t *st = NULL;
-  int ok = form && sync_store_open(d->path, NULL, &st) == SYNC_OK &&
+  int ok = form && fx_store_open(d->path, &st) == SYNC_OK &&
            sync_form_add(st, form, len, NULL, NULL) == SYNC_OK;
-  if (ok)
-    snprintf(d->id, sizeof d->id, "%s", sync_store_device_id(st));
   sync_store_close(st);
   free(form);
   if (!ok)
@@ -398,9 +414,8 @@ void fx_engine_config(sync_engine_config_t *c, const fx_device_t *d, const fx_se
 {
   sync_engine_config_init(c);
   c->store_path = d->path;
+  c->store_passphrase = FX_PASSPHRASE;
   c->server_url = url ? url : s->url;
-  c->device_id = s->device_id;
-  c->device_secret = s->secret;
   c->allow_plain_http_loopback = 1;
   c->language = "en";
   c->backoff_base_ms = 5;
@@ -408,112 +423,6 @@ void fx_engine_config(sync_engine_config_t *c, const fx_device_t *d, const fx_se
   c->connect_timeout_ms = 2000;
   c->low_speed_time_s = 3;
   c->low_speed_bytes_per_s = 1;
-}
-
-/* ---- checks ---------------------------------------------------------------------------------- */
-
-static sqlite3 *open_ro(const char *path)
-{
-  sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-    sqlite3_close(db);
-    return NULL;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  return db;
-}
-
-int fx_outbox(const char *store_path, fx_outbox_t *out)
-{
-  memset(out, 0, sizeof *out);
-  sqlite3 *db = open_ro(store_path);
-  sqlite3_stmt *st = NULL;
-  int rc = -1;
-  if (db && sqlite3_prepare_v2(db,
-                               "SELECT coalesce(sum(acked_at IS NULL AND failed_at IS NULL), 0),"
-                               " coalesce(sum(acked_at IS NOT NULL), 0),"
-                               " coalesce(sum(acked_at IS NULL AND failed_at IS NOT NULL), 0)"
-                               " FROM outbox", -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW) {
-    out->pending = sqlite3_column_int64(st, 0);
-    out->acked = sqlite3_column_int64(st, 1);
-    out->failed = sqlite3_column_int64(st, 2);
-    rc = 0;
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return rc;
-}
-
-static const char *text_col(sqlite3_stmt *st, int i)
-{
-  const char *v = (const char *)sqlite3_column_text(st, i);
-  return v ? v : "";
-}
-
-int fx_verify_exactly_once(const char *store_path, const char *server_db, const char *device_id,
-                           char *why, size_t len)
-{
-  sqlite3 *dev = open_ro(store_path), *srv = open_ro(server_db);
-  sqlite3_stmt *a = NULL, *b = NULL;
-  int rc = -1;
-  long rows = 0;
-  if (!dev || !srv) {
-    snprintf(why, len, "cannot open the databases");
-    goto done;
-  }
-  if (sqlite3_prepare_v2(dev,
-                         "SELECT v.uuid, v.revision, v.hlc, v.payload, o.server_seq,"
-                         " o.acked_at IS NOT NULL FROM outbox o"
-                         " JOIN record_revisions v ON v.id = o.revision_id"
-                         " ORDER BY v.uuid, v.revision", -1, &a, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(srv,
-                         "SELECT uuid, revision, hlc, payload, server_seq FROM record_revisions"
-                         " WHERE source = ?1 ORDER BY uuid, revision", -1, &b, NULL) != SQLITE_OK) {
-    snprintf(why, len, "cannot query: %s / %s", sqlite3_errmsg(dev), sqlite3_errmsg(srv));
-    goto done;
-  }
-  sqlite3_bind_text(b, 1, device_id, -1, SQLITE_STATIC);
-  for (;;) {
-    int ra = sqlite3_step(a), rb = sqlite3_step(b);
-    if (ra == SQLITE_DONE && rb == SQLITE_DONE)
-      break;
-    if (ra != SQLITE_ROW || rb != SQLITE_ROW) {
-      snprintf(why, len, "after %ld matching rows: %s has more rows (device %d, server %d)", rows,
-               ra == SQLITE_ROW ? "the device" : "the server", ra, rb);
-      goto done;
-    }
-    const char *ua = text_col(a, 0), *ub = text_col(b, 0);
-    if (strcmp(ua, ub) != 0 || sqlite3_column_int64(a, 1) != sqlite3_column_int64(b, 1)) {
-      snprintf(why, len, "row %ld: device has %s rev %lld, server %s rev %lld", rows, ua,
-               (long long)sqlite3_column_int64(a, 1), ub, (long long)sqlite3_column_int64(b, 1));
-      goto done;
-    }
-    if (!sqlite3_column_int(a, 5)) {
-      snprintf(why, len, "%s rev %lld is on the server but not acknowledged on the device", ua,
-               (long long)sqlite3_column_int64(a, 1));
-      goto done;
-    }
-    if (strcmp(text_col(a, 2), text_col(b, 2)) != 0 || strcmp(text_col(a, 3), text_col(b, 3)) != 0) {
-      snprintf(why, len, "%s rev %lld differs between device and server (hlc or payload bytes)", ua,
-               (long long)sqlite3_column_int64(a, 1));
-      goto done;
-    }
-    if (sqlite3_column_int64(a, 4) != sqlite3_column_int64(b, 4)) {
-      snprintf(why, len, "%s rev %lld: receipt server_seq %lld, server has %lld", ua,
-               (long long)sqlite3_column_int64(a, 1), (long long)sqlite3_column_int64(a, 4),
-               (long long)sqlite3_column_int64(b, 4));
-      goto done;
-    }
-    rows++;
-  }
-  rc = 0;
-done:
-  sqlite3_finalize(a);
-  sqlite3_finalize(b);
-  sqlite3_close(dev);
-  sqlite3_close(srv);
-  return rc;
 }
 
 /* ---- proxy ----------------------------------------------------------------------------------- */

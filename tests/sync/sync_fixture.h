@@ -1,6 +1,7 @@
 /* Fixture of the sync engine tests: the real `syncserver serve` as a child process on 127.0.0.1
- * with a fresh database (reference form published, the device enrolled under the store's own
- * id), device stores filled with reference-form sample records, netproxy on a thread, and the
+ * with a fresh database (reference form published, the device enrolled with a one-time code from
+ * `syncserver enroll create` through sync_enroll), encrypted device stores (FX_PASSPHRASE, the
+ * fast test KDF) filled with reference-form sample records, netproxy on a thread, and the
  * exactly-once check that compares both databases row by row. Include after the cmocka
  * prerequisites. Returned strings belong to the caller (free()). */
 #ifndef SYNC_FIXTURE_H
@@ -17,6 +18,8 @@
 #define FX_FORM_ID "tppo_screening"
 #define FX_FORM_PATH SYNC_SOURCE_DIR "/proto/forms/tppo_screening.v1.json"
 #define FX_FORM_V2_PATH SYNC_SOURCE_DIR "/proto/golden/form-tppo_screening-v2.json"
+/* Every test store's passphrase; fx_device_create also puts it in $SYNC_PASSPHRASE for syncctl. */
+#define FX_PASSPHRASE "fixture passphrase"
 
 typedef struct fx_server {
   char *dir;
@@ -25,15 +28,28 @@ typedef struct fx_server {
   pid_t pid;            /* 0 when not running */
   int port;             /* kept across restarts */
   char url[64];         /* "http://127.0.0.1:PORT" */
-  char device_id[40];
-  char secret[48];
+  char device_id[40];   /* the device fx_server_create enrolled */
   const char *tls_cert;  /* set both (PEM files) before fx_server_start to serve https */
   const char *tls_key;
 } fx_server_t;
 
-/* A fresh directory and database with the reference form published and `device_id` enrolled
- * (its secret in s->secret), then `serve` started. 0 on success. */
-int fx_server_create(fx_server_t *s, const char *device_id);
+typedef struct fx_device fx_device_t;
+
+/* A fresh directory and an initialised database (`syncserver init`), not serving yet. */
+int fx_server_new(fx_server_t *s);
+/* fx_server_new, the reference form published, `serve` started, and device `d` (may be NULL)
+ * enrolled with fx_enroll. 0 on success. */
+int fx_server_create(fx_server_t *s, const fx_device_t *d);
+/* A one-time code from `syncserver enroll create` into code (at least 16 bytes). 0 on success. */
+int fx_enroll_code(const fx_server_t *s, char *code, size_t len);
+/* Enrols the store at store_path with a fresh code over s->url (ca_file/pin may be NULL; plain
+ * http to loopback allowed); sets s->device_id. The library's result, `why` gets its words. */
+sync_err_t fx_enroll(fx_server_t *s, const char *store_path, const char *ca_file, const char *pin,
+                     char *why, size_t len);
+/* Writes an enrollment straight into the store (for the scripted fake server, which has no
+ * enrollment endpoint): server URL, the store's device id, `secret`, server id, receipt key. */
+int fx_enroll_direct(const char *store_path, const char *url, const char *secret,
+                     const char *server_id, const char *receipt_key);
 /* (Re)starts `serve` on s->port (0 the first time: a free port). 0 on success. */
 int fx_server_start(fx_server_t *s);
 /* A test CA (ca.pem) and a certificate for 127.0.0.1 signed by it (srv.pem, srv.key) in dir, made
@@ -52,22 +68,29 @@ int fx_run(char **out, char *const argv[]);
 int fx_syncserver(char **out, const char *arg0, ...);
 /* `syncctl ARGS...` (NULL-terminated). */
 int fx_syncctl(char **out, const char *arg0, ...);
+/* Writes `text` to a new file at path. 0 on success. */
+int fx_write_file(const char *path, const char *text);
 /* Starts a program without waiting (stdout/stderr to /dev/null unless FX_VERBOSE). */
 pid_t fx_spawn(char *const argv[]);
 
-typedef struct fx_device {
+struct fx_device {
   char *dir;
   char *path;           /* <dir>/device.db */
   char id[40];
-} fx_device_t;
+};
 
+/* Opens (creating if missing) a test store: FX_PASSPHRASE, SYNC_KDF_TEST. */
+sync_err_t fx_store_open(const char *path, sync_store_t **out);
+/* A fresh empty store (no form). 0 on success. */
+int fx_device_new(fx_device_t *d);
 /* A fresh store with the reference form and n final sample records (seeded). 0 on success. */
 int fx_device_create(fx_device_t *d, size_t n, uint64_t seed);
 /* n more final sample records in one batch; seeds differ from the creation's. */
 int fx_add_records(const char *store_path, size_t n, uint64_t seed);
 void fx_device_destroy(fx_device_t *d);
 
-/* Engine defaults for tests: the store and server, plain http to loopback, quick backoff. */
+/* Engine defaults for tests: the store (FX_PASSPHRASE) and server (url, else s->url), plain
+ * http to loopback, quick backoff. */
 void fx_engine_config(sync_engine_config_t *c, const fx_device_t *d, const fx_server_t *s,
                       const char *url);
 
@@ -77,10 +100,13 @@ typedef struct fx_outbox {
 } fx_outbox_t;
 int fx_outbox(const char *store_path, fx_outbox_t *out);
 
+/* Payload bytes (decrypted text) of every revision in the outbox; -1 on error. */
+int64_t fx_outbox_payload_bytes(const char *store_path);
+
 /* Exactly once: every outbox row of the device is acknowledged, the server holds exactly one
  * revision per (uuid, revision) the device wrote and nothing else from it, with the same hlc, a
- * byte-identical payload and the server_seq stored in the device's receipt. 0 when all holds;
- * else -1 and `why`. */
+ * byte-identical payload (the device's decrypted) and the server_seq stored in the device's
+ * receipt. 0 when all holds; else -1 and `why`. */
 int fx_verify_exactly_once(const char *store_path, const char *server_db, const char *device_id,
                            char *why, size_t len);
 

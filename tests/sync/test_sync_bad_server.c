@@ -1,8 +1,9 @@
 /* Bad answers from the server (a scripted fake on 127.0.0.1): garbage, truncated bodies, corrupt
- * LZ4, another protocol version, receipts that do not match, 500/503 with Retry-After, 401, 413,
- * a batch refused as a whole, rejected changes, a stalled response, cancellation. Each must end
- * in a clear error (or a correct recovery), with nothing lost or wrongly acknowledged locally and
- * the backoff honoured. */
+ * LZ4, another protocol version, receipts that do not match or whose signature does not verify,
+ * 500/503/429 with Retry-After, 401, 403 revoked/expired, 413, a batch refused as a whole,
+ * rejected changes, a stalled response, cancellation, bad enrollment answers. Each must end in a
+ * clear error (or a correct recovery), with nothing lost or wrongly acknowledged locally and the
+ * backoff honoured. Also the retention purge after a sync (the fake's receipts are old). */
 #define _DEFAULT_SOURCE 1
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "fake_server.h"
 #include "sync_fixture.h"
 
@@ -24,15 +26,22 @@ typedef enum mode {
   GARBAGE,
   TRUNCATED,
   CORRUPT_LZ4,
-  WHOAMI_PROTOCOL_2,
+  WHOAMI_PROTOCOL_3,
   UNSUPPORTED_PROTOCOL,
   RETRY_AFTER_HEADER,     /* 500 + Retry-After: 1, twice, then good */
   RETRY_AFTER_BODY,       /* 503 with retry_after in the body only, once, then good */
   UNAUTHORIZED,
+  REVOKED,                /* 403 device_revoked on push */
+  EXPIRED,                /* 403 credential_expired on push */
+  RATE_LIMITED,           /* 429 rate_limited + Retry-After: 1, once, then good */
+  BAD_SIGNATURE,          /* receipts signed, then one signature altered */
   WRONG_RECEIPTS,
   POISON,                 /* 400 bad_request for any batch holding `poison` */
   REJECT,                 /* `poison` rejected for good, `retry` rejected retryable (first time) */
   TOO_LARGE,              /* 413 for bodies over limit bytes */
+  ENROLL_LIMITED,         /* /v1/enroll: 429 rate_limited, Retry-After: 120 */
+  ENROLL_OTHER,           /* /v1/enroll: a credential for another device */
+  ENROLL_OK,              /* /v1/enroll: a credential for this device */
   STALL,                  /* the first push answer is held 6 s, longer than the low-speed limit */
   HANG                    /* every push answer is held for 10 s */
 } mode_t_;
@@ -46,7 +55,26 @@ typedef struct script {
   int push_calls;
   int64_t seq;
   int max_changes_seen;
+  char enroll_request[512];     /* the last /v1/enroll body, decoded */
+  char enroll_encoding[32];
 } script_t;
+
+/* The answer to POST /v1/enroll for `device_id`. */
+static void enroll_answer(fake_response_t *r, const char *device_id)
+{
+  proto_enroll_resp_t e = {.protocol = PROTO_VERSION, .name = (char *)"fake enrolled",
+                           .unit = (char *)"fake unit", .credential_expires_at = 4102444800000LL,
+                           .server_time = 1};
+  snprintf(e.device_id, sizeof e.device_id, "%s", device_id);
+  snprintf(e.secret, sizeof e.secret, "%s", "E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E");
+  snprintf(e.server_id, sizeof e.server_id, "%s", FAKE_SERVER_ID);
+  fake_receipt_key(e.receipt_key);
+  char *json = NULL;
+  size_t len = 0;
+  proto_enroll_resp_encode(&e, &json, &len);
+  fake_respond(r, 200, NULL, json, len);
+  free(json);
+}
 
 static int reject_fn(void *ctx, const char *uuid, int64_t revision)
 {
@@ -67,16 +95,29 @@ static void handler(void *ctx, const fake_request_t *req, fake_response_t *r)
   if (strcmp(req->path, "/v1/whoami") == 0) {
     if (s->mode == UNAUTHORIZED) {
       fake_protocol_error(r, 401, "unauthorized", 0, -1, "WWW-Authenticate: Device realm=\"libsync\"\r\n");
-    } else if (s->mode == WHOAMI_PROTOCOL_2) {
+    } else if (s->mode == WHOAMI_PROTOCOL_3) {
       char body[256];
-      snprintf(body, sizeof body, "{\"protocol\":2,\"device_id\":\"%s\",\"name\":\"x\",\"unit\":\"\","
-               "\"status\":\"active\",\"server_time\":1}", s->device_id);
+      snprintf(body, sizeof body, "{\"protocol\":3,\"device_id\":\"%s\",\"name\":\"x\",\"unit\":\"\","
+               "\"status\":\"active\",\"server_time\":1,\"credential_expires_at\":1}", s->device_id);
       fake_respond(r, 200, NULL, body, strlen(body));
     } else if (s->mode == UNSUPPORTED_PROTOCOL) {
       fake_protocol_error(r, 400, "unsupported_protocol", 0, -1, NULL);
     } else {
       fake_protocol_whoami(r, s->device_id);
     }
+    return;
+  }
+  if (strcmp(req->path, "/v1/enroll") == 0) {
+    snprintf(s->enroll_request, sizeof s->enroll_request, "%s", req->json ? req->json : "");
+    snprintf(s->enroll_encoding, sizeof s->enroll_encoding, "%s", req->content_encoding);
+    if (s->mode == ENROLL_LIMITED)
+      fake_protocol_error(r, 429, "rate_limited", 1, -1, "Retry-After: 120\r\n");
+    else if (s->mode == ENROLL_OTHER)
+      enroll_answer(r, "00000000-0000-4000-8000-000000000000");
+    else if (s->mode == ENROLL_OK)
+      enroll_answer(r, s->device_id);
+    else
+      fake_respond(r, 200, NULL, "not JSON", 8);
     return;
   }
   if (strncmp(req->path, "/v1/pull", 8) == 0) {
@@ -124,6 +165,30 @@ static void handler(void *ctx, const fake_request_t *req, fake_response_t *r)
       return;
     }
     break;
+  case REVOKED:
+    fake_protocol_error(r, 403, "device_revoked", 0, -1, NULL);
+    return;
+  case EXPIRED:
+    fake_protocol_error(r, 403, "credential_expired", 0, -1, NULL);
+    return;
+  case RATE_LIMITED:
+    if (call < 1) {
+      fake_protocol_error(r, 429, "rate_limited", 1, -1, "Retry-After: 1\r\n");
+      return;
+    }
+    break;
+  case BAD_SIGNATURE: {
+    fake_protocol_push(r, req, &s->seq, NULL, NULL);
+    /* One base64 character of the last signature changed (the body is plain JSON). */
+    static const char key[] = "\"signature\":\"";
+    char *sig = NULL;
+    for (size_t i = 0; r->raw && i + sizeof key < r->len; i++)
+      if (memcmp(r->raw + i, key, sizeof key - 1) == 0)
+        sig = r->raw + i + sizeof key - 1;
+    if (sig)
+      *sig = *sig == 'A' ? 'B' : 'A';
+    return;
+  }
   case WRONG_RECEIPTS: {
     fake_request_t copy = *req;
     char *json = strdup(req->json);
@@ -167,7 +232,6 @@ typedef struct world {
   fx_device_t dev;
   fake_server_t fake;
   script_t script;
-  char secret[48];
   char uuids[3][40];
 } world_t;
 
@@ -177,16 +241,19 @@ static int setup(void **state)
   if (fx_device_create(&w->dev, 40, 9) != 0)
     return -1;
   snprintf(w->script.device_id, sizeof w->script.device_id, "%s", w->dev.id);
-  snprintf(w->secret, sizeof w->secret, "%s", "B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B");
   sync_store_t *s = NULL;
   sync_record_list_t *list = NULL;
-  if (sync_store_open(w->dev.path, NULL, &s) != SYNC_OK || sync_record_list(s, NULL, &list) != SYNC_OK)
+  if (fx_store_open(w->dev.path, &s) != SYNC_OK || sync_record_list(s, NULL, &list) != SYNC_OK)
     return -1;
   for (size_t i = 0; i < 3; i++)
     snprintf(w->uuids[i], sizeof w->uuids[i], "%s", sync_record_uuid(sync_record_list_at(list, 10 + i * 7)));
   sync_record_list_free(list);
   sync_store_close(s);
-  if (fake_start(&w->fake, handler, &w->script) != 0)
+  char key[48];
+  fake_receipt_key(key);
+  if (fake_start(&w->fake, handler, &w->script) != 0 ||
+      fx_enroll_direct(w->dev.path, w->fake.url, "B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B",
+                       FAKE_SERVER_ID, key) != 0)
     return -1;
   *state = w;
   return 0;
@@ -206,8 +273,7 @@ static void config(world_t *w, sync_engine_config_t *c)
   sync_engine_config_init(c);
   c->store_path = w->dev.path;
   c->server_url = w->fake.url;
-  c->device_id = w->dev.id;
-  c->device_secret = w->secret;
+  c->store_passphrase = FX_PASSPHRASE;
   c->allow_plain_http_loopback = 1;
   c->language = "en";
   c->max_attempts = 3;
@@ -296,7 +362,7 @@ static void test_another_protocol_version_is_refused_clearly(void **state)
   sync_engine_config_t c;
   sync_status_t st;
   config(w, &c);
-  w->script.mode = WHOAMI_PROTOCOL_2;
+  w->script.mode = WHOAMI_PROTOCOL_3;
   assert_int_equal(run(w, &c, &st), SYNC_ERR_PROTOCOL);
   assert_int_equal(w->script.push_calls, 0);
   assert_outbox_untouched(w);
@@ -321,9 +387,140 @@ static void test_unauthorized_stops_at_once_in_plain_words(void **state)
   w->script.mode = UNAUTHORIZED;
   assert_int_equal(run(w, &c, &st), SYNC_ERR_AUTH);
   assert_int_equal(st.state, SYNC_STATE_ERROR);
-  assert_string_equal(st.message, "Perangkat ini ditolak server (kredensial tidak valid). Hubungi admin pusat.");
+  assert_string_equal(st.message, "Perangkat ini ditolak server (kredensial tidak dikenal). Daftarkan "
+                                  "ulang perangkat dengan kode baru dari admin pusat.");
   assert_int_equal(fake_count(&w->fake, "/v1/"), 1);
   assert_outbox_untouched(w);
+}
+
+/* 403 revoked / expired: stopped at once (state ERROR), said which, nothing acknowledged. */
+static void expect_refused_device(world_t *w, mode_t_ mode, sync_err_t want, const char *words)
+{
+  sync_engine_config_t c;
+  sync_status_t st;
+  config(w, &c);
+  w->script.mode = mode;
+  int before = w->script.push_calls;
+  assert_int_equal(run(w, &c, &st), want);
+  assert_int_equal(st.state, SYNC_STATE_ERROR);
+  assert_int_equal(st.last_error, want);
+  if (!strstr(st.message, words))
+    fail_msg("message '%s' lacks '%s'", st.message, words);
+  assert_int_equal(w->script.push_calls - before, 1);
+  assert_outbox_untouched(w);
+}
+
+static void test_revoked_or_expired_device_stops_at_once_saying_which(void **state)
+{
+  world_t *w = *state;
+  expect_refused_device(w, REVOKED, SYNC_ERR_REVOKED, "revoked by the central office");
+  expect_refused_device(w, EXPIRED, SYNC_ERR_AUTH, "credential has expired");
+}
+
+static void test_receipts_whose_signature_does_not_verify_acknowledge_nothing(void **state)
+{
+  world_t *w = *state;
+  sync_engine_config_t c;
+  sync_status_t st;
+  config(w, &c);
+  w->script.mode = BAD_SIGNATURE;
+  assert_int_equal(run(w, &c, &st), SYNC_ERR_CRYPTO);
+  assert_int_equal(st.state, SYNC_STATE_ERROR);
+  assert_non_null(strstr(st.message, "receipt signature does not verify"));
+  assert_int_equal(w->script.push_calls, 1); /* an impostor is not hammered */
+  assert_outbox_untouched(w);
+  assert_true(rows_with_error(w) > 0);
+  /* Correct signatures afterwards: everything goes through. */
+  w->script.mode = GOOD;
+  assert_int_equal(run(w, &c, &st), SYNC_OK);
+  fx_outbox_t ob;
+  assert_int_equal(fx_outbox(w->dev.path, &ob), 0);
+  assert_int_equal(ob.acked, 40);
+}
+
+static void test_rate_limited_is_retried_after_the_wait(void **state)
+{
+  world_t *w = *state;
+  sync_engine_config_t c;
+  sync_status_t st;
+  config(w, &c);
+  w->script.mode = RATE_LIMITED;
+  assert_int_equal(run(w, &c, &st), SYNC_OK);
+  /* Requests: whoami, push (429), push ...: the second push waited for Retry-After. */
+  assert_true(w->script.push_calls >= 2);
+  assert_true(w->fake.at_ms[2] - w->fake.at_ms[1] >= 1000);
+  fx_outbox_t ob;
+  assert_int_equal(fx_outbox(w->dev.path, &ob), 0);
+  assert_int_equal(ob.acked, 40);
+}
+
+static void test_enrollment_failures_are_said_plainly_and_save_nothing(void **state)
+{
+  world_t *w = *state;
+  sync_store_t *s = NULL;
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
+  char *before = NULL, *after = NULL, why[512];
+  assert_int_equal(sync_store_enrollment(s, &before), SYNC_OK);
+  sync_enroll_config_t c;
+  sync_enroll_config_init(&c);
+  c.server_url = w->fake.url;
+  c.code = "abcd-efgh-jkmn";
+  c.allow_plain_http_loopback = 1;
+  c.language = "en";
+  w->script.mode = ENROLL_LIMITED;
+  assert_int_equal(sync_enroll(s, &c, why, sizeof why), SYNC_ERR_SERVER);
+  assert_non_null(strstr(why, "Try again in 2 minutes"));
+  /* The request: lz4, protocol 2, the code as typed and this store's device id. */
+  assert_string_equal(w->script.enroll_encoding, "lz4");
+  assert_non_null(strstr(w->script.enroll_request, "\"protocol\":2"));
+  assert_non_null(strstr(w->script.enroll_request, "abcd-efgh-jkmn"));
+  assert_non_null(strstr(w->script.enroll_request, w->dev.id));
+  w->script.mode = ENROLL_OTHER;
+  assert_int_equal(sync_enroll(s, &c, why, sizeof why), SYNC_ERR_PROTOCOL);
+  assert_non_null(strstr(why, "another device"));
+  w->script.mode = GARBAGE;
+  assert_int_equal(sync_enroll(s, &c, why, sizeof why), SYNC_ERR_PROTOCOL);
+  assert_non_null(strstr(why, "could not be read"));
+  c.server_url = "http://127.0.0.1:1"; /* nobody listens */
+  assert_int_equal(sync_enroll(s, &c, why, sizeof why), SYNC_ERR_NETWORK);
+  assert_int_equal(sync_store_enrollment(s, &after), SYNC_OK);
+  assert_string_equal(after, before);
+  sync_free(after);
+  /* A good answer replaces the enrollment. */
+  c.server_url = w->fake.url;
+  w->script.mode = ENROLL_OK;
+  assert_int_equal(sync_enroll(s, &c, why, sizeof why), SYNC_OK);
+  assert_int_equal(sync_store_enrollment(s, &after), SYNC_OK);
+  assert_non_null(strstr(after, "fake unit"));
+  sync_free(after);
+  sync_free(before);
+  sync_store_close(s);
+}
+
+/* The fake's receipts are dated 1 ms after the epoch: with any retention, old enough to purge. */
+static void test_a_complete_sync_purges_by_retention_and_says_so(void **state)
+{
+  world_t *w = *state;
+  sync_store_t *s = NULL;
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
+  assert_int_equal(sync_store_set_retention_days(s, 30), SYNC_OK);
+  sync_store_close(s);
+  sync_engine_config_t c;
+  sync_status_t st;
+  config(w, &c);
+  w->script.mode = GOOD;
+  assert_int_equal(run(w, &c, &st), SYNC_OK);
+  assert_string_equal(st.message, "40 old records were purged from this device by the retention "
+                                  "rule (their receipts are kept).");
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
+  sync_record_t *rec = NULL;
+  assert_int_equal(sync_record_get(s, w->uuids[0], &rec), SYNC_OK);
+  assert_int_equal(sync_record_purged(rec), 1);
+  sync_record_free(rec);
+  sync_store_close(s);
+  /* Nothing left to purge: nothing said. */
+  assert_int_equal(run(w, &c, &st), SYNC_OK);
+  assert_string_equal(st.message, "");
 }
 
 static void test_retry_after_is_honoured_then_everything_is_acknowledged(void **state)
@@ -411,7 +608,7 @@ static void test_rejected_changes_are_kept_failed_or_resent(void **state)
   sync_store_t *s = NULL;
   sync_record_t *rec = NULL;
   sync_store_stats_t stats;
-  assert_int_equal(sync_store_open(w->dev.path, NULL, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
   assert_int_equal(sync_record_get(s, w->uuids[0], &rec), SYNC_OK);
   assert_int_equal(sync_record_delivery(rec), SYNC_DELIVERY_REFUSED);
   assert_non_null(strstr(sync_record_refusal(rec), "invalid_change"));
@@ -506,6 +703,11 @@ int main(void)
     T(test_receipts_that_do_not_echo_the_batch_acknowledge_nothing),
     T(test_another_protocol_version_is_refused_clearly),
     T(test_unauthorized_stops_at_once_in_plain_words),
+    T(test_revoked_or_expired_device_stops_at_once_saying_which),
+    T(test_receipts_whose_signature_does_not_verify_acknowledge_nothing),
+    T(test_rate_limited_is_retried_after_the_wait),
+    T(test_a_complete_sync_purges_by_retention_and_says_so),
+    T(test_enrollment_failures_are_said_plainly_and_save_nothing),
     T(test_retry_after_is_honoured_then_everything_is_acknowledged),
     T(test_retry_after_in_the_error_body_is_honoured),
     T(test_batch_refused_as_a_whole_is_split_to_find_the_one_bad_change),

@@ -41,11 +41,11 @@ static sync_err_t sync_now(world_t *w, sync_status_t *st, sync_status_cb cb, voi
 static int setup(void **state)
 {
   world_t *w = calloc(1, sizeof *w);
-  if (fx_device_create(&w->dev, 8, 5) != 0 || fx_server_create(&w->srv, w->dev.id) != 0)
+  if (fx_device_create(&w->dev, 8, 5) != 0 || fx_server_create(&w->srv, &w->dev) != 0)
     return -1;
   sync_store_t *s = NULL;
   sync_record_list_t *list = NULL;
-  if (sync_store_open(w->dev.path, NULL, &s) != SYNC_OK || sync_record_list(s, NULL, &list) != SYNC_OK)
+  if (fx_store_open(w->dev.path, &s) != SYNC_OK || sync_record_list(s, NULL, &list) != SYNC_OK)
     return -1;
   for (size_t i = 0; i < 8 && i < sync_record_list_count(list); i++)
     snprintf(w->uuids[i], sizeof w->uuids[i], "%s", sync_record_uuid(sync_record_list_at(list, i)));
@@ -70,7 +70,7 @@ static cJSON *device_record(const world_t *w, const char *uuid)
   sync_store_t *s = NULL;
   sync_record_t *r = NULL;
   char *json = NULL;
-  assert_int_equal(sync_store_open(w->dev.path, NULL, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
   assert_int_equal(sync_record_get(s, uuid, &r), SYNC_OK);
   assert_int_equal(sync_record_to_json(r, &json), SYNC_OK);
   sync_record_free(r);
@@ -100,7 +100,7 @@ static void device_revise(const world_t *w, const char *uuid, const char *f1, co
   }
   char *text = cJSON_PrintUnformatted(p);
   sync_store_t *s = NULL;
-  assert_int_equal(sync_store_open(w->dev.path, NULL, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
   sync_err_t err = sync_record_revise(s, uuid, text);
   if (err != SYNC_OK)
     fail_msg("revise: %s", sync_store_errmsg(s));
@@ -136,7 +136,7 @@ static void test_new_form_version_reaches_the_device(void **state)
   assert_int_equal(st.progress.pulled, 1);
   sync_store_t *s = NULL;
   sync_form_list_t *forms = NULL;
-  assert_int_equal(sync_store_open(w->dev.path, NULL, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
   assert_int_equal(sync_form_list(s, &forms), SYNC_OK);
   assert_int_equal(sync_form_list_count(forms), 2);
   assert_int_equal(sync_form_list_version(forms, 1), 2);
@@ -218,7 +218,7 @@ static void test_concurrent_edits_merge_and_the_loser_can_be_taken_back(void **s
 
   sync_store_t *s = NULL;
   sync_conflict_list_t *list = NULL;
-  assert_int_equal(sync_store_open(w->dev.path, NULL, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
   assert_int_equal(sync_conflict_list(s, u, 0, &list), SYNC_OK);
   assert_int_equal(sync_conflict_list_count(list), 1);
   assert_string_equal(sync_conflict_field(list, 0), "case_status");
@@ -255,8 +255,8 @@ static void test_concurrent_edits_merge_and_the_loser_can_be_taken_back(void **s
   fx_outbox_t ob;
   assert_int_equal(fx_outbox(w->dev.path, &ob), 0);
   assert_int_equal(ob.pending, 1);
-  assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "sync", "--server", w->srv.url, "--device-id",
-                              w->srv.device_id, "--secret", w->srv.secret, "--insecure-loopback", NULL), 0);
+  assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "sync", "--server", w->srv.url,
+                              "--allow-http-loopback", NULL), 0);
   assert_non_null(strstr(out, "pushed 1 of 1"));
   free(out);
   srv = server_payload(w, u);
@@ -277,7 +277,7 @@ static void test_concurrent_edits_merge_and_the_loser_can_be_taken_back(void **s
   rec = device_record(w, w->uuids[4]);
   assert_string_equal(field_text(rec, "case_status"), "in_review");
   cJSON_Delete(rec);
-  assert_int_equal(sync_store_open(w->dev.path, NULL, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
   assert_int_equal(sync_conflict_list(s, w->uuids[4], 0, &list), SYNC_OK);
   assert_int_equal(sync_conflict_list_count(list), 1);
   assert_string_equal(sync_conflict_winner(list, 0), "device");

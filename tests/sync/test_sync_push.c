@@ -1,5 +1,6 @@
 /* Push against the real server: every record arrives exactly once and byte for byte, receipts
- * are kept on the device, progress tells the truth, credentials and URLs are checked. */
+ * are kept on the device, progress tells the truth, credentials, passphrases and URLs are
+ * checked, enrollment works over https with a pinned key and through syncctl. */
 #define _DEFAULT_SOURCE 1
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include <signal.h>
 
+#include "store_sync.h"
 #include "sync_fixture.h"
 #include "test_support.h"
 
@@ -51,22 +53,6 @@ static size_t test_n(void)
   return (size_t)fx_env_long("SYNC_TEST_N", fx_sanitized() ? 600 : 2000);
 }
 
-/* Payload bytes of every revision in the outbox. */
-static int64_t outbox_payload_bytes(const char *path)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
-  int64_t n = -1;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, "SELECT sum(length(CAST(v.payload AS BLOB))) FROM outbox o"
-                             " JOIN record_revisions v ON v.id = o.revision_id", -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n;
-}
-
 static long long server_scalar(const fx_server_t *s, const char *sql)
 {
   sqlite3 *db = NULL;
@@ -88,7 +74,7 @@ typedef struct world {
 static int setup(void **state)
 {
   world_t *w = calloc(1, sizeof *w);
-  if (fx_device_create(&w->dev, 0, 1) != 0 || fx_server_create(&w->srv, w->dev.id) != 0)
+  if (fx_device_create(&w->dev, 0, 1) != 0 || fx_server_create(&w->srv, &w->dev) != 0)
     return -1;
   *state = w;
   return 0;
@@ -116,7 +102,7 @@ static void test_push_delivers_every_record_exactly_once_byte_identical(void **s
   world_t *w = *state;
   size_t n = test_n();
   assert_int_equal(fx_add_records(w->dev.path, n, 42), 0);
-  int64_t bytes = outbox_payload_bytes(w->dev.path);
+  int64_t bytes = fx_outbox_payload_bytes(w->dev.path);
 
   recorder_t rec = {0};
   sync_engine_config_t c;
@@ -158,7 +144,7 @@ static void test_push_delivers_every_record_exactly_once_byte_identical(void **s
   /* The device's own counters agree. */
   sync_store_t *s = NULL;
   sync_store_stats_t stats;
-  assert_int_equal(sync_store_open(w->dev.path, NULL, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
   assert_int_equal(sync_store_stats(s, &stats), SYNC_OK);
   assert_int_equal(stats.outbox_pending, 0);
   assert_int_equal(stats.outbox_acked, (int64_t)n);
@@ -209,7 +195,7 @@ static void test_push_revisions_and_deletions_fast_forward_on_the_server(void **
   sync_query_t q;
   sync_query_init(&q);
   q.limit = 8;
-  assert_int_equal(sync_store_open(w->dev.path, NULL, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
   assert_int_equal(sync_record_list(s, &q, &list), SYNC_OK);
   assert_int_equal(sync_record_list_count(list), 8);
   for (size_t i = 0; i < 5; i++) {
@@ -282,14 +268,24 @@ static void test_progress_counts_records_saved_while_pushing(void **state)
   verify(w);
 }
 
+/* Replaces the store's secret with a well-formed wrong one. */
+static void set_wrong_secret(const char *store_path)
+{
+  sync_store_t *s = NULL;
+  assert_int_equal(fx_store_open(store_path, &s), SYNC_OK);
+  assert_int_equal(store_state_set_secret(s, STATE_SECRET, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                   SYNC_OK);
+  sync_store_close(s);
+}
+
 static void test_refused_credential_is_reported_in_plain_words(void **state)
 {
   world_t *w = *state;
   assert_int_equal(fx_add_records(w->dev.path, 5, 3), 0);
+  set_wrong_secret(w->dev.path);
   sync_engine_config_t c;
   fx_engine_config(&c, &w->dev, &w->srv, NULL);
   c.language = "id";
-  c.device_secret = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"; /* well-formed, wrong */
   sync_engine_t *e = NULL;
   assert_int_equal(sync_engine_new(&c, &e, NULL, 0), SYNC_OK);
   assert_int_equal(sync_engine_run_once(e), SYNC_ERR_AUTH);
@@ -298,21 +294,12 @@ static void test_refused_credential_is_reported_in_plain_words(void **state)
   sync_engine_free(e);
   assert_int_equal(st.state, SYNC_STATE_ERROR);
   assert_int_equal(st.last_error, SYNC_ERR_AUTH);
-  assert_non_null(strstr(st.message, "kredensial tidak valid"));
+  assert_non_null(strstr(st.message, "kredensial tidak dikenal"));
   assert_int_equal(st.progress.requests, 1); /* not retried */
   fx_outbox_t ob;
   assert_int_equal(fx_outbox(w->dev.path, &ob), 0);
   assert_int_equal(ob.pending, 5);
   assert_int_equal(ob.acked, 0);
-
-  /* A revoked device hears so. */
-  assert_int_equal(fx_syncserver(NULL, "device", "revoke", "--db", w->srv.db, w->srv.device_id, NULL), 0);
-  fx_engine_config(&c, &w->dev, &w->srv, NULL);
-  assert_int_equal(sync_engine_new(&c, &e, NULL, 0), SYNC_OK);
-  assert_int_equal(sync_engine_run_once(e), SYNC_ERR_AUTH);
-  sync_engine_status(e, &st);
-  sync_engine_free(e);
-  assert_non_null(strstr(st.message, "revoked"));
 }
 
 static void test_plain_http_is_refused_except_to_loopback(void **state)
@@ -350,22 +337,64 @@ static void test_plain_http_is_refused_except_to_loopback(void **state)
   assert_int_equal(sync_engine_new(&c, &e, err, sizeof err), SYNC_ERR_INVALID_ARG);
   assert_null(e);
   assert_non_null(strstr(err, "plain http:// is refused"));
-  /* A malformed secret is refused before anything is sent. */
+  /* The enrolled URL is the default, and goes through the same check. */
   fx_engine_config(&c, &w->dev, &w->srv, NULL);
-  c.device_secret = "short";
+  c.server_url = NULL;
+  assert_int_equal(sync_engine_new(&c, &e, err, sizeof err), SYNC_OK);
+  sync_engine_free(e);
+  c.allow_plain_http_loopback = 0;
   assert_int_equal(sync_engine_new(&c, &e, err, sizeof err), SYNC_ERR_INVALID_ARG);
+  /* No passphrase, or a wrong one: the store stays shut. */
+  fx_engine_config(&c, &w->dev, &w->srv, NULL);
+  c.store_passphrase = NULL;
+  assert_int_equal(sync_engine_new(&c, &e, err, sizeof err), SYNC_ERR_INVALID_ARG);
+  c.store_passphrase = "not the passphrase";
+  assert_int_equal(sync_engine_new(&c, &e, err, sizeof err), SYNC_ERR_PASSPHRASE);
+  assert_null(e);
+  /* A store that was never enrolled cannot sync. */
+  fx_device_t other;
+  assert_int_equal(fx_device_create(&other, 1, 2), 0);
+  fx_engine_config(&c, &other, &w->srv, NULL);
+  assert_int_equal(sync_engine_new(&c, &e, err, sizeof err), SYNC_ERR_NOT_ENROLLED);
+  assert_null(e);
+  assert_non_null(strstr(err, "not enrolled"));
+  fx_device_destroy(&other);
 }
 
-static void test_syncctl_saves_the_credential_and_reports_in_json(void **state)
+static void test_syncctl_enrolls_syncs_and_reports_in_json(void **state)
 {
   world_t *w = *state;
   assert_int_equal(fx_add_records(w->dev.path, 25, 8), 0);
-  assert_int_equal(fx_syncctl(NULL, "--store", w->dev.path, "sync", "configure", "--server", w->srv.url,
-                              "--device-id", w->srv.device_id, "--secret", w->srv.secret,
-                              "--insecure-loopback", NULL), 0);
-  char *out = NULL;
-  assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "--json", "sync", NULL), 0);
+  /* Enrolling again with a new code (passphrase from a file, not the environment). */
+  char *pass = ts_path(w->dev.dir, "pass.txt");
+  assert_int_equal(fx_write_file(pass, FX_PASSPHRASE "\n"), 0);
+  unsetenv("SYNC_PASSPHRASE");
+  char code[16], *out = NULL;
+  assert_int_equal(fx_enroll_code(&w->srv, code, sizeof code), 0);
+  assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "--json", "enroll", "--server", w->srv.url,
+                              "--code", code, "--allow-http-loopback", "--passphrase-file", pass, NULL), 0);
   cJSON *j = cJSON_Parse(out);
+  free(out);
+  assert_non_null(j);
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "ok")));
+  assert_string_equal(cJSON_GetObjectItem(j, "device_id")->valuestring, w->dev.id);
+  assert_string_equal(cJSON_GetObjectItem(j, "unit")->valuestring, "Polres Ponorogo");
+  assert_null(cJSON_GetObjectItem(j, "secret"));
+  cJSON_Delete(j);
+  /* Without any passphrase and no terminal: refused, nothing opened. */
+  assert_int_equal(fx_syncctl(NULL, "--store", w->dev.path, "status", NULL), 1);
+  setenv("SYNC_PASSPHRASE", FX_PASSPHRASE, 1);
+  /* The same code a second time: refused in plain words. */
+  assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "--json", "--lang", "en", "enroll",
+                              "--server", w->srv.url, "--code", code, "--allow-http-loopback", NULL), 1);
+  j = cJSON_Parse(out);
+  free(out);
+  assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring, "SYNC_ERR_AUTH");
+  assert_non_null(strstr(cJSON_GetObjectItem(j, "message")->valuestring, "already used"));
+  cJSON_Delete(j);
+
+  assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "--json", "sync", NULL), 0);
+  j = cJSON_Parse(out);
   free(out);
   assert_non_null(j);
   assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "ok")));
@@ -380,24 +409,32 @@ static void test_syncctl_saves_the_credential_and_reports_in_json(void **state)
   assert_int_equal(cJSON_GetObjectItem(j, "outbox_acked")->valueint, 25);
   assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "last_sync")));
   cJSON_Delete(j);
+  assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "--json", "enrollment", NULL), 0);
+  j = cJSON_Parse(out);
+  free(out);
+  assert_string_equal(cJSON_GetObjectItem(j, "server_url")->valuestring, w->srv.url);
+  assert_true(cJSON_GetObjectItem(j, "credential_expires_at")->valuedouble > 0);
+  cJSON_Delete(j);
   verify(w);
 
   /* A refused credential: exit 1 and the plain-words reason (Bahasa Indonesia by default). */
-  assert_int_equal(fx_syncctl(NULL, "--store", w->dev.path, "sync", "configure", "--server", w->srv.url,
-                              "--device-id", w->srv.device_id, "--secret",
-                              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "--insecure-loopback", NULL), 0);
+  set_wrong_secret(w->dev.path);
   assert_int_equal(fx_add_records(w->dev.path, 1, 9), 0);
   assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "--json", "sync", NULL), 1);
   j = cJSON_Parse(out);
   free(out);
   assert_false(cJSON_IsTrue(cJSON_GetObjectItem(j, "ok")));
   assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring, "SYNC_ERR_AUTH");
-  assert_non_null(strstr(cJSON_GetObjectItem(j, "message")->valuestring, "kredensial tidak valid"));
+  assert_non_null(strstr(cJSON_GetObjectItem(j, "message")->valuestring, "kredensial tidak dikenal"));
   cJSON_Delete(j);
-  /* Plain http to another host is refused before anything is saved. */
-  assert_int_equal(fx_syncctl(NULL, "--store", w->dev.path, "sync", "configure", "--server",
-                              "http://10.9.9.9:8080", "--device-id", w->srv.device_id, "--secret",
-                              w->srv.secret, NULL), 1);
+  /* Plain http to another host is refused before anything is sent or saved. */
+  assert_int_equal(fx_enroll_code(&w->srv, code, sizeof code), 0);
+  assert_int_equal(fx_syncctl(NULL, "--store", w->dev.path, "enroll", "--server", "http://10.9.9.9:8080",
+                              "--code", code, NULL), 1);
+  assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "--json", "enrollment", NULL), 0);
+  assert_non_null(strstr(out, w->srv.url));
+  free(out);
+  free(pass);
 }
 
 static sync_err_t run_with(const world_t *w, const char *ca, const char *pin, sync_status_t *st)
@@ -435,6 +472,15 @@ static void test_https_trusts_only_the_given_ca_and_pinned_key(void **state)
   assert_int_equal(strncmp(w->srv.url, "https://", 8), 0);
   assert_int_equal(fx_add_records(w->dev.path, 10, 5), 0);
   sync_status_t st;
+  char why[512];
+
+  /* Enrolling over https: an unknown CA or a wrong pin is refused, nothing saved; then it works. */
+  assert_int_equal(fx_enroll(&w->srv, w->dev.path, NULL, NULL, why, sizeof why), SYNC_ERR_CRYPTO);
+  assert_non_null(strstr(why, "identity could not be verified"));
+  assert_int_equal(fx_enroll(&w->srv, w->dev.path, ca, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                             why, sizeof why), SYNC_ERR_CRYPTO);
+  if (fx_enroll(&w->srv, w->dev.path, ca, pin, why, sizeof why) != SYNC_OK)
+    fail_msg("enroll over https: %s", why);
 
   /* The system store does not know the test CA: refused, said in plain words, nothing sent. */
   assert_int_equal(run_with(w, NULL, NULL, &st), SYNC_ERR_CRYPTO);
@@ -462,7 +508,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_refused_credential_is_reported_in_plain_words, setup, teardown),
     cmocka_unit_test_setup_teardown(test_plain_http_is_refused_except_to_loopback, setup, teardown),
     cmocka_unit_test_setup_teardown(test_https_trusts_only_the_given_ca_and_pinned_key, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_syncctl_saves_the_credential_and_reports_in_json, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_syncctl_enrolls_syncs_and_reports_in_json, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,7 +48,6 @@ typedef struct world {
   fx_device_t dev;
   fake_server_t fake;
   script_t script;
-  char secret[48];
   sync_engine_t *e;
   pthread_mutex_t lock;
   int states_seen[SYNC_STATE_STOPPED + 1];
@@ -69,8 +68,11 @@ static int setup(void **state)
   if (fx_device_create(&w->dev, 30, 21) != 0)
     return -1;
   snprintf(w->script.device_id, sizeof w->script.device_id, "%s", w->dev.id);
-  snprintf(w->secret, sizeof w->secret, "%s", "C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C");
-  if (fake_start(&w->fake, handler, &w->script) != 0)
+  char key[48];
+  fake_receipt_key(key);
+  if (fake_start(&w->fake, handler, &w->script) != 0 ||
+      fx_enroll_direct(w->dev.path, w->fake.url, "C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C",
+                       FAKE_SERVER_ID, key) != 0)
     return -1;
   *state = w;
   return 0;
@@ -93,8 +95,7 @@ static void start_engine(world_t *w, long interval_ms, int start)
   sync_engine_config_init(&c);
   c.store_path = w->dev.path;
   c.server_url = w->fake.url;
-  c.device_id = w->dev.id;
-  c.device_secret = w->secret;
+  c.store_passphrase = FX_PASSPHRASE;
   c.allow_plain_http_loopback = 1;
   c.language = "en";
   c.interval_ms = interval_ms;

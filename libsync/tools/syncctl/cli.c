@@ -36,10 +36,16 @@ int cli_parse(int argc, char **argv, const cli_opt_t *opts, const char **pos, in
 
 int cli_open_store(cli_t *cli, int create)
 {
+  if (!cli->passphrase &&
+      !(cli->passphrase = cli_read_passphrase(cli->passphrase_file, CLI_PASSPHRASE_ENV,
+                                              "store passphrase", create)))
+    return EXIT_FAIL;
   sync_store_opts_t o;
   sync_store_opts_init(&o);
   o.create = create;
   o.language = cli->lang;
+  o.passphrase = cli->passphrase;
+  o.kdf = cli->kdf;
   sync_err_t err = sync_store_open(cli->store_path, &o, &cli->store);
   if (err == SYNC_OK)
     return EXIT_OK;

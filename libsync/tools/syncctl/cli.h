@@ -1,6 +1,6 @@
 /* syncctl internals: the command context and helpers shared by the command files.
  * Ownership: cli_read_input() and cli_iso_time() results belong to the caller (free()). The store in
- * a cli_t is opened by cli_open_store() and closed by main(). */
+ * a cli_t is opened by cli_open_store() and closed by main(), which also wipes the passphrase. */
 #ifndef SYNCCTL_CLI_H
 #define SYNCCTL_CLI_H
 
@@ -13,10 +13,16 @@
 /* Exit codes: documented in `syncctl --help`. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/* The environment variable that may hold the store's passphrase. */
+#define CLI_PASSPHRASE_ENV "SYNC_PASSPHRASE"
+
 typedef struct cli {
   const char *store_path;
   const char *lang;      /* "id" or "en" */
   int json;              /* --json: machine-readable output */
+  const char *passphrase_file; /* --passphrase-file */
+  char *passphrase;      /* read by cli_open_store, kept for the sync engine; wiped by main */
+  sync_kdf_strength_t kdf; /* when creating (init --kdf) */
   sync_store_t *store;
 } cli_t;
 
@@ -31,8 +37,18 @@ typedef struct cli_opt {
  * max_pos). Returns the number of positionals, or -1 after printing a usage error. */
 int cli_parse(int argc, char **argv, const cli_opt_t *opts, const char **pos, int max_pos);
 
-/* Opens cli->store (creating it only if `create`). Returns EXIT_OK or prints the error. */
+/* Opens cli->store (creating it only if `create`, with cli->kdf) with the passphrase from
+ * --passphrase-file, $SYNC_PASSPHRASE or the terminal. Returns EXIT_OK or prints the error. */
 int cli_open_store(cli_t *cli, int create);
+
+/* A passphrase from `file` if given, else the environment variable `env` (may be NULL), else the
+ * terminal without echo (asked twice when `confirm`); NULL after a message on stderr. `what` names
+ * it in prompts ("store passphrase"). Free with cli_passphrase_free. */
+char *cli_read_passphrase(const char *file, const char *env, const char *what, int confirm);
+/* Wipes and frees; NULL is a no-op. */
+void cli_passphrase_free(char *p);
+/* "test" | "interactive" | "moderate" (NULL: interactive) -> *out; EXIT_OK or a usage error. */
+int cli_parse_kdf(const char *name, sync_kdf_strength_t *out);
 
 /* Prints a failed call: the code, the handle's detail and, for validation errors, every issue.
  * `what` says what was attempted ("record add"). Returns EXIT_FAIL. */

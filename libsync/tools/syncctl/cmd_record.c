@@ -1,4 +1,4 @@
-/* syncctl record add | update | revise | get | list | finalize | discard | delete
+/* syncctl record add | update | revise | get | receipt | list | finalize | discard | delete
  * (import and export live in cmd_transfer.c). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +200,8 @@ int cmd_record(cli_t *cli, int argc, char **argv)
     return record_payload_op(cli, argv[0], argv[1], sync_record_revise, "record revise", "revised");
   if (argc == 1 && strcmp(sub, "get") == 0)
     return record_get(cli, argv[0]);
+  if (argc == 1 && strcmp(sub, "receipt") == 0)
+    return cmd_record_receipt(cli, argv[0]);
   if (argc == 1 && strcmp(sub, "finalize") == 0)
     return record_uuid_op(cli, argv[0], sync_record_finalize, "record finalize", "finalized");
   if (argc == 1 && strcmp(sub, "discard") == 0)

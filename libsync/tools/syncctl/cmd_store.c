@@ -5,9 +5,9 @@
 
 int cmd_init(cli_t *cli, int argc, char **argv)
 {
-  const char *pos[1];
-  cli_opt_t opts[] = {{NULL}};
-  if (cli_parse(argc, argv, opts, pos, 0) < 0)
+  const char *pos[1], *kdf = NULL;
+  cli_opt_t opts[] = {{"kdf", &kdf, NULL}, {NULL, NULL, NULL}};
+  if (cli_parse(argc, argv, opts, pos, 0) < 0 || cli_parse_kdf(kdf, &cli->kdf) != EXIT_OK)
     return EXIT_USAGE;
   int rc = cli_open_store(cli, 1);
   if (rc != EXIT_OK)

@@ -1,9 +1,5 @@
-/* syncctl sync / sync configure / conflicts: one sync run against the central server, the saved
- * credential, and the conflicts kept for review.
- *
- * `sync configure` keeps the server URL, the device id and its secret in the store's sync_state
- * table. The secret is stored in clear text in the store file until the security milestone
- * encrypts the store: protect the file like the credential itself. */
+/* syncctl sync / conflicts: one sync run against the server the store was enrolled with
+ * ('syncctl enroll'), and the conflicts kept for review. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +8,6 @@
 
 #include "commands.h"
 #include "store_sync.h"
-
-#define STATE_PLAIN_LOOPBACK "allow_plain_http_loopback"
-#define STATE_CA_FILE "ca_file"
 
 typedef struct progress_ctx {
   int quiet;
@@ -55,56 +48,6 @@ static void saved(sync_store_t *s, const char *key, char *buf, size_t len)
 {
   if (store_state_get(s, key, buf, len) != SYNC_OK)
     buf[0] = '\0';
-}
-
-static int configure(cli_t *cli, int argc, char **argv)
-{
-  const char *server = NULL, *id = NULL, *secret = NULL, *ca = NULL, *pos[1];
-  int loopback = 0;
-  cli_opt_t opts[] = {{"server", &server, NULL}, {"device-id", &id, NULL}, {"secret", &secret, NULL},
-                      {"ca", &ca, NULL}, {"insecure-loopback", NULL, &loopback}, {NULL, NULL, NULL}};
-  if (cli_parse(argc, argv, opts, pos, 0) < 0)
-    return EXIT_USAGE;
-  if (!server || !id || !secret)
-    return cli_usage_error("sync configure needs --server URL --device-id ID --secret S");
-  int rc = cli_open_store(cli, 0);
-  if (rc != EXIT_OK)
-    return rc;
-  /* Check the credential the way the engine will, before saving it. */
-  sync_engine_config_t c;
-  sync_engine_config_init(&c);
-  c.store_path = cli->store_path;
-  c.server_url = server;
-  c.device_id = id;
-  c.device_secret = secret;
-  c.ca_file = ca;
-  c.allow_plain_http_loopback = loopback;
-  sync_engine_t *e = NULL;
-  char why[512];
-  sync_err_t err = sync_engine_new(&c, &e, why, sizeof why);
-  sync_engine_free(e);
-  if (err != SYNC_OK) {
-    fprintf(stderr, "syncctl: sync configure: %s\n", why);
-    return EXIT_FAIL;
-  }
-  sync_store_t *s = cli->store;
-  if ((err = sync_store_begin(s)) == SYNC_OK) {
-    if ((err = store_state_set(s, STATE_SERVER_URL, server)) == SYNC_OK &&
-        (err = store_state_set(s, STATE_DEVICE_ID, id)) == SYNC_OK &&
-        (err = store_state_set(s, STATE_SECRET, secret)) == SYNC_OK &&
-        (err = store_state_set(s, STATE_PLAIN_LOOPBACK, loopback ? "1" : "0")) == SYNC_OK)
-      err = ca ? store_state_set(s, STATE_CA_FILE, ca) : store_state_delete(s, STATE_CA_FILE);
-    err = err == SYNC_OK ? sync_store_commit(s) : (sync_store_rollback(s), err);
-  }
-  if (err != SYNC_OK)
-    return cli_fail(cli, err, "sync configure");
-  if (cli->json)
-    printf("{\"ok\":true,\"server\":\"%s\",\"device_id\":\"%s\"}\n", server, id);
-  else
-    printf("sync configured: server %s, device %s\n"
-           "note: the secret is stored in the store file (not yet encrypted); protect the file.\n",
-           server, id);
-  return EXIT_OK;
 }
 
 static void print_summary(const cli_t *cli, sync_err_t err, const sync_status_t *st,
@@ -151,13 +94,11 @@ static void print_summary(const cli_t *cli, sync_err_t err, const sync_status_t 
 
 int cmd_sync(cli_t *cli, int argc, char **argv)
 {
-  if (argc > 0 && strcmp(argv[0], "configure") == 0)
-    return configure(cli, argc - 1, argv + 1);
-  const char *server = NULL, *id = NULL, *secret = NULL, *ca = NULL, *pos[1];
+  const char *server = NULL, *ca = NULL, *pin = NULL, *pos[1];
   int loopback = 0, json = 0;
-  cli_opt_t opts[] = {{"server", &server, NULL}, {"device-id", &id, NULL}, {"secret", &secret, NULL},
-                      {"ca", &ca, NULL}, {"insecure-loopback", NULL, &loopback},
-                      {"json", NULL, &json}, {NULL, NULL, NULL}};
+  cli_opt_t opts[] = {{"server", &server, NULL}, {"ca-file", &ca, NULL}, {"pin", &pin, NULL},
+                      {"allow-http-loopback", NULL, &loopback}, {"json", NULL, &json},
+                      {NULL, NULL, NULL}};
   if (cli_parse(argc, argv, opts, pos, 0) < 0)
     return EXIT_USAGE;
   if (json)
@@ -165,34 +106,24 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
   int rc = cli_open_store(cli, 0);
   if (rc != EXIT_OK)
     return rc;
-  char s_server[512], s_id[64], s_secret[64], s_loop[4], s_ca[512];
-  saved(cli->store, STATE_SERVER_URL, s_server, sizeof s_server);
-  saved(cli->store, STATE_DEVICE_ID, s_id, sizeof s_id);
-  saved(cli->store, STATE_SECRET, s_secret, sizeof s_secret);
-  saved(cli->store, STATE_PLAIN_LOOPBACK, s_loop, sizeof s_loop);
-  saved(cli->store, STATE_CA_FILE, s_ca, sizeof s_ca);
-  if (!server && s_server[0]) {
-    server = s_server;
-    loopback = loopback || strcmp(s_loop, "1") == 0;
-  }
-  if (!id && s_id[0])
-    id = s_id;
-  if (!secret && s_secret[0])
-    secret = s_secret;
+  /* Flags override what 'enroll' saved. */
+  char s_loop[4], s_ca[1024], s_pin[1024];
+  saved(cli->store, CLI_STATE_PLAIN_LOOPBACK, s_loop, sizeof s_loop);
+  saved(cli->store, CLI_STATE_CA_FILE, s_ca, sizeof s_ca);
+  saved(cli->store, CLI_STATE_PIN, s_pin, sizeof s_pin);
+  loopback = loopback || strcmp(s_loop, "1") == 0;
   if (!ca && s_ca[0])
     ca = s_ca;
-  if (!server || !id || !secret)
-    return cli_usage_error("sync needs --server URL --device-id ID --secret S "
-                           "(or save them once with 'syncctl sync configure')");
-
+  if (!pin && s_pin[0])
+    pin = s_pin;
   progress_ctx_t p = {.quiet = cli->json, .last_state = SYNC_STATE_STOPPED};
   sync_engine_config_t c;
   sync_engine_config_init(&c);
   c.store_path = cli->store_path;
+  c.store_passphrase = cli->passphrase;
   c.server_url = server;
-  c.device_id = id;
-  c.device_secret = secret;
   c.ca_file = ca;
+  c.pinned_pubkey = pin;
   c.allow_plain_http_loopback = loopback;
   c.language = cli->lang;
   c.on_status = on_status;
@@ -201,8 +132,14 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
   char why[512];
   sync_err_t err = sync_engine_new(&c, &e, why, sizeof why);
   if (err != SYNC_OK) {
-    if (cli->json)
-      printf("{\"ok\":false,\"error\":\"%s\",\"message\":\"cannot start sync\"}\n", sync_errname(err));
+    if (cli->json) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddBoolToObject(o, "ok", 0);
+      cJSON_AddStringToObject(o, "error", sync_errname(err));
+      cJSON_AddStringToObject(o, "message", why);
+      cli_print_json_owned(cJSON_PrintUnformatted(o));
+      cJSON_Delete(o);
+    }
     fprintf(stderr, "syncctl: sync: %s\n", why);
     return EXIT_FAIL;
   }
