@@ -229,6 +229,48 @@ static void push(CURL *c, const char *base, const char *auth, const char *device
   free(z);
 }
 
+/* A device enrolled with a one-time code (`enroll create`, then POST /v1/enroll). */
+static void enroll(const char *base, char device[64], char secret[64])
+{
+  char out[2048];
+  const char *create[] = {"enroll", "create", "--db", DB, "--name", "bench device", "--json", NULL};
+  if (run(create, NULL, NULL, NULL, NULL, out, sizeof out) != 0)
+    die("enroll create failed");
+  const char *code = strstr(out, "\"code\":\"");
+  proto_enroll_req_t req = {.protocol = PROTO_VERSION};
+  if (!code || sscanf(code, "\"code\":\"%14[0-9A-Z-]", req.code) != 1)
+    die("enroll create printed no code: %s", out);
+  uuid_v4(req.device_id);
+  char *body = NULL, url[256];
+  size_t len = 0;
+  if (proto_enroll_req_encode(&req, &body, &len) != SYNC_OK)
+    die("encode");
+  snprintf(url, sizeof url, "%s/v1/enroll", base);
+  CURL *c = curl_easy_init();
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  sink_t s = {0};
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+  long status = 0;
+  proto_enroll_resp_t *resp = NULL;
+  proto_diag_t d;
+  if (curl_easy_perform(c) != CURLE_OK ||
+      (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status), status != 200) ||
+      proto_enroll_resp_decode(s.data, s.len, &resp, &d) != SYNC_OK)
+    die("enroll: HTTP %ld %.300s", status, s.data ? s.data : "");
+  snprintf(device, 64, "%s", resp->device_id);
+  snprintf(secret, 64, "%s", resp->secret);
+  proto_enroll_resp_free(resp);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  free(s.data);
+  free(body);
+}
+
 static int32_t days_from_civil(int y, int m, int d)
 {
   y -= m <= 2;
@@ -391,22 +433,17 @@ int main(int argc, char **argv)
   snprintf(DB, sizeof DB, "%s/server.db", DIR_);
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
-  char form[PATH_MAX + 64], out[2048];
+  char form[PATH_MAX + 64];
   snprintf(form, sizeof form, "%s/proto/forms/tppo_screening.v1.json", SYNC_SOURCE_DIR);
   const char *init[] = {"init", "--db", DB, NULL};
   const char *publish[] = {"form", "publish", "--db", DB, form, NULL};
-  const char *dev[] = {"device", "add", "--db", DB, "--name", "bench device", NULL};
   if (run(init, NULL, NULL, NULL, NULL, NULL, 0) != 0 ||
-      run(publish, NULL, NULL, NULL, NULL, NULL, 0) != 0 ||
-      run(dev, NULL, NULL, NULL, NULL, out, sizeof out) != 0)
+      run(publish, NULL, NULL, NULL, NULL, NULL, 0) != 0)
     die("set-up failed");
-  char device[64], secret[64];
-  const char *d = strstr(out, "device_id: "), *s = strstr(out, "secret: ");
-  if (!d || !s || sscanf(d, "device_id: %63s", device) != 1 || sscanf(s, "secret: %63s", secret) != 1)
-    die("device add printed no credential");
 
-  char base[128];
+  char base[128], device[64], secret[64];
   start_server(base, sizeof base);
+  enroll(base, device, secret);
   fprintf(stderr, "filling %ld records through %s ...\n", n, base);
   double t0 = now_s();
   fill(n, base, device, secret);

@@ -11,7 +11,6 @@
 
 #include "form_def.h"
 #include "server.h"
-#include "uuid.h"
 
 /* ---- command line ------------------------------------------------------------------------- */
 
@@ -134,6 +133,25 @@ const char *admin_time(int64_t ms, char *buf, size_t len)
   return buf;
 }
 
+/* Splits "a,b,c" into `out` (pointers into `buf`). -1 when there are too many. */
+int admin_split_list(char *buf, const char **out, size_t max)
+{
+  size_t n = 0;
+  for (char *p = buf; p && *p;) {
+    char *comma = strchr(p, ',');
+    if (comma)
+      *comma = '\0';
+    if (*p) {
+      if (n + 1 >= max)
+        return -1;
+      out[n++] = p;
+    }
+    p = comma ? comma + 1 : NULL;
+  }
+  out[n] = NULL;
+  return 0;
+}
+
 int admin_print_json(cJSON *doc)
 {
   char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
@@ -165,68 +183,6 @@ int admin_init(const cli_t *c)
 
 /* ---- devices ------------------------------------------------------------------------------ */
 
-int admin_device_add(const cli_t *c)
-{
-  static const char *const known[] = {"db", "name", "unit", "id", "flag:json", NULL};
-  if (cli_check(c, known))
-    return 2;
-  const char *name = cli_opt(c, "name"), *unit = cli_opt(c, "unit"), *id = cli_opt(c, "id");
-  if (!name || !*name) {
-    fprintf(stderr, "syncserver: device add needs --name NAME\n");
-    return 2;
-  }
-  if (strlen(name) > DB_NAME_MAX || (unit && strlen(unit) > DB_NAME_MAX)) {
-    fprintf(stderr, "syncserver: --name and --unit are limited to %d bytes\n", DB_NAME_MAX);
-    return 2;
-  }
-  char device_id[PROTO_UUID_LEN + 1];
-  if (id) {
-    if (!proto_uuid_valid(id)) {
-      fprintf(stderr, "syncserver: --id must be a lower-case UUID (the device's id)\n");
-      return 2;
-    }
-    snprintf(device_id, sizeof device_id, "%s", id);
-  } else if (uuid_v4(device_id) != 0) {
-    fprintf(stderr, "syncserver: no random source\n");
-    return 1;
-  }
-  char secret[PROTO_SECRET_LEN + 1];
-  unsigned char hash[32];
-  if (auth_new_secret(secret, hash) != 0) {
-    fprintf(stderr, "syncserver: no random source\n");
-    return 1;
-  }
-  db_conn_t *db = admin_open(c, 0);
-  if (!db)
-    return 1;
-  sync_err_t e = db_device_add(db, device_id, name, unit ? unit : "", hash);
-  db_close(db);
-  if (e == SYNC_ERR_EXISTS) {
-    fprintf(stderr, "syncserver: device %s already exists\n", device_id);
-    return 1;
-  }
-  if (e != SYNC_OK) {
-    fprintf(stderr, "syncserver: cannot add the device: %s\n", sync_strerror(e));
-    return 1;
-  }
-  int rc = 0;
-  if (cli_flag(c, "json")) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "device_id", device_id);
-    cJSON_AddStringToObject(o, "secret", secret);
-    cJSON_AddStringToObject(o, "name", name);
-    cJSON_AddStringToObject(o, "unit", unit ? unit : "");
-    rc = admin_print_json(o);
-  } else {
-    printf("device_id: %s\nsecret: %s\nauthorization: Device %s:%s\n", device_id, secret,
-           device_id, secret);
-    fprintf(stderr, "The secret is shown only now; the server keeps only its SHA-256.\n");
-  }
-  sodium_memzero(secret, sizeof secret);
-  fflush(stdout);
-  return rc;
-}
-
 typedef struct list_ctx {
   int json;
   cJSON *arr;
@@ -236,7 +192,7 @@ static int print_device(void *ctx, const db_device_activity_t *a)
 {
   list_ctx_t *l = ctx;
   const db_device_t *d = &a->d;
-  char seen[32], push[32];
+  char seen[32], push[32], expires[32];
   if (l->json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "device_id", d->device_id);
@@ -253,12 +209,20 @@ static int print_device(void *ctx, const db_device_activity_t *a)
     else
       cJSON_AddNullToObject(o, "last_push_at");
     cJSON_AddNumberToObject(o, "records_received", (double)d->records_received);
+    if (d->credential_expires_at)
+      cJSON_AddNumberToObject(o, "credential_expires_at", (double)d->credential_expires_at);
+    else
+      cJSON_AddNullToObject(o, "credential_expires_at");
     cJSON_AddNumberToObject(o, "pending_conflicts", (double)a->pending_conflicts);
     cJSON_AddItemToArray(l->arr, o);
   } else {
-    printf("%-36s  %-7s  %-20s  %-20s  %8lld  %9lld  %s%s%s\n", d->device_id,
-           d->revoked ? "revoked" : "active", admin_time(d->last_seen_at, seen, sizeof seen),
-           admin_time(a->last_push_at, push, sizeof push), (long long)d->records_received,
+    int expired = d->credential_expires_at && d->credential_expires_at <= db_now_ms();
+    printf("%-36s  %-7s  %-20s  %-20s  %-20s  %8lld  %9lld  %s%s%s\n", d->device_id,
+           d->revoked ? "revoked" : expired ? "expired" : "active",
+           admin_time(d->last_seen_at, seen, sizeof seen),
+           admin_time(a->last_push_at, push, sizeof push),
+           admin_time(d->credential_expires_at, expires, sizeof expires),
+           (long long)d->records_received,
            (long long)a->pending_conflicts, d->name, d->unit[0] ? " / " : "", d->unit);
   }
   return 0;
@@ -276,8 +240,8 @@ int admin_device_list(const cli_t *c)
   if (l.json)
     l.arr = cJSON_CreateArray();
   else
-    printf("%-36s  %-7s  %-20s  %-20s  %8s  %9s  %s\n", "DEVICE", "STATUS", "LAST SEEN",
-           "LAST PUSH", "RECORDS", "CONFLICTS", "NAME / UNIT");
+    printf("%-36s  %-7s  %-20s  %-20s  %-20s  %8s  %9s  %s\n", "DEVICE", "STATUS", "LAST SEEN",
+           "LAST PUSH", "CREDENTIAL EXPIRES", "RECORDS", "CONFLICTS", "NAME / UNIT");
   sync_err_t e = db_device_activity(db, print_device, &l);
   db_close(db);
   if (e != SYNC_OK) {
@@ -317,7 +281,7 @@ int admin_device_revoke(const cli_t *c)
 
 /* ---- forms -------------------------------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t max, size_t *len)
+char *admin_read_file(const char *path, size_t max, size_t *len)
 {
   FILE *f = fopen(path, "rb");
   if (!f)
@@ -334,9 +298,86 @@ static char *read_file(const char *path, size_t max, size_t *len)
   return buf;
 }
 
+/* A JSON array of the names in "a,b,c"; NULL for an empty or too long list. */
+static cJSON *name_array(const char *list)
+{
+  char buf[2048];
+  const char *names[128];
+  if (strlen(list) >= sizeof buf)
+    return NULL;
+  snprintf(buf, sizeof buf, "%s", list);
+  if (admin_split_list(buf, names, 128) != 0 || !names[0])
+    return NULL;
+  int n = 0;
+  while (names[n])
+    n++;
+  return cJSON_CreateStringArray(names, n);
+}
+
+/* --seal-to / --clear-fields / --dedup-fields: the `encryption` and `duplicate_key` blocks
+ * (SECURITY.md 4, 9) added to the definition before it is checked and published. */
+static int form_add_security(const cli_t *c, db_conn_t *db, cJSON *doc)
+{
+  const char *seal_to = cli_opt(c, "seal-to"), *clear = cli_opt(c, "clear-fields");
+  const char *dedup = cli_opt(c, "dedup-fields");
+  if (clear && !seal_to) {
+    fprintf(stderr, "syncserver: --clear-fields goes with --seal-to PUBFILE\n");
+    return -1;
+  }
+  if (seal_to) {
+    size_t len;
+    char *pub = admin_read_file(seal_to, 4096, &len);
+    unsigned char key[32];
+    size_t got = 0;
+    char *end = pub ? pub + strlen(pub) : NULL;
+    while (end && end > pub && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+      *--end = '\0';
+    if (!pub || sodium_base642bin(key, sizeof key, pub, strlen(pub), NULL, &got, NULL,
+                                  sodium_base64_VARIANT_ORIGINAL) != 0 || got != sizeof key) {
+      fprintf(stderr, "syncserver: %s is not a central public key (base64 of 32 bytes; made by"
+              " syncserver keygen)\n", seal_to);
+      free(pub);
+      return -1;
+    }
+    cJSON *enc = cJSON_CreateObject();
+    cJSON *fields = clear ? name_array(clear) : cJSON_CreateArray();
+    cJSON_AddStringToObject(enc, "public_key", pub);
+    free(pub);
+    if (!fields) {
+      fprintf(stderr, "syncserver: --clear-fields: a comma-separated list of field names\n");
+      cJSON_Delete(enc);
+      return -1;
+    }
+    cJSON_AddItemToObject(enc, "clear_fields", fields);
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "encryption");
+    cJSON_AddItemToObject(doc, "encryption", enc);
+  }
+  if (dedup) {
+    cJSON *fields = name_array(dedup);
+    db_keys_t keys;
+    if (!fields) {
+      fprintf(stderr, "syncserver: --dedup-fields: a comma-separated list of field names\n");
+      return -1;
+    }
+    if (db_keys_get(db, &keys) != SYNC_OK) {
+      fprintf(stderr, "syncserver: the server's duplicate-detection key cannot be read\n");
+      cJSON_Delete(fields);
+      return -1;
+    }
+    cJSON *dk = cJSON_CreateObject();
+    cJSON_AddItemToObject(dk, "fields", fields);
+    cJSON_AddStringToObject(dk, "key", keys.dedup_key_b64);
+    db_keys_wipe(&keys);
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "duplicate_key");
+    cJSON_AddItemToObject(doc, "duplicate_key", dk);
+  }
+  return 0;
+}
+
 int admin_form_publish(const cli_t *c)
 {
-  static const char *const known[] = {"db", "flag:json", NULL};
+  static const char *const known[] = {"db", "seal-to", "clear-fields", "dedup-fields", "flag:json",
+                                      NULL};
   if (cli_check(c, known))
     return 2;
   const char *file = cli_pos(c, 0);
@@ -345,7 +386,7 @@ int admin_form_publish(const cli_t *c)
     return 2;
   }
   size_t len;
-  char *text = read_file(file, PROTO_MAX_FORM_DEF, &len);
+  char *text = admin_read_file(file, PROTO_MAX_FORM_DEF, &len);
   if (!text) {
     fprintf(stderr, "syncserver: cannot read %s (or larger than %u bytes)\n", file,
             PROTO_MAX_FORM_DEF);
@@ -360,6 +401,8 @@ int admin_form_publish(const cli_t *c)
     fprintf(stderr, "syncserver: %s is not a JSON object\n", file);
     goto done;
   }
+  if (!(db = admin_open(c, 0)) || form_add_security(c, db, doc) != 0)
+    goto done;
   compact = cJSON_PrintUnformatted(doc);
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "title");
   title = cJSON_IsObject(t) ? cJSON_PrintUnformatted(t) : strdup("{}");
@@ -375,8 +418,6 @@ int admin_form_publish(const cli_t *c)
   char sha[PROTO_SHA256_LEN + 1];
   crypto_hash_sha256(digest, (const unsigned char *)compact, strlen(compact));
   sodium_bin2hex(sha, sizeof sha, digest, sizeof digest);
-  if (!(db = admin_open(c, 0)))
-    goto done;
   int added = 0;
   int64_t seq = 0;
   e = db_form_publish(db, form_id(form), form_version(form), compact, sha, title, &added, &seq);

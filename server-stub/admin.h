@@ -19,7 +19,12 @@ const char *cli_pos(const cli_t *c, int n);
 int cli_check(const cli_t *c, const char *const *known);
 
 int admin_init(const cli_t *c);
-int admin_device_add(const cli_t *c);
+int admin_enroll_create(const cli_t *c);
+int admin_enroll_list(const cli_t *c);
+int admin_receipt_key(const cli_t *c);
+int admin_verify_receipt(const cli_t *c);
+int admin_keygen(const cli_t *c);
+int admin_duplicates(const cli_t *c);
 int admin_device_list(const cli_t *c);
 int admin_device_revoke(const cli_t *c);
 int admin_form_publish(const cli_t *c);
@@ -52,6 +57,11 @@ db_conn_t *admin_open(const cli_t *c, int flags);
 /* The record filter options (--form --region --from --to --date --status --case-status
  * --result) into f; 0, or 2 after printing the problem. */
 int admin_filter(const cli_t *c, rq_filter_t *f);
+/* Splits "a,b,c" in place into `out` (pointers into `buf`, NULL-terminated). -1 when there are
+ * more than max - 1. */
+int admin_split_list(char *buf, const char **out, size_t max);
+/* A whole file (NUL-terminated, *len bytes); NULL if unreadable or larger than `max`. */
+char *admin_read_file(const char *path, size_t max, size_t *len);
 /* "2024-11-25T10:30:00Z" (UTC) or "never" for 0. */
 const char *admin_time(int64_t ms, char *buf, size_t len);
 #endif

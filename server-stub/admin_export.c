@@ -15,36 +15,46 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "sync/seal.h"
 #include "staff.h"
 
 #define MAX_OMIT 64
 
 /* ---- export ------------------------------------------------------------------------------- */
 
-/* Splits "a,b,c" into `out` (pointers into `buf`). -1 when there are too many. */
-static int split_list(char *buf, const char **out, size_t max)
+/* The secret key of a `syncserver keygen` file into out; -1 with the reason in why. */
+static int read_central_key(const char *path, char out[64], char *why, size_t whylen)
 {
-  size_t n = 0;
-  for (char *p = buf; p && *p;) {
-    char *comma = strchr(p, ',');
-    if (comma)
-      *comma = '\0';
-    if (*p) {
-      if (n + 1 >= max)
-        return -1;
-      out[n++] = p;
-    }
-    p = comma ? comma + 1 : NULL;
+  size_t len;
+  char *text = admin_read_file(path, 4096, &len);
+  cJSON *doc = text ? cJSON_ParseWithLength(text, len) : NULL;
+  if (text)
+    sodium_memzero(text, len);
+  free(text);
+  const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "kind");
+  const cJSON *sk = cJSON_GetObjectItemCaseSensitive(doc, "secret_key");
+  int rc = -1;
+  if (!doc)
+    snprintf(why, whylen, "cannot read %s as JSON", path);
+  else if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "libsync-central-key") != 0 ||
+           !cJSON_IsString(sk) || strlen(sk->valuestring) != SYNC_SEAL_KEY_B64_LEN)
+    snprintf(why, whylen, "%s is not a central key file (made by syncserver keygen)", path);
+  else {
+    snprintf(out, 64, "%s", sk->valuestring);
+    rc = 0;
   }
-  out[n] = NULL;
-  return 0;
+  if (cJSON_IsString(sk))
+    sodium_memzero(sk->valuestring, strlen(sk->valuestring));
+  cJSON_Delete(doc);
+  return rc;
 }
 
 int admin_export(const cli_t *c)
 {
   static const char *const known[] = {"db", "by", "format", "out", "lang", "omit", "form",
                                       "region", "from", "to", "date", "status", "case-status",
-                                      "result", "flag:codes", "flag:bom", "flag:raw-text", NULL};
+                                      "result", "private-key", "flag:codes", "flag:bom",
+                                      "flag:raw-text", NULL};
   if (cli_check(c, known))
     return 2;
   const char *by = cli_opt(c, "by"), *format = cli_opt(c, "format"), *out_path = cli_opt(c, "out");
@@ -87,18 +97,33 @@ int admin_export(const cli_t *c)
   const char *omit_arg = cli_opt(c, "omit");
   if (omit_arg) {
     snprintf(omit_buf, sizeof omit_buf, "%s", omit_arg);
-    if (strlen(omit_arg) >= sizeof omit_buf || split_list(omit_buf, omit, MAX_OMIT) != 0) {
+    if (strlen(omit_arg) >= sizeof omit_buf || admin_split_list(omit_buf, omit, MAX_OMIT) != 0) {
       fprintf(stderr, "syncserver: --omit: too many fields\n");
       return 2;
     }
     o.omit = omit;
   }
 
+  /* The central secret key opens sealed answers; it is read here and never stored. */
+  char central_key[64] = "";
+  const char *key_path = cli_opt(c, "private-key");
+  if (key_path) {
+    char why[300];
+    if (read_central_key(key_path, central_key, why, sizeof why) != 0) {
+      fprintf(stderr, "syncserver: %s\n", why);
+      return 1;
+    }
+    o.open_payload = export_open_sealed;
+    o.open_ctx = central_key;
+  }
+
   /* A closed pipe (| head) must fail the write and be audited as failed, not kill us. */
   signal(SIGPIPE, SIG_IGN);
   db_conn_t *db = admin_open(c, 0);
-  if (!db)
+  if (!db) {
+    sodium_memzero(central_key, sizeof central_key);
     return 1;
+  }
   db_no_mmap(db);   /* memory stays flat however large the database is */
   FILE *out = stdout;
   char output[PATH_MAX + 1] = "stdout";
@@ -109,6 +134,7 @@ int admin_export(const cli_t *c)
       if (fd >= 0)
         close(fd);
       db_close(db);
+      sodium_memzero(central_key, sizeof central_key);
       return 1;
     }
     if (!realpath(out_path, output))
@@ -124,6 +150,7 @@ int admin_export(const cli_t *c)
                             : SYNC_ERR_NOMEM;
   int closed = out == stdout ? fflush(out) : fclose(out);
   db_close(db);
+  sodium_memzero(central_key, sizeof central_key);
   free(audit_path);
   if (e == SYNC_OK && closed != 0) {
     snprintf(err, sizeof err, "write failed: %s", strerror(errno));
@@ -137,6 +164,11 @@ int admin_export(const cli_t *c)
   }
   fprintf(stderr, "exported %lld record(s) of form %s to %s (audited)\n", (long long)res.records,
           res.form_id, output);
+  if (res.unreadable) {
+    fprintf(stderr, "syncserver: %lld record(s) could not be read and were left out (listed"
+            " above)\n", (long long)res.unreadable);
+    return 3;
+  }
   return 0;
 }
 
@@ -146,6 +178,28 @@ typedef struct audit_ctx {
   int json;
   cJSON *arr;
 } audit_ctx_t;
+
+static int print_security(void *ctx, const db_sec_event_t *ev)
+{
+  audit_ctx_t *l = ctx;
+  char t1[32];
+  if (l->json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)ev->id);
+    cJSON_AddNumberToObject(o, "at", (double)ev->at);
+    cJSON_AddStringToObject(o, "kind", ev->kind ? ev->kind : "");
+    cJSON_AddStringToObject(o, "addr", ev->addr ? ev->addr : "");
+    cJSON_AddStringToObject(o, "device_id", ev->device_id ? ev->device_id : "");
+    cJSON_AddStringToObject(o, "reason", ev->reason ? ev->reason : "");
+    cJSON_AddItemToArray(l->arr, o);
+  } else {
+    printf("%5lld  %-20s  %-12s  %-39s  %-36s  %s\n", (long long)ev->id,
+           admin_time(ev->at, t1, sizeof t1), ev->kind ? ev->kind : "",
+           ev->addr && *ev->addr ? ev->addr : "-",
+           ev->device_id && *ev->device_id ? ev->device_id : "-", ev->reason ? ev->reason : "");
+  }
+  return 0;
+}
 
 static int print_audit(void *ctx, const db_audit_t *a)
 {
@@ -191,20 +245,35 @@ int admin_audit(const cli_t *c)
   db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
   if (!db)
     return 1;
-  audit_ctx_t l = {cli_flag(c, "json"), NULL};
-  if (l.json)
-    l.arr = cJSON_CreateArray();
-  else
-    printf("%5s  %-20s  %-16s  %-9s  %8s  %-7s  %s\n", "ID", "STARTED", "BY", "FORMAT", "RECORDS",
-           "OUTCOME", "FILTER -> OUTPUT");
-  sync_err_t e = db_audit_list(db, limit, print_audit, &l);
+  /* Two logs: exports (who took which records where) and security events (failed
+   * authentication, rate limiting, enrollments). JSON: {"exports": [...], "security": [...]}. */
+  audit_ctx_t ex = {cli_flag(c, "json"), NULL}, sec = ex;
+  if (ex.json) {
+    ex.arr = cJSON_CreateArray();
+    sec.arr = cJSON_CreateArray();
+  } else {
+    printf("Exports\n%5s  %-20s  %-16s  %-9s  %8s  %-7s  %s\n", "ID", "STARTED", "BY", "FORMAT",
+           "RECORDS", "OUTCOME", "FILTER -> OUTPUT");
+  }
+  sync_err_t e = db_audit_list(db, limit, print_audit, &ex);
+  if (e == SYNC_OK && !ex.json)
+    printf("\nSecurity events\n%5s  %-20s  %-12s  %-39s  %-36s  %s\n", "ID", "AT", "KIND",
+           "ADDRESS", "DEVICE", "REASON");
+  if (e == SYNC_OK)
+    e = db_security_list(db, limit, print_security, &sec);
   db_close(db);
   if (e != SYNC_OK) {
-    cJSON_Delete(l.arr);
+    cJSON_Delete(ex.arr);
+    cJSON_Delete(sec.arr);
     fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
     return 1;
   }
-  return l.json ? admin_print_json(l.arr) : 0;
+  if (!ex.json)
+    return 0;
+  cJSON *doc = cJSON_CreateObject();
+  cJSON_AddItemToObject(doc, "exports", ex.arr);
+  cJSON_AddItemToObject(doc, "security", sec.arr);
+  return admin_print_json(doc);
 }
 
 /* ---- dashboard users ---------------------------------------------------------------------- */

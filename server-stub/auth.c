@@ -1,10 +1,14 @@
-/* Device credentials (PROTOCOL.md 1.4): "Authorization: Device <device_id>:<secret>", the server
- * keeping only SHA-256(secret) and comparing in constant time. */
+/* Device credentials (PROTOCOL.md 1.4, SECURITY.md 2): "Authorization: Device <id>:<secret>",
+ * the server keeping only SHA-256(secret) and comparing in constant time; revoked and expired
+ * credentials; failed attempts logged, audited and rate-limited per client address. */
 #include "srv_internal.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "errors.h"
+#include "log.h"
 
 int auth_new_secret(char secret[PROTO_SECRET_LEN + 1], unsigned char sha256[32])
 {
@@ -24,8 +28,8 @@ void auth_hash_secret(const char *secret, unsigned char sha256[32])
   crypto_hash_sha256(sha256, (const unsigned char *)secret, strlen(secret));
 }
 
-auth_result_t auth_check(db_conn_t *c, const char *header, db_device_t *dev, char *why,
-                         size_t whylen)
+auth_result_t auth_check(db_conn_t *c, const char *header, int64_t now, db_device_t *dev,
+                         char *why, size_t whylen)
 {
   char device_id[PROTO_UUID_LEN + 1] = "", secret[PROTO_SECRET_LEN + 1] = "";
   memset(dev, 0, sizeof *dev);
@@ -63,5 +67,39 @@ auth_result_t auth_check(db_conn_t *c, const char *header, db_device_t *dev, cha
     snprintf(why, whylen, "device %s is revoked", device_id);
     return AUTH_REVOKED;
   }
+  if (dev->credential_expires_at > 0 && now >= dev->credential_expires_at) {
+    snprintf(why, whylen, "credential of device %s expired", device_id);
+    return AUTH_EXPIRED;
+  }
   return AUTH_OK;
+}
+
+void auth_failure(srv_t *s, db_conn_t *c, const srv_request_t *req, const char *device_id,
+                  const char *reason, int counted)
+{
+  const char *addr = req->addr ? req->addr : "-";
+  int64_t now = db_now_ms();
+  int failures = counted ? ratelimit_fail(s->auth_limit, addr, now) : 0;
+  char q1[80], q2[200];
+  log_event(LOG_WARN, "auth_failure", "addr=%s device=%s path=%s reason=%s failures=%d",
+            log_quote(addr, q1, sizeof q1), device_id && *device_id ? device_id : "-",
+            req->path ? req->path : "-", log_quote(reason, q2, sizeof q2), failures);
+  /* The audit write is best effort: a locked database must not turn a 401 into a 500. */
+  db_security_event(c, "auth_failure", addr, device_id, reason, now);
+  if (counted && failures == s->cfg_auth_fail_limit) {
+    char why[96];
+    snprintf(why, sizeof why, "%d failed authentications within 10 minutes", failures);
+    log_event(LOG_WARN, "rate_limited", "addr=%s failures=%d", q1, failures);
+    db_security_event(c, "rate_limited", addr, device_id, why, now);
+  }
+}
+
+int auth_rate_limited(srv_t *s, const srv_request_t *req, srv_response_t *r)
+{
+  int wait = ratelimit_blocked(s->auth_limit, req->addr ? req->addr : "-", db_now_ms());
+  if (!wait)
+    return 0;
+  resp_retry(r, PROTO_E_RATE_LIMITED, wait);
+  snprintf(r->detail, sizeof r->detail, "too many failed authentications from this address");
+  return 1;
 }

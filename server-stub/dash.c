@@ -213,6 +213,19 @@ static int collect_device(void *ctx, const db_device_activity_t *a)
   return 0;
 }
 
+typedef struct dupes {
+  db_dupe_t *rows;
+  size_t n;
+} dupes_t;
+
+static int collect_dupe(void *ctx, const db_dupe_t *d)
+{
+  dupes_t *l = ctx;
+  if (l->n < DASH_MAX_DUPE_ROWS)
+    l->rows[l->n++] = *d;
+  return 0;
+}
+
 static void main_page(srv_t *s, const srv_request_t *req, srv_response_t *r, const char *lang,
                       const char *user)
 {
@@ -245,9 +258,11 @@ static void main_page(srv_t *s, const srv_request_t *req, srv_response_t *r, con
   dash_stats_t st;
   memset(&st, 0, sizeof st);
   devices_t devs = {0};
-  db_conn_t *c = db_pool_acquire(s->pool);
+  dupes_t dupes = {calloc(DASH_MAX_DUPE_ROWS, sizeof(db_dupe_t)), 0};
+  db_conn_t *c = dupes.rows ? db_pool_acquire(s->pool) : NULL;
   if (!c) {
     resp_simple(r, 503, lang, "database unavailable");
+    free(dupes.rows);
     return;
   }
   sync_err_t e = db_begin_read(c);   /* one snapshot for the whole page */
@@ -259,6 +274,8 @@ static void main_page(srv_t *s, const srv_request_t *req, srv_response_t *r, con
       e = SYNC_OK;
     if (e == SYNC_OK)
       e = db_device_activity(c, collect_device, &devs);
+    if (e == SYNC_OK)
+      e = db_duplicates(c, collect_dupe, &dupes, &v.dupe_groups);
   }
   db_rollback(c);
   db_pool_release(s->pool, c);
@@ -270,6 +287,8 @@ static void main_page(srv_t *s, const srv_request_t *req, srv_response_t *r, con
     v.st = cat ? &st : NULL;
     v.devices = devs.a;
     v.n_devices = devs.n;
+    v.dupes = dupes.rows;
+    v.n_dupes = dupes.n;
     sbuf_t b;
     sbuf_init(&b);
     dash_page(&b, &v);
@@ -280,6 +299,7 @@ static void main_page(srv_t *s, const srv_request_t *req, srv_response_t *r, con
   dash_stats_free(&st);
   catalog_free(cat);
   free(devs.a);
+  free(dupes.rows);
 }
 
 /* ---- login / logout ----------------------------------------------------------------------- */

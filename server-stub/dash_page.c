@@ -441,6 +441,38 @@ static void regency_table(sbuf_t *b, const dash_view_t *v)
   sbuf_puts(b, "</tbody></table>");
 }
 
+/* Likely duplicates (SECURITY.md 9): uuid prefixes, units and dates only, never a name. */
+static void dupes_section(sbuf_t *b, const dash_view_t *v)
+{
+  const char *lang = v->lang;
+  char num[32], t1[48];
+  sbuf_printf(b, "<section class=\"panel wide\" id=\"duplicates\"><h2>%s</h2>"
+                 "<p><strong id=\"dupe-groups\">%s</strong> %s</p>",
+              dash_t(lang, T_DUPES), dash_int(lang, v->dupe_groups, num, sizeof num),
+              dash_t(lang, T_DUPE_GROUPS));
+  if (v->n_dupes) {
+    sbuf_printf(b, "<table id=\"dupes\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+                   "<th>%s</th><th>%s</th></tr></thead><tbody>", dash_t(lang, T_GROUP),
+                dash_t(lang, T_RECORD), dash_t(lang, T_UNIT), dash_t(lang, T_PROVINCE),
+                dash_t(lang, T_INTERVIEW_DATE), dash_t(lang, T_FIRST_RECEIVED));
+    for (size_t i = 0; i < v->n_dupes; i++) {
+      const db_dupe_t *d = &v->dupes[i];
+      sbuf_printf(b, "<tr%s><td>%.8s</td><td>%.8s</td><td>", d->first_of_group ? " class=\"grp\""
+                                                                                : "",
+                  d->first_of_group ? d->dedup : "", d->uuid);
+      sbuf_html(b, d->device_unit[0] ? d->device_unit : "-");
+      sbuf_puts(b, "</td><td>");
+      sbuf_html(b, !d->province[0] ? "-"
+                   : v->cat ? choice_label(v->cat, "province", d->province, lang) : d->province);
+      sbuf_puts(b, "</td><td>");
+      sbuf_html(b, d->interview_date[0] ? d->interview_date : "-");
+      sbuf_printf(b, "</td><td>%s</td></tr>", dash_time(lang, d->received_at, t1, sizeof t1));
+    }
+    sbuf_puts(b, "</tbody></table>");
+  }
+  sbuf_printf(b, "<p class=\"note\">%s</p></section>", dash_t(lang, T_DUPES_NOTE));
+}
+
 static void filter_form(sbuf_t *b, const dash_view_t *v)
 {
   const char *lang = v->lang;
@@ -548,6 +580,7 @@ void dash_page(sbuf_t *b, const dash_view_t *v)
     panel_close(b, NULL);
     sbuf_puts(b, "</div>");
   }
+  dupes_section(b, v);
   sbuf_puts(b, "<section class=\"panel wide\"><h2>");
   sbuf_puts(b, dash_t(lang, T_DEVICES));
   sbuf_puts(b, "</h2>");

@@ -23,7 +23,12 @@ typedef struct dash_view {
   int silent_days;
   int64_t now;
   int bad_filter;
+  const db_dupe_t *dupes;             /* likely duplicates, group by group (first rows only) */
+  size_t n_dupes;
+  int64_t dupe_groups;                /* every group, also those not in `dupes` */
 } dash_view_t;
+
+#define DASH_MAX_DUPE_ROWS 200
 
 #define DASH_FORM_ID "tppo_screening"
 

@@ -88,6 +88,16 @@ static const char *const TEXT[T_COUNT_][2] = {
                     "Invalid filter; shown without it."},
   [T_SHOWN_TOP] = {"15 teratas", "top 15"},
   [T_MONTH_NOTE] = {"Rekaman final, tanpa yang dihapus.", "Final records, deletions excluded."},
+  [T_DUPES] = {"Kemungkinan duplikat", "Likely duplicates"},
+  [T_DUPE_GROUPS] = {"kelompok", "group(s)"},
+  [T_DUPES_NOTE] = {"Catatan dengan sidik identitas yang sama (nama, tanggal lahir ... tidak"
+                    " pernah dikirim terbuka). Periksa lewat syncserver duplicates.",
+                    "Records with the same identity fingerprint (names, dates of birth ... never"
+                    " travel in clear). Review with syncserver duplicates."},
+  [T_GROUP] = {"Kelompok", "Group"},
+  [T_RECORD] = {"Catatan", "Record"},
+  [T_INTERVIEW_DATE] = {"Tanggal wawancara", "Interview date"},
+  [T_FIRST_RECEIVED] = {"Diterima server", "Received"},
 };
 
 const char *dash_t(const char *lang, dash_text_t key)

@@ -170,6 +170,52 @@ static const char SCHEMA_V2[] =
 
   "CREATE INDEX push_batches_by_device ON push_batches(device_id, received_at);";
 
+/* Version 3: security (proto/SECURITY.md). Enrollment codes (SHA-256 of the normalised code only),
+ * device credentials that expire (devices enrolled before get a year from the upgrade), sealed
+ * texts and duplicate-detection hashes beside each revision, and the security event log
+ * (failed authentication, rate limiting, enrollments). The receipt-signing key pair and the
+ * duplicate-detection key are written into meta by migrate() (keys_create). */
+static const char SCHEMA_V3[] =
+  "CREATE TABLE enroll_codes("
+  "  code_sha256 BLOB PRIMARY KEY NOT NULL CHECK (length(code_sha256) = 32),"
+  "  name        TEXT NOT NULL,"
+  "  unit        TEXT NOT NULL DEFAULT '',"
+  "  created_at  INTEGER NOT NULL,"
+  "  expires_at  INTEGER NOT NULL,"
+  "  valid_days  INTEGER NOT NULL CHECK (valid_days >= 1),"
+  "  used_at     INTEGER,"
+  "  used_by     TEXT);"
+
+  "ALTER TABLE devices ADD COLUMN credential_expires_at INTEGER;"
+  "UPDATE devices SET credential_expires_at ="
+  "  CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 365 * 86400000;"
+
+  /* sealed: base64 crypto_box_seal text of the full answers (encrypted forms); dedup: hex hash */
+  "ALTER TABLE record_revisions ADD COLUMN sealed TEXT;"
+  "ALTER TABLE record_revisions ADD COLUMN dedup TEXT;"
+  "CREATE INDEX revisions_by_dedup ON record_revisions(dedup) WHERE dedup IS NOT NULL;"
+
+  "DROP VIEW records;"
+  "CREATE VIEW records AS"
+  "  SELECT k.uuid, r.form_id, r.form_version, k.revision, k.hlc, k.source AS head_source,"
+  "         r.op = 'delete' AS deleted, r.payload, k.server_seq, r.received_at, r.created_at,"
+  "         r.updated_at, r.author,"
+  "         (SELECT c.source FROM record_keys c WHERE c.uuid = k.uuid AND c.source <> 'central'"
+  "          LIMIT 1) AS creator_device,"
+  "         r.sealed, r.dedup"
+  "  FROM record_keys k JOIN record_revisions r ON r.server_seq = k.server_seq"
+  "  WHERE k.is_head = 1;"
+
+  /* kind: auth_failure | rate_limited | enrolled */
+  "CREATE TABLE security_events("
+  "  id        INTEGER PRIMARY KEY,"
+  "  at        INTEGER NOT NULL,"
+  "  kind      TEXT NOT NULL,"
+  "  addr      TEXT NOT NULL DEFAULT '',"
+  "  device_id TEXT NOT NULL DEFAULT '',"
+  "  reason    TEXT NOT NULL DEFAULT '');"
+  "CREATE INDEX security_events_by_time ON security_events(at);";
+
 typedef struct migration {
   int version;
   const char *sql;
@@ -178,6 +224,7 @@ typedef struct migration {
 static const migration_t MIGRATIONS[] = {
   {1, SCHEMA_V1},
   {2, SCHEMA_V2},
+  {3, SCHEMA_V3},
 };
 
 int64_t db_now_ms(void)
@@ -328,6 +375,8 @@ static sync_err_t migrate(db_conn_t *c, char *err, size_t errlen)
           db_meta_set(c, "last_seq", "0") || db_meta_set(c, "hlc", "000000000000000-00000"))
         goto fail;
     }
+    if (m->version == 3 && db_keys_create(c) != SYNC_OK)
+      goto fail;
     char bump[96];
     snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d",
              DB_APPLICATION_ID, m->version);

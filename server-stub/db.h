@@ -20,7 +20,7 @@
 #include "issues.h"
 #include "sync/error.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 #define DB_APPLICATION_ID 0x53594e53 /* "SYNS" */
 
 typedef struct db_conn db_conn_t;
@@ -76,6 +76,7 @@ int64_t db_now_ms(void);
 /* ---- devices (db_devices.c) --------------------------------------------------------------- */
 
 #define DB_NAME_MAX 256
+#define RQ_REGION_TEXT_MAX 64
 
 typedef struct db_device {
   char device_id[PROTO_UUID_LEN + 1];
@@ -85,17 +86,69 @@ typedef struct db_device {
   int revoked;
   int64_t created_at, revoked_at, last_seen_at; /* 0 when never */
   int64_t records_received;
+  int64_t credential_expires_at;                /* ms; 0 = no expiry recorded */
 } db_device_t;
 
-/* SYNC_ERR_EXISTS when the id is taken. */
-sync_err_t db_device_add(db_conn_t *c, const char *device_id, const char *name, const char *unit,
-                         const unsigned char secret_sha256[32]);
 sync_err_t db_device_get(db_conn_t *c, const char *device_id, db_device_t *out);
 sync_err_t db_device_revoke(db_conn_t *c, const char *device_id);
 /* Records a request from the device (last_seen_at), outside a transaction. */
 sync_err_t db_device_touch(db_conn_t *c, const char *device_id, int64_t now);
 typedef int (*db_device_fn)(void *ctx, const db_device_t *d);
 sync_err_t db_device_list(db_conn_t *c, db_device_fn fn, void *ctx);
+
+/* ---- enrollment (db_enroll.c, SECURITY.md 2) ------------------------------------------------ */
+
+typedef struct db_enroll_code {
+  char name[DB_NAME_MAX + 1];
+  char unit[DB_NAME_MAX + 1];
+  int64_t created_at, expires_at, used_at;    /* used_at 0 = not used */
+  int valid_days;                             /* credential lifetime given at enrollment */
+  char used_by[PROTO_UUID_LEN + 1];
+} db_enroll_code_t;
+
+/* Stores a new code by the SHA-256 of its normalised text. SYNC_ERR_EXISTS on a (improbable)
+ * collision: make another code. */
+sync_err_t db_enroll_code_add(db_conn_t *c, const unsigned char code_sha256[32], const char *name,
+                              const char *unit, int64_t now, int64_t expires_at, int valid_days);
+/* Every code, newest first. */
+typedef int (*db_enroll_fn)(void *ctx, const db_enroll_code_t *code);
+sync_err_t db_enroll_code_list(db_conn_t *c, db_enroll_fn fn, void *ctx);
+/* In ONE write transaction: checks the code (unknown, used or expired: SYNC_ERR_AUTH, nothing
+ * written), marks it used by `device_id`, creates or re-keys the device (new secret, active,
+ * credential valid for the code's days from `now`) and records the enrollment in the security
+ * log. `out` gets the device as stored. */
+sync_err_t db_enroll_redeem(db_conn_t *c, const unsigned char code_sha256[32],
+                            const char *device_id, const unsigned char secret_sha256[32],
+                            const char *addr, int64_t now, db_device_t *out);
+
+/* ---- security log (db_security.c): failed authentication, rate limiting, enrollments ------- */
+
+typedef struct db_sec_event {
+  int64_t id, at;
+  const char *kind, *addr, *device_id, *reason;   /* borrowed during the callback */
+} db_sec_event_t;
+
+/* Appends one event in its own write transaction (or inside the caller's). */
+sync_err_t db_security_event(db_conn_t *c, const char *kind, const char *addr,
+                             const char *device_id, const char *reason, int64_t now);
+typedef int (*db_sec_fn)(void *ctx, const db_sec_event_t *e);
+/* Newest first; limit <= 0 = all. */
+sync_err_t db_security_list(db_conn_t *c, int limit, db_sec_fn fn, void *ctx);
+
+/* ---- server keys (db_keys.c, SECURITY.md 1) ------------------------------------------------- */
+
+typedef struct db_keys {
+  unsigned char receipt_sk[64];                /* Ed25519 secret key (crypto_sign) */
+  char receipt_pk[PROTO_KEY_B64_LEN + 1];      /* its public key, base64 */
+  unsigned char dedup_key[32];                 /* keyed BLAKE2b key of duplicate detection */
+  char dedup_key_b64[PROTO_KEY_B64_LEN + 1];
+} db_keys_t;
+
+/* Inside the schema migration: makes the keys unless meta already holds them. */
+sync_err_t db_keys_create(db_conn_t *c);
+/* SYNC_ERR_CORRUPT when meta holds no usable keys. Wipe `out` with db_keys_wipe after use. */
+sync_err_t db_keys_get(db_conn_t *c, db_keys_t *out);
+void db_keys_wipe(db_keys_t *k);
 
 /* ---- forms (db_forms.c) -------------------------------------------------------------------- */
 
@@ -238,6 +291,32 @@ typedef struct db_device_activity {
 } db_device_activity_t;
 typedef int (*db_activity_fn)(void *ctx, const db_device_activity_t *a);
 sync_err_t db_device_activity(db_conn_t *c, db_activity_fn fn, void *ctx);
+
+/* 1 in *found when this server stored revision `revision` of `uuid` from `device_id` with that
+ * hlc, server_seq and received_at: what a signed receipt claims (db_records.c). */
+sync_err_t db_receipt_revision_exists(db_conn_t *c, const char *uuid, const char *device_id,
+                                      int64_t revision, const char *hlc, int64_t server_seq,
+                                      int64_t received_at, int64_t *found);
+
+/* ---- likely duplicates (db_dupes.c, SECURITY.md 9) ----------------------------------------- */
+
+typedef struct db_dupe {
+  char dedup[PROTO_DEDUP_LEN + 1];
+  int first_of_group;               /* 1 on the first record of each group */
+  char uuid[PROTO_UUID_LEN + 1];
+  char device_id[PROTO_UUID_LEN + 1];
+  char device_name[DB_NAME_MAX + 1];
+  char device_unit[DB_NAME_MAX + 1];
+  char province[RQ_REGION_TEXT_MAX + 1];   /* from the clear answers; "" when absent */
+  char regency[RQ_REGION_TEXT_MAX + 1];
+  char interview_date[11];
+  int64_t received_at;              /* when the server first received the record */
+} db_dupe_t;
+
+typedef int (*db_dupe_fn)(void *ctx, const db_dupe_t *d);
+/* Groups of at least two distinct records (head revisions, not deleted) with the same dedup
+ * hash, group by group (oldest record first); *groups counts them (may be NULL). */
+sync_err_t db_duplicates(db_conn_t *c, db_dupe_fn fn, void *ctx, int64_t *groups);
 
 typedef struct db_counts {
   int64_t devices, forms, records, revisions, conflicts, last_seq;

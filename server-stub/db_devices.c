@@ -1,11 +1,12 @@
-/* Devices: enrolment by the admin, credential lookup, revocation, last seen (db.h). */
+/* Devices: credential lookup, revocation, last seen, listings (db.h). Devices are created by
+ * enrollment (db_enroll.c). */
 #include "db_internal.h"
 
 #include <string.h>
 
 #define DEV_COLUMNS                                                                                \
   "device_id, name, unit, secret_sha256, status, created_at, revoked_at, last_seen_at,"            \
-  " records_received"
+  " records_received, credential_expires_at"
 
 static void read_device(sqlite3_stmt *st, db_device_t *d)
 {
@@ -22,22 +23,7 @@ static void read_device(sqlite3_stmt *st, db_device_t *d)
   d->revoked_at = sqlite3_column_int64(st, 6);
   d->last_seen_at = sqlite3_column_int64(st, 7);
   d->records_received = sqlite3_column_int64(st, 8);
-}
-
-sync_err_t db_device_add(db_conn_t *c, const char *device_id, const char *name, const char *unit,
-                         const unsigned char secret_sha256[32])
-{
-  sqlite3_stmt *st = db_stmt(c, ST_DEV_ADD,
-                             "INSERT INTO devices(device_id, name, unit, secret_sha256, created_at)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5)");
-  if (!st)
-    return SYNC_ERR_DB;
-  sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, unit ? unit : "", -1, SQLITE_STATIC);
-  sqlite3_bind_blob(st, 4, secret_sha256, 32, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 5, db_now_ms());
-  return db_step_done(st);
+  d->credential_expires_at = sqlite3_column_int64(st, 9);
 }
 
 sync_err_t db_device_get(db_conn_t *c, const char *device_id, db_device_t *out)
@@ -126,8 +112,8 @@ sync_err_t db_device_activity(db_conn_t *c, db_activity_fn fn, void *ctx)
     db_device_activity_t a;
     memset(&a, 0, sizeof a);
     read_device(st, &a.d);
-    a.last_push_at = sqlite3_column_int64(st, 9);
-    a.pending_conflicts = sqlite3_column_int64(st, 10);
+    a.last_push_at = sqlite3_column_int64(st, 10);
+    a.pending_conflicts = sqlite3_column_int64(st, 11);
     if (fn(ctx, &a) != 0)
       break;
   }

@@ -10,10 +10,10 @@
 /* One slot per cached statement; each module owns the SQL of its slots. */
 typedef enum db_slot {
   ST_META_GET, ST_META_SET,
-  ST_DEV_ADD, ST_DEV_GET, ST_DEV_REVOKE, ST_DEV_TOUCH, ST_DEV_LIST, ST_DEV_COUNT_RECEIVED,
+  ST_DEV_GET, ST_DEV_REVOKE, ST_DEV_TOUCH, ST_DEV_LIST, ST_DEV_COUNT_RECEIVED,
   ST_FORM_INSERT, ST_FORM_GET, ST_FORM_LIST,
   ST_REV_BY_KEY, ST_REV_BY_HLC, ST_REV_BY_SEQ, ST_REV_INSERT, ST_KEY_INSERT, ST_KEY_UNHEAD,
-  ST_HEAD_GET, ST_HEAD_FACTS,
+  ST_HEAD_GET, ST_HEAD_FACTS, ST_CARRY_SEALED, ST_CARRY_DEDUP,
   ST_CONFLICT_INSERT, ST_CONFLICT_GET, ST_BATCH_INSERT,
   ST_PULL,
   ST_SLOT_COUNT
@@ -62,6 +62,12 @@ typedef struct db_head {
 sync_err_t db_head_get(db_conn_t *c, const char *uuid, db_head_t *h);
 /* A stored revision as a heap change (origin CENTRAL with author when written centrally). */
 sync_err_t db_revision_load(db_conn_t *c, int64_t seq, proto_change_t **out);
+
+/* For a central revision `ch` of record `uuid` (merge, staff write): sets ch->sealed and
+ * ch->dedup to those of the newest device revision (by HLC) carrying one, so the head keeps its
+ * sealed answers and its place among likely duplicates (SECURITY.md 4, 9); none for a deletion.
+ * Frees a previous ch->sealed. */
+sync_err_t db_carry_along(db_conn_t *c, const char *uuid, proto_change_t *ch);
 
 /* Inserts a revision (record_revisions and record_keys). source: device id or "central". */
 typedef struct db_rev_row {

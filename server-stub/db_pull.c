@@ -7,11 +7,12 @@
 #include <string.h>
 
 static const char PULL_SQL[] =
-  "SELECT seq, 1, form_id, version, sha256, definition, 0, 0, NULL, NULL, NULL, 0, 0, NULL"
+  "SELECT seq, 1, form_id, version, sha256, definition, 0, 0, NULL, NULL, NULL, 0, 0, NULL,"
+  "       NULL, NULL"
   "  FROM forms WHERE seq > ?1"
   " UNION ALL "
   "SELECT server_seq, 2, form_id, form_version, uuid, payload, revision, base_revision, base_hlc,"
-  "       op, hlc, created_at, updated_at, author"
+  "       op, hlc, created_at, updated_at, author, sealed, dedup"
   "  FROM record_revisions WHERE audience = ?2 AND server_seq > ?1"
   " ORDER BY 1 LIMIT ?3";
 
@@ -43,6 +44,8 @@ static void read_item(sqlite3_stmt *st, proto_pull_item_t *it)
   r->updated_at = sqlite3_column_int64(st, 12);
   r->origin = PROTO_ORIGIN_CENTRAL;
   r->author = (char *)sqlite3_column_text(st, 13);
+  r->sealed = (char *)sqlite3_column_text(st, 14);   /* NULL when the column is NULL */
+  db_col_text(st, 15, r->dedup, sizeof r->dedup);
 }
 
 sync_err_t db_pull(db_conn_t *c, const char *device_id, int64_t after, int after_given, int limit,

@@ -342,7 +342,9 @@ static sync_err_t apply_conflict(push_ctx_t *p, const proto_change_t *ch, const 
                        .conflict_id = cf->conflict_id};
   db_rev_row_t mrow = {.seq = mseq, .ch = m, .source = "central", .audience = h->creator,
                        .received_at = p->now, .outcome = "central", .make_head = 1};
+  /* The device's revision is stored first so that its sealed text can be the merged one's. */
   if ((e = db_revision_insert(p->c, &drow)) != SYNC_OK ||
+      (e = db_carry_along(p->c, ch->uuid, m)) != SYNC_OK ||
       (e = db_revision_insert(p->c, &mrow)) != SYNC_OK ||
       (e = conflict_insert(p->c, ch->uuid, cf, dseq, h->seq, mseq, p->now)) != SYNC_OK)
     goto done;

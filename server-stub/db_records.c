@@ -54,6 +54,7 @@ void db_change_free(proto_change_t *ch)
   if (!ch)
     return;
   free(ch->payload);
+  free(ch->sealed);
   free(ch->author);
   free(ch);
 }
@@ -63,8 +64,8 @@ sync_err_t db_revision_load(db_conn_t *c, int64_t seq, proto_change_t **out)
   *out = NULL;
   sqlite3_stmt *st = db_stmt(c, ST_REV_BY_SEQ,
                              "SELECT uuid, revision, base_revision, base_hlc, op, form_id,"
-                             " form_version, hlc, created_at, updated_at, payload, author, source"
-                             " FROM record_revisions WHERE server_seq = ?1");
+                             " form_version, hlc, created_at, updated_at, payload, author, source, sealed,"
+                             " dedup FROM record_revisions WHERE server_seq = ?1");
   if (!st)
     return SYNC_ERR_DB;
   sqlite3_bind_int64(st, 1, seq);
@@ -91,6 +92,10 @@ sync_err_t db_revision_load(db_conn_t *c, int64_t seq, proto_change_t **out)
   ch->created_at = sqlite3_column_int64(st, 8);
   ch->updated_at = sqlite3_column_int64(st, 9);
   ch->payload = db_col_dup(st, 10);
+  db_col_text(st, 14, ch->dedup, sizeof ch->dedup);
+  int sealed_missing = 0;
+  if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+    sealed_missing = !(ch->sealed = db_col_dup(st, 13));
   const unsigned char *src = sqlite3_column_text(st, 12);
   if (src && strcmp((const char *)src, "central") == 0) {
     ch->origin = PROTO_ORIGIN_CENTRAL;
@@ -100,7 +105,7 @@ sync_err_t db_revision_load(db_conn_t *c, int64_t seq, proto_change_t **out)
   } else {
     ch->origin = PROTO_ORIGIN_DEVICE;
   }
-  if (!ch->payload) {
+  if (!ch->payload || sealed_missing) {
     db_change_free(ch);
     e = SYNC_ERR_NOMEM;
     goto done;
@@ -117,8 +122,9 @@ sync_err_t db_revision_insert(db_conn_t *c, const db_rev_row_t *r)
                              "INSERT INTO record_revisions(server_seq, uuid, revision, source,"
                              " base_revision, base_hlc, op, form_id, form_version, hlc, created_at,"
                              " updated_at, payload, author, audience, received_at, batch_id, outcome,"
-                             " merged_seq, conflict_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-                             " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
+                             " merged_seq, conflict_id, sealed, dedup) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+                             " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+                             " ?21, ?22)");
   if (!st)
     return SYNC_ERR_DB;
   const proto_change_t *ch = r->ch;
@@ -148,6 +154,10 @@ sync_err_t db_revision_insert(db_conn_t *c, const db_rev_row_t *r)
     sqlite3_bind_int64(st, 19, r->merged_seq);
   if (r->conflict_id)
     sqlite3_bind_text(st, 20, r->conflict_id, -1, SQLITE_STATIC);
+  if (ch->sealed)
+    sqlite3_bind_text(st, 21, ch->sealed, -1, SQLITE_STATIC);
+  if (ch->dedup[0])
+    sqlite3_bind_text(st, 22, ch->dedup, -1, SQLITE_STATIC);
   sync_err_t e = db_step_done(st);
   if (e != SYNC_OK)
     return e;
@@ -172,6 +182,41 @@ sync_err_t db_revision_insert(db_conn_t *c, const db_rev_row_t *r)
   sqlite3_bind_text(st, 5, ch->hlc, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 6, r->make_head ? 1 : 0);
   return db_step_done(st);
+}
+
+sync_err_t db_carry_along(db_conn_t *c, const char *uuid, proto_change_t *ch)
+{
+  free(ch->sealed);
+  ch->sealed = NULL;
+  ch->dedup[0] = '\0';
+  if (ch->op == PROTO_OP_DELETE)
+    return SYNC_OK;
+  static const char *const sql[2] = {
+    "SELECT r.sealed FROM record_keys k JOIN record_revisions r ON r.server_seq = k.server_seq"
+    " WHERE k.uuid = ?1 AND k.source <> 'central' AND r.sealed IS NOT NULL"
+    " ORDER BY k.hlc DESC LIMIT 1",
+    "SELECT r.dedup FROM record_keys k JOIN record_revisions r ON r.server_seq = k.server_seq"
+    " WHERE k.uuid = ?1 AND k.source <> 'central' AND r.dedup IS NOT NULL"
+    " ORDER BY k.hlc DESC LIMIT 1"};
+  const db_slot_t slots[2] = {ST_CARRY_SEALED, ST_CARRY_DEDUP};
+  sync_err_t e = SYNC_OK;
+  for (int i = 0; i < 2 && e == SYNC_OK; i++) {
+    sqlite3_stmt *st = db_stmt(c, slots[i], sql[i]);
+    if (!st)
+      return SYNC_ERR_DB;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      if (i == 0 && !(ch->sealed = db_col_dup(st, 0)))
+        e = SYNC_ERR_NOMEM;
+      if (i == 1)
+        db_col_text(st, 0, ch->dedup, sizeof ch->dedup);
+    } else if (rc != SQLITE_DONE) {
+      e = db_err(rc);
+    }
+    sqlite3_reset(st);
+  }
+  return e;
 }
 
 /* ---- listings ------------------------------------------------------------------------------ */
@@ -253,6 +298,30 @@ sync_err_t db_record_head(db_conn_t *c, const char *uuid, proto_change_t **out)
   return db_revision_load(c, h.seq, out);
 }
 
+sync_err_t db_receipt_revision_exists(db_conn_t *c, const char *uuid, const char *device_id,
+                                      int64_t revision, const char *hlc, int64_t server_seq,
+                                      int64_t received_at, int64_t *found)
+{
+  *found = 0;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(c->h, "SELECT count(*) FROM record_keys k JOIN record_revisions r"
+                                " ON r.server_seq = k.server_seq WHERE k.uuid = ?1 AND k.source = ?2"
+                                " AND k.revision = ?3 AND k.hlc = ?4 AND k.server_seq = ?5"
+                                " AND r.received_at = ?6", -1, &st, NULL) != SQLITE_OK)
+    return SYNC_ERR_DB;
+  sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, revision);
+  sqlite3_bind_text(st, 4, hlc, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, server_seq);
+  sqlite3_bind_int64(st, 6, received_at);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *found = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? SYNC_OK : db_err(rc);
+}
+
 sync_err_t db_counts(db_conn_t *c, db_counts_t *out)
 {
   memset(out, 0, sizeof *out);
@@ -300,6 +369,7 @@ sync_err_t db_central_write(db_conn_t *c, const char *uuid, const char *author, 
 
   ch = *head;
   ch.payload = NULL;
+  ch.sealed = NULL;
   ch.author = (char *)author;
   ch.origin = PROTO_ORIGIN_CENTRAL;
   if (edit) {
@@ -318,6 +388,8 @@ sync_err_t db_central_write(db_conn_t *c, const char *uuid, const char *author, 
       goto fail;
     }
   }
+  if ((e = db_carry_along(c, uuid, &ch)) != SYNC_OK)
+    goto fail;
   ch.revision = h.max_revision + 1;
   ch.base_revision = h.revision;
   snprintf(ch.base_hlc, sizeof ch.base_hlc, "%s", h.hlc);
@@ -336,11 +408,13 @@ sync_err_t db_central_write(db_conn_t *c, const char *uuid, const char *author, 
   if (seq_out)
     *seq_out = seq;
   free(ch.payload);
+  free(ch.sealed);
   db_change_free(head);
   return SYNC_OK;
 fail:
   db_rollback(c);
   free(ch.payload);
+  free(ch.sealed);
   db_change_free(head);
   return e;
 }

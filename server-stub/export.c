@@ -18,14 +18,16 @@
 #include <unistd.h>
 
 #include "db_internal.h"
+#include "form_seal.h"
 #include "sbuf.h"
 
+/* M_SEALED is a column only for forms with an encrypted version. */
 enum meta {
-  M_UUID, M_FORM_ID, M_FORM_VERSION, M_REVISION, M_STATUS, M_DEVICE_ID, M_DEVICE_NAME,
+  M_UUID, M_FORM_ID, M_FORM_VERSION, M_REVISION, M_STATUS, M_SEALED, M_DEVICE_ID, M_DEVICE_NAME,
   M_DEVICE_UNIT, M_RECEIVED_AT, M_LAST_CHANGE_AT, M_LAST_CHANGE_BY, M_COUNT
 };
 static const char *const META_NAMES[M_COUNT] = {
-  "uuid", "form_id", "form_version", "revision", "status", "device_id", "device_name",
+  "uuid", "form_id", "form_version", "revision", "status", "sealed", "device_id", "device_name",
   "device_unit", "received_at", "last_change_at", "last_change_by"};
 
 /* One output column: metadata, a field, or one choice of a select_multiple field (CSV). */
@@ -37,7 +39,7 @@ typedef struct out_col {
 
 typedef struct row {
   const char *uuid, *form_id, *device_id, *device_name, *device_unit, *head_source, *author;
-  int version, deleted;
+  int version, deleted, sealed_left;
   int64_t revision, first_received, last_change;
   const cat_version_t *v;
   const cJSON **vals;          /* per catalog column */
@@ -77,21 +79,6 @@ static void fmt_number(char *buf, size_t n, double d)
   }
 }
 
-cJSON *export_open_plain(void *ctx, const char *uuid, const char *stored, size_t len, char *why,
-                         size_t whylen)
-{
-  (void)ctx;
-  (void)uuid;
-  cJSON *doc = cJSON_ParseWithLength(stored, len);
-  if (!cJSON_IsObject(doc)) {
-    cJSON_Delete(doc);
-    snprintf(why, whylen, "the stored answers are not a JSON object (a sealed record needs the"
-             " central key to be read)");
-    return NULL;
-  }
-  return doc;
-}
-
 /* ---- plan --------------------------------------------------------------------------------- */
 
 static int omitted(const exp_options_t *o, const char *name)
@@ -122,8 +109,11 @@ static int plan(exporter_t *x)
 {
   size_t cap = 0;
   const catalog_t *cat = x->cat;
+  int encrypted = 0;
+  for (size_t v = 0; v < cat->n_versions; v++)
+    encrypted |= form_is_encrypted(cat->versions[v].form);
   for (int m = 0; m < M_COUNT; m++)
-    if (plan_add(x, &cap, m, -1, -1) != 0)
+    if ((m != M_SEALED || encrypted) && plan_add(x, &cap, m, -1, -1) != 0)
       return -1;
   for (int pass = 0; pass < 2; pass++) {
     for (size_t c = 0; c < cat->n_cols; c++) {
@@ -255,6 +245,7 @@ static void meta_text(const row_t *r, int m, char *buf, size_t len, const char *
   case M_FORM_VERSION: snprintf(buf, len, "%d", r->version); *out = buf; break;
   case M_REVISION: snprintf(buf, len, "%lld", (long long)r->revision); *out = buf; break;
   case M_STATUS: *out = r->deleted ? "deleted" : "final"; break;
+  case M_SEALED: *out = r->sealed_left ? "1" : "0"; break;
   case M_DEVICE_ID: *out = r->device_id; break;
   case M_DEVICE_NAME: *out = r->device_name; break;
   case M_DEVICE_UNIT: *out = r->device_unit; break;
@@ -364,9 +355,10 @@ static void json_row(exporter_t *x, const row_t *r)
     if (oc->meta >= 0) {
       sbuf_json_str(b, META_NAMES[oc->meta]);
       sbuf_putc(b, ':');
-      if (oc->meta == M_FORM_VERSION || oc->meta == M_REVISION) {
+      if (oc->meta == M_FORM_VERSION || oc->meta == M_REVISION || oc->meta == M_SEALED) {
         sbuf_printf(b, "%lld", oc->meta == M_REVISION ? (long long)r->revision
-                                                       : (long long)r->version);
+                               : oc->meta == M_SEALED ? (long long)r->sealed_left
+                                                      : (long long)r->version);
       } else {
         const char *t;
         meta_text(r, oc->meta, buf, sizeof buf, &t);
@@ -459,7 +451,7 @@ sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_resul
 
   sbuf_puts(&sql, "SELECT r.uuid, r.form_id, r.form_version, r.revision, r.deleted,"
                   " r.creator_device, d.name, d.unit, " RQ_FIRST_RECEIVED_SQL ", r.received_at,"
-                  " r.head_source, r.author, r.payload"
+                  " r.head_source, r.author, r.payload, r.sealed"
                   " FROM records r LEFT JOIN devices d ON d.device_id = r.creator_device");
   rq_where(&f, &sql);
   sbuf_puts(&sql, " ORDER BY r.server_seq");
@@ -493,14 +485,20 @@ sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_resul
       .first_received = sqlite3_column_int64(st, 8), .last_change = sqlite3_column_int64(st, 9),
       .head_source = col_text(st, 10), .author = col_text(st, 11), .vals = vals};
     r.v = catalog_version(cat, r.version);
-    const char *stored = (const char *)sqlite3_column_blob(st, 12);
-    size_t stored_len = (size_t)sqlite3_column_bytes(st, 12);
+    exp_stored_t rec = {
+      .uuid = r.uuid, .form_id = r.form_id, .form_version = r.version,
+      .payload = (const char *)sqlite3_column_blob(st, 12),
+      .payload_len = (size_t)sqlite3_column_bytes(st, 12),
+      .sealed = (const char *)sqlite3_column_text(st, 13)};
     char why[200];
-    cJSON *answers = opener(o->open_ctx, r.uuid, stored ? stored : "", stored_len, why, sizeof why);
+    cJSON *answers = opener(o->open_ctx, &rec, &r.sealed_left, why, sizeof why);
     if (!answers) {
-      snprintf(err, errlen, "record %s cannot be read: %s", r.uuid, why);
-      e = SYNC_ERR_FORM;
-      goto done;
+      fprintf(stderr, "syncserver: record %s not exported: %s\n", r.uuid, why);
+      if (res->unreadable++ == 0)
+        snprintf(err, errlen, "record(s) not exported because they cannot be read: %s", r.uuid);
+      else if (res->unreadable <= 5 && strlen(err) + PROTO_UUID_LEN + 3 < errlen)
+        snprintf(err + strlen(err), errlen - strlen(err), ", %s", r.uuid);
+      continue;
     }
     memset(vals, 0, cat->n_cols * sizeof *vals);
     const cJSON *it;
@@ -608,6 +606,11 @@ sync_err_t export_audited(db_conn_t *c, const exp_options_t *o, FILE *out, const
   char run_err[512] = "";
   sync_err_t run = export_run(c, &opts, out, res, run_err, sizeof run_err);
   int64_t finished = db_now_ms();
+  if (run == SYNC_OK && res->unreadable) {
+    char note[sizeof run_err];
+    snprintf(note, sizeof note, "%lld %.480s", (long long)res->unreadable, run_err);
+    snprintf(run_err, sizeof run_err, "%s", note);
+  }
   sync_err_t fin = db_audit_finish(c, id, run == SYNC_OK, res->records, run_err, finished);
   if (fd >= 0) {
     sbuf_t line;
@@ -621,7 +624,7 @@ sync_err_t export_audited(db_conn_t *c, const exp_options_t *o, FILE *out, const
     }
     sbuf_free(&line);
   }
-  if (run != SYNC_OK) {
+  if (run != SYNC_OK || res->unreadable) {
     snprintf(err, errlen, "%s", run_err);
     e = run;
   } else if (fin != SYNC_OK) {

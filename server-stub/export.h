@@ -8,11 +8,12 @@
  * record is read, completed afterwards, and one JSON line appended to the file
  * <db>.export-audit.log next to the database.
  *
- * Sealed records (security milestone): a record's stored bytes become its answers through
- * `open_payload`. Today devices send answers in clear (over TLS) and the default opener parses
- * them; when finalized records are sealed to the central public key, the export is given an
- * opener that unseals with the central secret key. A record the opener cannot read stops the
- * export with an error naming it (it is never silently left out).
+ * Sealed records (SECURITY.md 4): a record as stored (clear answers, and for encrypted forms the
+ * sealed text) becomes its answers through `open_payload`. Without the central key
+ * (export_open_plain) a sealed record exports its clear part and `sealed` = 1; with it
+ * (export_open_sealed) the envelope is opened and checked against the record. A record the opener
+ * cannot read is reported on stderr with its uuid and left out, the others are written, and the
+ * result counts it (never silently).
  */
 #ifndef SRV_EXPORT_H
 #define SRV_EXPORT_H
@@ -28,9 +29,19 @@ struct cJSON;
 
 typedef enum exp_format { EXP_CSV = 0, EXP_JSONL } exp_format_t;
 
-/* Turns the stored bytes of a record into its answers (a JSON object the caller deletes), or
- * returns NULL with the reason in `why`. */
-typedef struct cJSON *(*exp_open_fn)(void *ctx, const char *uuid, const char *stored, size_t len,
+/* A record as stored (borrowed for the call). */
+typedef struct exp_stored {
+  const char *uuid, *form_id;
+  int form_version;
+  const char *payload;       /* the clear answers (all answers of a form without encryption) */
+  size_t payload_len;
+  const char *sealed;        /* base64 sealed text, NULL when the record has none */
+} exp_stored_t;
+
+/* Turns a stored record into its answers (a JSON object the caller deletes); *sealed_left = 1
+ * when sealed answers stayed closed (only the clear part is in it). NULL with the reason in
+ * `why` when the record cannot be read. */
+typedef struct cJSON *(*exp_open_fn)(void *ctx, const exp_stored_t *rec, int *sealed_left,
                                      char *why, size_t whylen);
 
 typedef struct exp_options {
@@ -46,15 +57,24 @@ typedef struct exp_options {
 
 typedef struct exp_result {
   int64_t records;
+  int64_t unreadable;        /* records left out because the opener refused them */
   char form_id[PROTO_FORM_ID_MAX + 1];
 } exp_result_t;
 
-/* The default opener: the stored text is the answers object. */
-struct cJSON *export_open_plain(void *ctx, const char *uuid, const char *stored, size_t len,
-                                char *why, size_t whylen);
+/* The default opener (export_open.c): the clear answers; sealed texts stay closed. */
+struct cJSON *export_open_plain(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
+                                size_t whylen);
+/* The central key's opener: ctx is the secret key (base64 text). The envelope must name the
+ * record's uuid, form and version; its payload overlaid with the clear answers (central fields
+ * are newer) is returned. */
+struct cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
+                                 size_t whylen);
+
 
 /* Writes the export to `out`. SYNC_ERR_NOT_FOUND (no such form), SYNC_ERR_INVALID_ARG (several
- * forms and none chosen), SYNC_ERR_IO (write failed), storage errors; err tells. */
+ * forms and none chosen), SYNC_ERR_IO (write failed), storage errors; err tells. Records the
+ * opener refuses are reported on stderr, counted in res->unreadable and noted in err (first
+ * uuids) while the result stays SYNC_OK. */
 sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_result_t *res,
                       char *err, size_t errlen);
 

@@ -23,6 +23,7 @@ void handle_health(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_res
   h.limits.max_changes = PROTO_MAX_CHANGES;
   h.limits.max_payload = PROTO_MAX_PAYLOAD;
   h.limits.max_pull_limit = PROTO_PULL_MAX_LIMIT;
+  snprintf(h.receipt_key, sizeof h.receipt_key, "%s", s->keys.receipt_pk);
   char *json = NULL;
   size_t len = 0;
   if (proto_health_encode(&h, &json, &len) != SYNC_OK)
@@ -41,6 +42,7 @@ void handle_whoami(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_res
   w.name = call->device.name;
   w.unit = call->device.unit;
   w.server_time = db_now_ms();
+  w.credential_expires_at = call->device.credential_expires_at;
   char *json = NULL;
   size_t len = 0;
   if (proto_whoami_encode(&w, &json, &len) != SYNC_OK)

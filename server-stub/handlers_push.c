@@ -2,12 +2,14 @@
  * transaction, they need no lock), then the batch in one transaction, then the receipts. */
 #include "srv_internal.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "errors.h"
+#include "form_seal.h"
 #include "log.h"
 
 static double elapsed_ms(const struct timespec *t0)
@@ -44,8 +46,28 @@ static proto_error_t *invalid_change(const proto_change_t *ch, const issue_list_
   return e;
 }
 
-/* Per-change form checks: unknown form version, payload structure (draft mode). Returns
- * SYNC_OK with prechecks filled (NULL = passes), or a storage error. */
+/* The security rules of a change (SECURITY.md 4, 6): an upsert of an encrypted form carries
+ * `sealed` and only clear answers; every upsert respects consent. Appends issues. */
+static int security_issues(const form_t *f, const proto_change_t *ch, issue_list_t *issues)
+{
+  char field[PROTO_FIELD_MAX + 1] = "";
+  size_t len = strlen(ch->payload);
+  if (form_is_encrypted(f)) {
+    if (!ch->sealed && issue_list_add(issues, "sealed", "sealed_required", "") != 0)
+      return -1;
+    if (form_check_clear(f, ch->payload, len, field, sizeof field) == SYNC_ERR_VALIDATION &&
+        issue_list_add(issues, field, "not_clear", "") != 0)
+      return -1;
+  }
+  field[0] = '\0';
+  if (form_check_consent(f, ch->payload, len, field, sizeof field) == SYNC_ERR_VALIDATION &&
+      issue_list_add(issues, field, "consent", "") != 0)
+    return -1;
+  return 0;
+}
+
+/* Per-change form checks: unknown form version, payload structure (draft mode), the security
+ * rules. Returns SYNC_OK with prechecks filled (NULL = passes), or a storage error. */
 static sync_err_t precheck(srv_t *s, db_conn_t *c, const proto_push_req_t *req,
                            proto_error_t **pre)
 {
@@ -66,6 +88,15 @@ static sync_err_t precheck(srv_t *s, db_conn_t *c, const proto_push_req_t *req,
     issue_list_clear(&issues);
     e = form_validate(f, ch->payload, strlen(ch->payload), VALIDATE_DRAFT, "en", forms_today(),
                       NULL, &issues);
+    if (e == SYNC_OK || e == SYNC_ERR_VALIDATION) {
+      size_t before = issues.count;
+      if (security_issues(f, ch, &issues) != 0) {
+        issue_list_clear(&issues);
+        return SYNC_ERR_NOMEM;
+      }
+      if (issues.count > before)
+        e = SYNC_ERR_VALIDATION;
+    }
     if (e == SYNC_ERR_VALIDATION || e == SYNC_ERR_JSON) {
       pre[i] = invalid_change(ch, &issues);
       if (!pre[i]) {
@@ -78,6 +109,27 @@ static sync_err_t precheck(srv_t *s, db_conn_t *c, const proto_push_req_t *req,
     }
   }
   issue_list_clear(&issues);
+  return SYNC_OK;
+}
+
+sync_err_t receipts_sign(const srv_t *s, const char *device_id, proto_receipt_t *receipts,
+                         const proto_change_t *changes, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    proto_receipt_t *r = &receipts[i];
+    if (r->outcome == PROTO_OUTCOME_REJECTED)
+      continue;
+    char text[512];
+    unsigned char sig[crypto_sign_BYTES];
+    sync_err_t e = proto_receipt_signed_text(s->server_id, device_id, r->uuid, r->revision,
+                                             changes[i].hlc, r->server_seq, r->received_at, text,
+                                             sizeof text);
+    if (e != SYNC_OK)
+      return e;
+    crypto_sign_detached(sig, NULL, (const unsigned char *)text, strlen(text), s->keys.receipt_sk);
+    sodium_bin2base64(r->signature, sizeof r->signature, sig, sizeof sig,
+                      sodium_base64_VARIANT_ORIGINAL);
+  }
   return SYNC_OK;
 }
 
@@ -141,7 +193,8 @@ void handle_push(srv_t *s, const char *json, size_t len, srv_call_t *call, srv_r
   resp.n_receipts = n;
   char *out = NULL;
   size_t out_len = 0;
-  if (proto_push_resp_encode(&resp, &out, &out_len) != SYNC_OK) {
+  if (receipts_sign(s, call->device.device_id, receipts, req->changes, n) != SYNC_OK ||
+      proto_push_resp_encode(&resp, &out, &out_len) != SYNC_OK) {
     /* Stored and committed, but unsayable: the client re-sends and gets duplicates. */
     resp_error(r, PROTO_E_INTERNAL, NULL, NULL);
     snprintf(r->detail, sizeof r->detail, "push response encoding failed");

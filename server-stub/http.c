@@ -17,6 +17,9 @@
 
 #include "log.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PROTO_VERSION_TEXT STR(PROTO_VERSION)
 #define MAX_HEADERS 64
 #define MAX_QUERY 16
 /* Past the cap, a body without Content-Length is drained up to this much, then dropped. */
@@ -43,6 +46,7 @@ typedef struct conn_state {
   size_t len, cap, drained;
   struct timespec t0;
   char peer[64];
+  char addr[INET6_ADDRSTRLEN];
   char method[8];
   char path[128];
 } conn_state_t;
@@ -65,21 +69,23 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
   return MHD_YES;
 }
 
-static void peer_text(struct MHD_Connection *conn, char *buf, size_t len)
+/* "addr:port" for logs into buf, the address alone (the rate limit's key) into host. */
+static void peer_text(struct MHD_Connection *conn, char *buf, size_t len,
+                      char host[INET6_ADDRSTRLEN])
 {
   const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   snprintf(buf, len, "-");
+  snprintf(host, INET6_ADDRSTRLEN, "-");
   if (!ci || !ci->client_addr)
     return;
   const struct sockaddr *sa = ci->client_addr;
-  char host[INET6_ADDRSTRLEN] = "";
   if (sa->sa_family == AF_INET) {
     const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    inet_ntop(AF_INET, &in->sin_addr, host, INET6_ADDRSTRLEN);
     snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(in->sin_port));
   } else if (sa->sa_family == AF_INET6) {
     const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, INET6_ADDRSTRLEN);
     snprintf(buf, len, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
   }
 }
@@ -104,6 +110,7 @@ static void fill_request(struct MHD_Connection *conn, const char *url, const cha
   req->body = st->body;
   req->body_len = st->len;
   req->peer = st->peer;
+  req->addr = st->addr;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, conn_state_t *st)
@@ -130,7 +137,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, conn_state_t *
      * login form's POST, which the origin check (dash.c) must refuse. */
     MHD_add_response_header(mr, "Referrer-Policy", "same-origin");
   } else {
-    MHD_add_response_header(mr, PROTO_HDR_PROTOCOL, "1");
+    MHD_add_response_header(mr, PROTO_HDR_PROTOCOL, PROTO_VERSION_TEXT);
   }
   if (r->set_cookie[0])
     MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
@@ -173,7 +180,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       return MHD_NO;
     *con_cls = st;
     clock_gettime(CLOCK_MONOTONIC, &st->t0);
-    peer_text(conn, st->peer, sizeof st->peer);
+    peer_text(conn, st->peer, sizeof st->peer, st->addr);
     snprintf(st->method, sizeof st->method, "%s", method);
     snprintf(st->path, sizeof st->path, "%s", url);
     fill_request(conn, url, method, st, &headers, &query, &req);

@@ -18,22 +18,30 @@ static void usage(FILE *out)
           "  serve --db PATH --listen HOST:PORT [--threads N] [--log-level debug|info|warn|error]\n"
           "        [--tls-cert FILE.pem --tls-key FILE.pem]   (HTTPS through GnuTLS)\n"
           "        [--silent-days N] [--session-hours H]   (dashboard: /dashboard/)\n"
+          "        [--auth-fail-limit N]   failed authentications per address in 10 min (10)\n"
           "        HOST:PORT like 127.0.0.1:8080, [::1]:0 (port 0 picks a free port); prints\n"
           "        'LISTENING <address>' once ready; SIGTERM/SIGINT stop it gracefully\n"
           "  init --db PATH                          create (or upgrade) the database\n"
-          "  device add --db PATH --name NAME [--unit UNIT] [--id UUID] [--json]\n"
-          "                                          enrol a device; prints its secret once\n"
+          "  enroll create --db PATH --name NAME [--unit UNIT] [--ttl-hours 24] [--valid-days 365]\n"
+          "        [--json]   a one-time enrollment code for a device (printed once)\n"
+          "  enroll list --db PATH [--json]          codes: pending, used, expired (never the code)\n"
           "  device list --db PATH [--json]\n"
           "  device revoke --db PATH DEVICE_ID\n"
-          "  form publish --db PATH FILE [--json]    add a form version (devices get it by pull)\n"
+          "  form publish --db PATH FILE [--seal-to PUBFILE [--clear-fields A,B]]\n"
+          "        [--dedup-fields X,Y] [--json]    add a form version (devices get it by pull)\n"
+          "  keygen --out FILE                       central sealing key pair (FILE, FILE.pub)\n"
+          "  receipt-key --db PATH                   the public key that verifies receipts\n"
+          "  verify-receipt --db PATH FILE           check a device's receipt document\n"
+          "  duplicates --db PATH [--json]           records sharing a duplicate-detection hash\n"
           "  form list --db PATH [--json]\n"
           "  records --db PATH [FILTER] [--limit N] [--json]\n"
           "        FILTER: --form ID --region 35|35.02[,..] --from DATE --to DATE\n"
           "                --date interview|received --status final|deleted|all\n"
           "                --case-status S --result strong_indication|needs_assessment|..|none\n"
           "  export --db PATH --by NAME [--format csv|jsonl] [--out FILE] [--lang id|en | --codes]\n"
-          "        [--bom] [--raw-text] [--omit FIELD,..] [FILTER]   (audited; default: final records)\n"
-          "  audit --db PATH [--limit N] [--json]    the export audit log\n"
+          "        [--bom] [--raw-text] [--omit FIELD,..] [--private-key FILE] [FILTER]\n"
+          "        (audited; default: final records; exit 3 when sealed records could not be opened)\n"
+          "  audit --db PATH [--limit N] [--json]    the export audit and the security log\n"
           "  user add --db PATH --name LOGIN [--password-file FILE] [--force]\n"
           "        dashboard login; the password is read from stdin (or the file's first line)\n"
           "  user list --db PATH [--json]\n"
@@ -67,7 +75,7 @@ static char *read_text(const char *path)
 static int serve(const cli_t *c)
 {
   static const char *const known[] = {"db", "listen", "threads", "log-level", "tls-cert", "tls-key",
-                                      "silent-days", "session-hours", NULL};
+                                      "silent-days", "session-hours", "auth-fail-limit", NULL};
   if (cli_check(c, known))
     return 2;
   const char *db_path = cli_opt(c, "db"), *listen = cli_opt(c, "listen");
@@ -103,6 +111,12 @@ static int serve(const cli_t *c)
     fprintf(stderr, "syncserver: --session-hours must be 1..720\n");
     return 2;
   }
+  int fail_limit = 10;
+  const char *fl = cli_opt(c, "auth-fail-limit");
+  if (fl && ((fail_limit = atoi(fl)) < 1 || fail_limit > 100000)) {
+    fprintf(stderr, "syncserver: --auth-fail-limit must be 1..100000\n");
+    return 2;
+  }
 
   const char *cert_file = cli_opt(c, "tls-cert"), *key_file = cli_opt(c, "tls-key");
   if (!cert_file != !key_file) {
@@ -127,7 +141,8 @@ static int serve(const cli_t *c)
   srv_t *s;
   char err[512];
   srv_config_t cfg = {.db_path = db_path, .pool_size = threads + 1, .silent_days = silent_days,
-                      .session_hours = session_hours, .secure_cookies = cert != NULL};
+                      .session_hours = session_hours, .secure_cookies = cert != NULL,
+                      .auth_fail_limit = fail_limit};
   if (srv_open(&cfg, &s, err, sizeof err) != SYNC_OK) {
     fprintf(stderr, "syncserver: %s\n", err);
     return 1;
@@ -179,13 +194,20 @@ int main(int argc, char **argv)
   if (strcmp(cmd, "stats") == 0) return admin_stats(&c1);
   if (strcmp(cmd, "export") == 0) return admin_export(&c1);
   if (strcmp(cmd, "audit") == 0) return admin_audit(&c1);
+  if (strcmp(cmd, "keygen") == 0) return admin_keygen(&c1);
+  if (strcmp(cmd, "receipt-key") == 0) return admin_receipt_key(&c1);
+  if (strcmp(cmd, "verify-receipt") == 0) return admin_verify_receipt(&c1);
+  if (strcmp(cmd, "duplicates") == 0) return admin_duplicates(&c1);
+  if (strcmp(cmd, "enroll") == 0) {
+    if (strcmp(sub, "create") == 0) return admin_enroll_create(&c2);
+    if (strcmp(sub, "list") == 0) return admin_enroll_list(&c2);
+  }
   if (strcmp(cmd, "user") == 0) {
     if (strcmp(sub, "add") == 0) return admin_user_add(&c2);
     if (strcmp(sub, "list") == 0) return admin_user_list(&c2);
     if (strcmp(sub, "remove") == 0) return admin_user_remove(&c2);
   }
   if (strcmp(cmd, "device") == 0) {
-    if (strcmp(sub, "add") == 0) return admin_device_add(&c2);
     if (strcmp(sub, "list") == 0) return admin_device_list(&c2);
     if (strcmp(sub, "revoke") == 0) return admin_device_revoke(&c2);
   } else if (strcmp(cmd, "form") == 0) {

@@ -34,10 +34,22 @@ sync_err_t srv_open(const srv_config_t *cfg, srv_t **out, char *err, size_t errl
   s->silent_days = cfg->silent_days > 0 ? cfg->silent_days : 14;
   s->session_hours = cfg->session_hours > 0 ? cfg->session_hours : 8;
   s->secure_cookies = cfg->secure_cookies;
+  s->cfg_auth_fail_limit = cfg->auth_fail_limit > 0 ? cfg->auth_fail_limit : 10;
+  if (!(s->auth_limit = ratelimit_new(s->cfg_auth_fail_limit, RATELIMIT_WINDOW_MS,
+                                      RATELIMIT_MAX_ENTRIES))) {
+    srv_close(s);
+    return SYNC_ERR_NOMEM;
+  }
   db_conn_t *c = db_pool_acquire(s->pool);
-  if (c) {
+  e = c ? db_keys_get(c, &s->keys) : SYNC_ERR_DB;
+  if (c)
     snprintf(s->server_id, sizeof s->server_id, "%s", db_server_id(c));
-    db_pool_release(s->pool, c);
+  db_pool_release(s->pool, c);
+  if (e != SYNC_OK) {
+    snprintf(err, errlen, "%s: the server keys cannot be read (%s)", cfg->db_path,
+             sync_strerror(e));
+    srv_close(s);
+    return e;
   }
   *out = s;
   return SYNC_OK;
@@ -49,6 +61,8 @@ void srv_close(srv_t *s)
     return;
   db_pool_close(s->pool);
   forms_cache_free(s);
+  ratelimit_free(s->auth_limit);
+  db_keys_wipe(&s->keys);
   pthread_mutex_destroy(&s->forms_lock);
   free(s);
 }
@@ -117,7 +131,8 @@ static void resp_error_obj(srv_response_t *r, const proto_error_t *err)
   }
 }
 
-void resp_error(srv_response_t *r, proto_errcode_t code, const char *msg_id, const char *msg_en)
+static void resp_error_after(srv_response_t *r, proto_errcode_t code, const char *msg_id,
+                             const char *msg_en, int retry_after)
 {
   proto_error_t *err = err_new(code, msg_id, msg_en);
   if (!err) {
@@ -125,13 +140,23 @@ void resp_error(srv_response_t *r, proto_errcode_t code, const char *msg_id, con
     return;
   }
   if (code == PROTO_E_RATE_LIMITED || code == PROTO_E_SERVER_BUSY)
-    err->retry_after = BUSY_RETRY_AFTER;
+    err->retry_after = retry_after;
   if (code == PROTO_E_UNSUPPORTED_PROTOCOL) {
     err->supported_protocols[0] = PROTO_VERSION;
     err->n_supported_protocols = 1;
   }
   resp_error_obj(r, err);
   err_free(err);
+}
+
+void resp_error(srv_response_t *r, proto_errcode_t code, const char *msg_id, const char *msg_en)
+{
+  resp_error_after(r, code, msg_id, msg_en, BUSY_RETRY_AFTER);
+}
+
+void resp_retry(srv_response_t *r, proto_errcode_t code, int seconds)
+{
+  resp_error_after(r, code, NULL, NULL, seconds > 0 ? seconds : 1);
 }
 
 void resp_diag(srv_response_t *r, const proto_diag_t *diag)
@@ -300,6 +325,8 @@ static srv_route_t route_of(const char *path, srv_call_t *call, int *bad_form)
     return ROUTE_PUSH;
   if (strcmp(path, PROTO_PATH_PULL) == 0)
     return ROUTE_PULL;
+  if (strcmp(path, PROTO_PATH_ENROLL) == 0)
+    return ROUTE_ENROLL;
   if (strcmp(path, PROTO_PATH_FORMS) == 0)
     return ROUTE_FORMS;
   if (strcmp(path, "/dashboard") == 0 || strncmp(path, "/dashboard/", 11) == 0)
@@ -354,24 +381,22 @@ static int authenticate(srv_t *s, const srv_request_t *req, srv_call_t *call, sr
     return 1;
   }
   char why[160];
-  auth_result_t a = auth_check(c, srv_header(req, "Authorization"), &call->device, why, sizeof why);
   int64_t now = db_now_ms();
+  auth_result_t a = auth_check(c, srv_header(req, "Authorization"), now, &call->device, why,
+                               sizeof why);
   if (a == AUTH_OK && call->route != ROUTE_PUSH && now - call->device.last_seen_at > 60000)
     db_device_touch(c, call->device.device_id, now); /* best effort */
+  if (a == AUTH_UNAUTHORIZED || a == AUTH_REVOKED || a == AUTH_EXPIRED)
+    auth_failure(s, c, req, call->device.device_id, why, a == AUTH_UNAUTHORIZED);
   db_pool_release(s->pool, c);
   snprintf(r->device_id, sizeof r->device_id, "%s", call->device.device_id);
-  if (a == AUTH_OK)
-    return 0;
-  char q1[64], q2[200];
-  log_event(LOG_WARN, "auth_failed", "peer=%s path=%s reason=%s",
-            log_quote(req->peer ? req->peer : "-", q1, sizeof q1), req->path,
-            log_quote(why, q2, sizeof q2));
-  if (a == AUTH_REVOKED)
-    resp_error(r, PROTO_E_DEVICE_REVOKED, NULL, NULL);
-  else if (a == AUTH_UNAUTHORIZED)
-    resp_error(r, PROTO_E_UNAUTHORIZED, NULL, NULL);
-  else
-    resp_db_error(r, SYNC_ERR_DB, "credential lookup");
+  switch (a) {
+  case AUTH_OK: return 0;
+  case AUTH_REVOKED: resp_error(r, PROTO_E_DEVICE_REVOKED, NULL, NULL); break;
+  case AUTH_EXPIRED: resp_error(r, PROTO_E_CREDENTIAL_EXPIRED, NULL, NULL); break;
+  case AUTH_UNAUTHORIZED: resp_error(r, PROTO_E_UNAUTHORIZED, NULL, NULL); break;
+  default: resp_db_error(r, SYNC_ERR_DB, "credential lookup"); break;
+  }
   return 1;
 }
 
@@ -432,7 +457,8 @@ int srv_begin(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response
       goto done;
     return 0;
   }
-  const char *want = call->route == ROUTE_PUSH ? "POST" : "GET";
+  int has_body = call->route == ROUTE_PUSH || call->route == ROUTE_ENROLL;
+  const char *want = has_body ? "POST" : "GET";
   if (!req->method || strcmp(req->method, want) != 0) {
     resp_error(r, PROTO_E_METHOD_NOT_ALLOWED, NULL, NULL);
     r->allow = want;
@@ -442,7 +468,16 @@ int srv_begin(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response
     handle_health(s, req, call, r);
     goto done;
   }
-  if (check_protocol_header(req, r) || authenticate(s, req, call, r))
+  /* A blocked address is refused before its credential is looked at, a good one included:
+   * otherwise a guesser would learn from the status which guess was right. */
+  if (auth_rate_limited(s, req, r) || check_protocol_header(req, r))
+    goto done;
+  if (call->route == ROUTE_ENROLL) {
+    if (check_body_headers(req, call, r))
+      goto done;
+    return 0;
+  }
+  if (authenticate(s, req, call, r))
     goto done;
   if (call->route == ROUTE_PUSH) {
     if (check_body_headers(req, call, r))
@@ -465,13 +500,22 @@ done:
   return 1;
 }
 
+static void dispatch_body(srv_t *s, const srv_request_t *req, srv_call_t *call, const char *json,
+                          size_t len, srv_response_t *r)
+{
+  if (call->route == ROUTE_ENROLL)
+    handle_enroll(s, req, json, len, r);
+  else
+    handle_push(s, json, len, call, r);
+}
+
 void srv_finish(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r)
 {
   if (call->route == ROUTE_DASHBOARD) {
     dash_finish(s, req, r);
     return;
   }
-  if (call->route != ROUTE_PUSH) {
+  if (call->route != ROUTE_PUSH && call->route != ROUTE_ENROLL) {
     resp_error(r, PROTO_E_INTERNAL, NULL, NULL);
     return;
   }
@@ -492,11 +536,11 @@ void srv_finish(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_respon
       resp_error(r, PROTO_E_BAD_COMPRESSION, NULL, NULL);
       snprintf(r->detail, sizeof r->detail, "%s", errbuf);
     } else {
-      handle_push(s, json, len, call, r);
+      dispatch_body(s, req, call, json, len, r);
     }
     free(json);
   } else {
-    handle_push(s, req->body ? req->body : "", req->body_len, call, r);
+    dispatch_body(s, req, call, req->body ? req->body : "", req->body_len, r);
   }
 done:
   finish_response(call, r);

@@ -28,6 +28,8 @@ typedef struct srv_config {
   int silent_days;     /* dashboard: devices silent longer are highlighted; 0 = 14 */
   int session_hours;   /* dashboard session lifetime; 0 = 8 */
   int secure_cookies;  /* served over TLS: the session cookie gets Secure */
+  int auth_fail_limit; /* failed authentications per client address in 10 minutes before 429;
+                        * 0 = 10 */
 } srv_config_t;
 
 sync_err_t srv_open(const srv_config_t *cfg, srv_t **out, char *err, size_t errlen);
@@ -50,7 +52,8 @@ typedef struct srv_request {
   size_t n_query;
   const char *body;
   size_t body_len;
-  const char *peer;             /* for logs; may be NULL */
+  const char *peer;             /* for logs ("addr:port"); may be NULL */
+  const char *addr;             /* client address without port: the rate limit's key; NULL = "-" */
 } srv_request_t;
 
 typedef struct srv_response {
@@ -76,6 +79,7 @@ typedef struct srv_response {
 
 typedef enum srv_route {
   ROUTE_NONE = 0, ROUTE_HEALTH, ROUTE_WHOAMI, ROUTE_PUSH, ROUTE_PULL, ROUTE_FORMS, ROUTE_FORM_GET,
+  ROUTE_ENROLL,                 /* POST /v1/enroll: no credential, a body */
   ROUTE_DASHBOARD               /* /dashboard and below: central staff's web page (dash.c) */
 } srv_route_t;
 

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "form_def.h"
+#include "ratelimit.h"
 #include "server.h"
 
 typedef struct form_entry form_entry_t;
@@ -16,6 +17,9 @@ struct srv {
   int session_hours;
   int secure_cookies;
   char server_id[PROTO_UUID_LEN + 1];
+  db_keys_t keys;              /* receipt signing, duplicate key (read at open, wiped at close) */
+  ratelimit_t *auth_limit;     /* failed authentication per client address */
+  int cfg_auth_fail_limit;
   atomic_int stopping;
   pthread_mutex_t forms_lock;
   form_entry_t *forms;         /* parsed form versions (immutable once published) */
@@ -27,6 +31,8 @@ struct srv {
 void resp_json(srv_response_t *r, int status, char *json, size_t len);
 /* An error response with the table's messages, or the given ones (both or neither). */
 void resp_error(srv_response_t *r, proto_errcode_t code, const char *msg_id, const char *msg_en);
+/* A retryable error (rate_limited, server_busy) with Retry-After and retry_after = seconds. */
+void resp_retry(srv_response_t *r, proto_errcode_t code, int seconds);
 /* An error response from a decoder's diagnosis. */
 void resp_diag(srv_response_t *r, const proto_diag_t *diag);
 /* 500/503 from a storage failure (SYNC_ERR_BUSY → 503 with Retry-After). */
@@ -37,6 +43,8 @@ void resp_db_error(srv_response_t *r, sync_err_t e, const char *what);
 void handle_health(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
 void handle_whoami(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
 void handle_push(srv_t *s, const char *json, size_t len, srv_call_t *call, srv_response_t *r);
+void handle_enroll(srv_t *s, const srv_request_t *req, const char *json, size_t len,
+                   srv_response_t *r);
 void handle_pull(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
 void handle_forms_list(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
 void handle_form_get(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_response_t *r);
@@ -66,10 +74,25 @@ int32_t forms_today(void);
 
 /* ---- credentials (auth.c) ---- */
 
-typedef enum auth_result { AUTH_OK, AUTH_UNAUTHORIZED, AUTH_REVOKED, AUTH_FAILED } auth_result_t;
-/* Checks an Authorization header value; fills dev on AUTH_OK/AUTH_REVOKED. `why` gets the
- * reason for the log (never for the client). */
-auth_result_t auth_check(db_conn_t *c, const char *header, db_device_t *dev, char *why,
-                         size_t whylen);
+typedef enum auth_result {
+  AUTH_OK, AUTH_UNAUTHORIZED, AUTH_REVOKED, AUTH_EXPIRED, AUTH_FAILED
+} auth_result_t;
+/* Checks an Authorization header value at time `now`; fills dev on AUTH_OK/AUTH_REVOKED/
+ * AUTH_EXPIRED (dev->device_id also for AUTH_UNAUTHORIZED when the header named one). `why` gets
+ * the reason for the log (never for the client). */
+auth_result_t auth_check(db_conn_t *c, const char *header, int64_t now, db_device_t *dev,
+                         char *why, size_t whylen);
+/* A refused credential or enrollment code: the log line `auth_failure addr= device= reason=`, a
+ * security log row, and, when `counted` (a 401), one failure for the client's rate limit. */
+void auth_failure(srv_t *s, db_conn_t *c, const srv_request_t *req, const char *device_id,
+                  const char *reason, int counted);
+/* 1 (and `r` is a 429 rate_limited with Retry-After) when the client's address is blocked. */
+int auth_rate_limited(srv_t *s, const srv_request_t *req, srv_response_t *r);
+
+/* ---- receipts (handlers_push.c) ---- */
+
+/* Signs every receipt that is not REJECTED (SECURITY.md 7); hlc[i] is the device change's. */
+sync_err_t receipts_sign(const srv_t *s, const char *device_id, proto_receipt_t *receipts,
+                         const proto_change_t *changes, size_t n);
 
 #endif

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,46 @@ int run_syncserver_argv(char **out, const char *const *args, const char *input)
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int run_syncserver_capture(char **out, char **err, const char *const *args)
+{
+  char *argv[MAX_ARGS + 2];
+  int n = 0;
+  argv[n++] = (char *)SYNCSERVER_PATH;
+  for (size_t i = 0; args[i] && n < MAX_ARGS; i++)
+    argv[n++] = (char *)args[i];
+  argv[n] = NULL;
+  char *tmp = ts_tempdir();
+  char *errpath = ts_path(tmp, "stderr");
+  int pfd[2];
+  int efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (efd < 0 || pipe(pfd) != 0) {
+    if (efd >= 0)
+      close(efd);
+    ts_rmtree(tmp);
+    free(tmp);
+    free(errpath);
+    return -1;
+  }
+  pid_t pid = spawn(argv, pfd[1], efd);
+  close(pfd[1]);
+  close(efd);
+  char *text = read_all(pfd[0]);
+  close(pfd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (out)
+    *out = text;
+  else
+    free(text);
+  if (err)
+    *err = ts_read_file(errpath, NULL);
+  ts_rmtree(tmp);
+  free(tmp);
+  free(errpath);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int server_prepare(server_t *s)
 {
   memset(s, 0, sizeof *s);
@@ -170,12 +211,19 @@ int server_start(server_t *s, const char *listen)
   int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
   char *argv[] = {(char *)SYNCSERVER_PATH, (char *)"serve", (char *)"--db", s->db,
                   (char *)"--listen", (char *)(listen ? listen : "127.0.0.1:0"), NULL, NULL,
-                  NULL, NULL, NULL};
+                  NULL, NULL, NULL, NULL, NULL};
+  int argc = 6;
+  char limit[16];
   if (s->tls_cert && s->tls_key) {
-    argv[6] = (char *)"--tls-cert";
-    argv[7] = (char *)s->tls_cert;
-    argv[8] = (char *)"--tls-key";
-    argv[9] = (char *)s->tls_key;
+    argv[argc++] = (char *)"--tls-cert";
+    argv[argc++] = (char *)s->tls_cert;
+    argv[argc++] = (char *)"--tls-key";
+    argv[argc++] = (char *)s->tls_key;
+  }
+  if (s->auth_fail_limit > 0) {
+    snprintf(limit, sizeof limit, "%d", s->auth_fail_limit);
+    argv[argc++] = (char *)"--auth-fail-limit";
+    argv[argc++] = limit;
   }
   s->pid = spawn(argv, pfd[1], getenv("SERVER_TEST_VERBOSE") ? -1 : logfd);
   close(pfd[1]);
@@ -231,21 +279,82 @@ void server_cleanup(server_t *s)
   memset(s, 0, sizeof *s);
 }
 
-int add_device(const server_t *s, const char *name, const char *id, device_t *out)
+int enroll_code(const server_t *s, const char *name, const char *const *extra, char code[32])
 {
+  const char *args[MAX_ARGS] = {"enroll", "create", "--db", s->db, "--name", name, "--json"};
+  size_t n = 7;
+  for (size_t i = 0; extra && extra[i] && n + 1 < MAX_ARGS; i++)
+    args[n++] = extra[i];
+  args[n] = NULL;
   char *text = NULL;
-  memset(out, 0, sizeof *out);
-  int rc = id ? run_syncserver(&text, "device", "add", "--db", s->db, "--name", name, "--id", id, NULL)
-              : run_syncserver(&text, "device", "add", "--db", s->db, "--name", name, NULL);
-  if (rc == 0) {
-    const char *d = strstr(text, "device_id: "), *k = strstr(text, "secret: ");
-    if (!d || !k || sscanf(d, "device_id: %39s", out->id) != 1 ||
-        sscanf(k, "secret: %47s", out->secret) != 1)
-      rc = -1;
-    snprintf(out->auth, sizeof out->auth, "Device %s:%s", out->id, out->secret);
-  }
+  int rc = run_syncserver_argv(&text, args, NULL);
+  cJSON *j = rc == 0 ? cJSON_Parse(text) : NULL;
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "code");
+  if (cJSON_IsString(c))
+    snprintf(code, 32, "%s", c->valuestring);
+  else
+    rc = -1;
+  cJSON_Delete(j);
   free(text);
   return rc;
+}
+
+long enroll_device(const server_t *s, const char *code, const char *device_id, device_t *out)
+{
+  proto_enroll_req_t req = {.protocol = PROTO_VERSION};
+  snprintf(req.code, sizeof req.code, "%s", code);
+  snprintf(req.device_id, sizeof req.device_id, "%s", device_id);
+  char *body = NULL;
+  size_t len = 0;
+  if (proto_enroll_req_encode(&req, &body, &len) != SYNC_OK)
+    return -1;
+  reply_t r;
+  long status = http_call(s, "POST", "/v1/enroll", NULL, NULL, body, len, 0, &r) == 0 ? r.status
+                                                                                     : -1;
+  free(body);
+  if (status == 200) {
+    proto_enroll_resp_t *er = NULL;
+    proto_diag_t d;
+    if (proto_enroll_resp_decode(r.body, r.len, &er, &d) != SYNC_OK) {
+      fprintf(stderr, "enroll response: %s\n", d.msg);
+      status = -1;
+    } else {
+      memset(out, 0, sizeof *out);
+      snprintf(out->id, sizeof out->id, "%s", er->device_id);
+      snprintf(out->secret, sizeof out->secret, "%s", er->secret);
+      snprintf(out->auth, sizeof out->auth, "Device %s:%s", out->id, out->secret);
+      snprintf(out->receipt_key, sizeof out->receipt_key, "%s", er->receipt_key);
+      out->credential_expires_at = er->credential_expires_at;
+    }
+    proto_enroll_resp_free(er);
+  }
+  reply_free(&r);
+  return status;
+}
+
+int add_device(server_t *s, const char *name, const char *id, device_t *out)
+{
+  return add_device_in(s, name, NULL, id, out);
+}
+
+int add_device_in(server_t *s, const char *name, const char *unit, const char *id, device_t *out)
+{
+  char code[32], device_id[40];
+  memset(out, 0, sizeof *out);
+  if (id)
+    snprintf(device_id, sizeof device_id, "%s", id);
+  else
+    make_uuid(device_id);
+  const char *extra[] = {"--unit", unit, NULL};
+  if (enroll_code(s, name, unit ? extra : NULL, code) != 0)
+    return -1;
+  int started = s->pid <= 0;
+  if (started && server_start(s, NULL) != 0)
+    return -1;
+  long status = enroll_device(s, code, device_id, out);
+  if (started && server_stop(s, SIGTERM) != 0)
+    return -1;
+  return status == 200 ? 0 : -1;
 }
 
 int publish_form_version(const server_t *s, int version)
@@ -474,7 +583,7 @@ char *make_push(const char *device_id, const char *batch_id, char **changes, siz
   for (size_t i = 0; i < n; i++)
     total += strlen(changes[i]) + 1;
   char *out = malloc(total);
-  int off = snprintf(out, total, "{\"protocol\":1,\"device_id\":\"%s\",\"batch_id\":\"%s\",\"changes\":[",
+  int off = snprintf(out, total, "{\"protocol\":2,\"device_id\":\"%s\",\"batch_id\":\"%s\",\"changes\":[",
                      device_id, batch_id);
   for (size_t i = 0; i < n; i++)
     off += snprintf(out + off, total - (size_t)off, "%s%s", i ? "," : "", changes[i]);
@@ -509,6 +618,65 @@ long long db_scalar(const server_t *s, const char *sql)
   return v;
 }
 
+void server_id_of(const server_t *s, char out[40])
+{
+  sqlite3 *h = NULL;
+  out[0] = '\0';
+  if (sqlite3_open_v2(s->db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, "SELECT value FROM meta WHERE key = 'server_id'", -1, &st,
+                           NULL) == SQLITE_OK) {
+      if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, 40, "%s", (const char *)sqlite3_column_text(st, 0));
+      sqlite3_finalize(st);
+    }
+  }
+  sqlite3_close(h);
+}
+
+int receipt_signature_ok(const char *key, const char *server_id, const char *device_id,
+                         const char *uuid, long long revision, const char *hlc,
+                         long long server_seq, long long received_at, const char *signature)
+{
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
+  size_t n1 = 0, n2 = 0;
+  char text[512];
+  return sodium_base642bin(pk, sizeof pk, key, strlen(key), NULL, &n1, NULL,
+                           sodium_base64_VARIANT_ORIGINAL) == 0 && n1 == sizeof pk &&
+         sodium_base642bin(sig, sizeof sig, signature, strlen(signature), NULL, &n2, NULL,
+                           sodium_base64_VARIANT_ORIGINAL) == 0 && n2 == sizeof sig &&
+         proto_receipt_signed_text(server_id, device_id, uuid, revision, hlc, server_seq,
+                                   received_at, text, sizeof text) == SYNC_OK &&
+         crypto_sign_verify_detached(sig, (const unsigned char *)text, strlen(text), pk) == 0;
+}
+
+int receipts_bad_signatures(const server_t *s, const device_t *dev, const char *req,
+                            size_t req_len, const char *resp, size_t resp_len)
+{
+  proto_push_req_t *q = NULL;
+  proto_push_resp_t *p = NULL;
+  proto_diag_t d;
+  int bad = -1;
+  char server_id[40];
+  server_id_of(s, server_id);
+  if (proto_push_req_decode(req, req_len, &q, &d) == SYNC_OK &&
+      proto_push_resp_decode(resp, resp_len, &p, &d) == SYNC_OK && p->n_receipts == q->n_changes) {
+    bad = 0;
+    for (size_t i = 0; i < p->n_receipts; i++) {
+      const proto_receipt_t *r = &p->receipts[i];
+      if (r->outcome == PROTO_OUTCOME_REJECTED)
+        bad += r->signature[0] != '\0';
+      else
+        bad += !receipt_signature_ok(dev->receipt_key, server_id, dev->id, r->uuid, r->revision,
+                                     q->changes[i].hlc, r->server_seq, r->received_at,
+                                     r->signature);
+    }
+  }
+  proto_push_req_free(q);
+  proto_push_resp_free(p);
+  return bad;
+}
+
 void json_strip_volatile(cJSON *j)
 {
   if (!j)
@@ -516,6 +684,7 @@ void json_strip_volatile(cJSON *j)
   cJSON_DeleteItemFromObjectCaseSensitive(j, "server_time");
   cJSON_DeleteItemFromObjectCaseSensitive(j, "received_at");
   cJSON_DeleteItemFromObjectCaseSensitive(j, "server_seq");
+  cJSON_DeleteItemFromObjectCaseSensitive(j, "signature");
   for (cJSON *c = j->child; c; c = c->next)
     if (cJSON_IsObject(c) || cJSON_IsArray(c))
       json_strip_volatile(c);

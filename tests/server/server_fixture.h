@@ -20,12 +20,15 @@ typedef struct server {
   char base[128];     /* "http://127.0.0.1:PORT" ("https://" with TLS) */
   const char *tls_cert, *tls_key;  /* set before server_start: serve over HTTPS */
   const char *cainfo;              /* CA file the client trusts (HTTPS) */
+  int auth_fail_limit;             /* set before server_start: --auth-fail-limit (0: default) */
 } server_t;
 
 typedef struct device {
   char id[40];
   char secret[48];
   char auth[128];     /* "Device <id>:<secret>" */
+  char receipt_key[48];           /* the server's, from the enrollment response */
+  long long credential_expires_at;
 } device_t;
 
 /* A fresh directory and database with the test form (tests/server/data/server_form.v1.json)
@@ -44,8 +47,19 @@ int run_syncserver(char **out, const char *arg0, ...);
 /* Like run_syncserver with the arguments in a NULL-terminated array. `input` (may be NULL) is
  * written to the command's stdin. */
 int run_syncserver_argv(char **out, const char *const *args, const char *input);
-/* `device add`; id NULL = a random id. 0 on success. */
-int add_device(const server_t *s, const char *name, const char *id, device_t *out);
+/* Like run_syncserver_argv, with the command's stderr in *err (may be NULL). */
+int run_syncserver_capture(char **out, char **err, const char *const *args);
+/* `enroll create --name NAME` with optional extra options (NULL-terminated array, may be NULL):
+ * the code into `code`. 0 on success. */
+int enroll_code(const server_t *s, const char *name, const char *const *extra, char code[32]);
+/* POST /v1/enroll {code, device_id} (the server must run). Returns the HTTP status (-1: no
+ * reply); on 200 `out` holds the credential. */
+long enroll_device(const server_t *s, const char *code, const char *device_id, device_t *out);
+/* A device enrolled with a fresh code (SECURITY.md 2); id NULL = a random id. Starts the server
+ * for the enrollment (and stops it again) when it is not running. 0 on success. */
+int add_device(server_t *s, const char *name, const char *id, device_t *out);
+/* add_device with the device's unit (--unit). */
+int add_device_in(server_t *s, const char *name, const char *unit, const char *id, device_t *out);
 /* Publishes a copy of the test form with another version number (and optionally an extra field
  * name); 0 on success. */
 int publish_form_version(const server_t *s, int version);
@@ -96,7 +110,20 @@ void make_uuid(char out[40]);
 /* An SQL scalar from the server database, opened read-only (-1 on error). */
 long long db_scalar(const server_t *s, const char *sql);
 
-/* Removes keys named server_time, received_at and server_seq everywhere (for golden compares). */
+/* The server's id from its database ("" on error). */
+void server_id_of(const server_t *s, char out[40]);
+/* 1 when `signature` verifies (SECURITY.md 7) with the base64 Ed25519 key over these values. */
+int receipt_signature_ok(const char *key, const char *server_id, const char *device_id,
+                         const char *uuid, long long revision, const char *hlc,
+                         long long server_seq, long long received_at, const char *signature);
+/* How many receipts of a push response do not carry a signature that verifies with dev's
+ * receipt_key over the request's values (rejected receipts must carry none); -1 when a body does
+ * not decode. */
+int receipts_bad_signatures(const server_t *s, const device_t *dev, const char *req,
+                            size_t req_len, const char *resp, size_t resp_len);
+
+/* Removes keys named server_time, received_at, server_seq and signature everywhere (for golden
+ * compares: signatures cover the first two). */
 void json_strip_volatile(cJSON *j);
 
 #endif

@@ -18,6 +18,7 @@
 #include "db_internal.h"
 #include "export.h"
 #include "query.h"
+#include "ratelimit.h"
 #include "sbuf.h"
 #include "server.h"
 #include "test_support.h"
@@ -166,10 +167,13 @@ static int world_setup(void **state)
   int64_t seq;
   int rc = db_form_publish(c, "tppo_screening", 1, compact, sha, "{}", &added, &seq) == SYNC_OK ? 0 : -1;
   char secret[PROTO_SECRET_LEN + 1];
-  unsigned char sh[32];
+  unsigned char sh[32], code[32] = {1};
+  db_device_t dev;
   make_uuid(w->device);
+  int64_t now = db_now_ms();
   if (rc == 0 && (auth_new_secret(secret, sh) != 0 ||
-                  db_device_add(c, w->device, "unit test device", "", sh) != SYNC_OK))
+                  db_enroll_code_add(c, code, "unit test device", "", now, now + 60000, 30) ||
+                  db_enroll_redeem(c, code, w->device, sh, "127.0.0.1", now, &dev) != SYNC_OK))
     rc = -1;
   snprintf(w->auth, sizeof w->auth, "Device %s:%s", w->device, secret);
   db_close(c);
@@ -238,14 +242,13 @@ static void test_dashboard_routes_answer_from_memory(void **state)
   srv_response_clear(&r);
 }
 
-/* An opener standing for the security milestone's: refuses what it cannot unseal. */
-static cJSON *refuse(void *ctx, const char *uuid, const char *stored, size_t len, char *why,
+/* An opener that cannot read anything (a wrong central key, say). */
+static cJSON *refuse(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
                      size_t whylen)
 {
-  (void)stored;
-  (void)len;
+  *sealed_left = 0;
   (*(int *)ctx)++;
-  snprintf(why, whylen, "sealed to another key (%s)", uuid);
+  snprintf(why, whylen, "sealed to another key (%s)", rec->uuid);
   return NULL;
 }
 
@@ -288,21 +291,45 @@ static void test_export_goes_through_the_payload_opener(void **state)
   assert_int_equal(res.records, 1);
   assert_non_null(strstr(buf, uuid));
   free(buf);
-  /* With an opener that cannot read the record, the export stops and names it. */
+  /* A record the opener cannot read is left out, counted and named; never silently. */
   int calls = 0;
   o.open_payload = refuse;
   o.open_ctx = &calls;
   mem = open_memstream(&buf, &len);
-  assert_int_equal(export_run(c, &o, mem, &res, err, sizeof err), SYNC_ERR_FORM);
+  assert_int_equal(export_run(c, &o, mem, &res, err, sizeof err), SYNC_OK);
   fclose(mem);
   assert_int_equal(calls, 1);
+  assert_int_equal(res.records, 0);
+  assert_int_equal(res.unreadable, 1);
   assert_non_null(strstr(err, uuid));
-  assert_non_null(strstr(err, "sealed to another key"));
+  assert_null(strstr(buf, uuid));
   free(buf);
   db_close(c);
 }
 
 /* ---- schema upgrade ------------------------------------------------------------------------ */
+
+/* ---- failed-authentication limit ------------------------------------------------------------ */
+
+static void test_rate_limit_blocks_an_address_for_the_rest_of_its_window(void **state)
+{
+  (void)state;
+  ratelimit_t *r = ratelimit_new(3, 1000, 2);
+  assert_non_null(r);
+  for (int i = 1; i <= 3; i++) {
+    assert_int_equal(ratelimit_blocked(r, "10.0.0.1", 100), 0);
+    assert_int_equal(ratelimit_fail(r, "10.0.0.1", 100), i);
+  }
+  assert_int_equal(ratelimit_blocked(r, "10.0.0.1", 100), 1);   /* 900 ms left: 1 s */
+  assert_int_equal(ratelimit_blocked(r, "::1", 100), 0);        /* other addresses go on */
+  assert_int_equal(ratelimit_blocked(r, "10.0.0.1", 1100), 0);  /* the window has passed */
+  assert_int_equal(ratelimit_fail(r, "10.0.0.1", 1100), 1);     /* a new window */
+  /* the table is capped: the entry whose window started first makes room */
+  assert_int_equal(ratelimit_fail(r, "10.0.0.2", 1200), 1);
+  assert_int_equal(ratelimit_fail(r, "10.0.0.3", 1300), 1);
+  assert_int_equal(ratelimit_fail(r, "10.0.0.1", 1300), 1);     /* it was evicted */
+  ratelimit_free(r);
+}
 
 static void test_a_version_1_database_is_upgraded(void **state)
 {
@@ -311,8 +338,25 @@ static void test_a_version_1_database_is_upgraded(void **state)
   db_conn_t *c;
   char err[512];
   assert_int_equal(db_open(path, DB_OPEN_CREATE | DB_OPEN_FAST, &c, err, sizeof err), SYNC_OK);
-  /* back to what version 1 had */
-  assert_int_equal(sqlite3_exec(c->h, "DROP TABLE staff_users; DROP TABLE staff_sessions;"
+  /* back to what version 1 had, with one device enrolled the old way */
+  assert_int_equal(sqlite3_exec(c->h, "DROP TABLE enroll_codes; DROP TABLE security_events;"
+                                      " DROP INDEX revisions_by_dedup; DROP VIEW records;"
+                                      " ALTER TABLE record_revisions DROP COLUMN sealed;"
+                                      " ALTER TABLE record_revisions DROP COLUMN dedup;"
+                                      " ALTER TABLE devices DROP COLUMN credential_expires_at;"
+                                      " CREATE VIEW records AS SELECT k.uuid, r.form_id,"
+                                      " r.form_version, k.revision, k.hlc, k.source AS head_source,"
+                                      " r.op = 'delete' AS deleted, r.payload, k.server_seq,"
+                                      " r.received_at, r.created_at, r.updated_at, r.author,"
+                                      " NULL AS creator_device FROM record_keys k JOIN"
+                                      " record_revisions r ON r.server_seq = k.server_seq"
+                                      " WHERE k.is_head = 1;"
+                                      " DELETE FROM meta WHERE key IN ('receipt_public_key',"
+                                      " 'receipt_secret_key', 'dedup_key');"
+                                      " INSERT INTO devices(device_id, name, secret_sha256,"
+                                      " created_at) VALUES ('" GOLDEN_DEVICE "', 'old',"
+                                      " zeroblob(32), 1);"
+                                      " DROP TABLE staff_users; DROP TABLE staff_sessions;"
                                       " DROP TABLE staff_logins; DROP TABLE export_audit;"
                                       " DROP INDEX push_batches_by_device;"
                                       " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
@@ -324,6 +368,15 @@ static void test_a_version_1_database_is_upgraded(void **state)
   int64_t id;
   assert_int_equal(db_audit_begin(c, "a", "csv/id", "{}", "-", 1, &id), SYNC_OK);
   assert_int_equal(db_staff_add(c, "siti", "$argon2id$x", 0), SYNC_OK);
+  /* version 3: keys made, the old device's credential runs for a year from the upgrade */
+  db_keys_t k;
+  assert_int_equal(db_keys_get(c, &k), SYNC_OK);
+  assert_int_equal(strlen(k.receipt_pk), 44);
+  db_keys_wipe(&k);
+  db_device_t d;
+  assert_int_equal(db_device_get(c, GOLDEN_DEVICE, &d), SYNC_OK);
+  assert_true(d.credential_expires_at > db_now_ms() + 364LL * 86400000);
+  assert_int_equal(db_security_event(c, "auth_failure", "::1", "", "test", 1), SYNC_OK);
   db_close(c);
   ts_rmtree(dir);
   free(dir);
@@ -342,6 +395,7 @@ int main(void)
                                     world_teardown),
     cmocka_unit_test_setup_teardown(test_export_goes_through_the_payload_opener, world_setup,
                                     world_teardown),
+    cmocka_unit_test(test_rate_limit_blocks_an_address_for_the_rest_of_its_window),
     cmocka_unit_test(test_a_version_1_database_is_upgraded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,7 @@
 #define PASSWORD "Rahasia-Gugus-2026"
 #define EVIL_REGENCY "<script>alert(1)</script>"
 #define EVIL_DEVICE "Laptop <b>\"PPA\"</b> & co"
+#define DUPE_HASH "5e1f0c2a9b8d7e6f5e1f0c2a9b8d7e6f5e1f0c2a9b8d7e6f5e1f0c2a9b8d7e6f"
 
 static server_t S;
 static device_t DEV, QUIET;
@@ -340,6 +341,38 @@ static void test_the_page_counts_what_the_database_holds(void **state)
   page_free(&pg);
 }
 
+/* Likely duplicates: the count of groups and a table of uuid prefixes, units and dates, no
+ * names; Indonesian first. */
+static void test_likely_duplicates_are_listed_without_names(void **state)
+{
+  (void)state;
+  page_t pg;
+  request("/dashboard/", COOKIE, NULL, NULL, NULL, &pg);
+  assert_non_null(strstr(pg.body, "<h2>Kemungkinan duplikat</h2>"));
+  assert_non_null(strstr(pg.body, "id=\"dupe-groups\">0<"));
+  assert_null(strstr(pg.body, "id=\"dupes\""));
+  page_free(&pg);
+  /* two records whose devices computed the same hash of the identifying answers */
+  sql_exec("UPDATE record_revisions SET dedup = '" DUPE_HASH "' WHERE server_seq IN"
+           " (SELECT server_seq FROM record_keys WHERE is_head = 1 ORDER BY server_seq LIMIT 2)");
+  request("/dashboard/?lang=en", COOKIE, NULL, NULL, NULL, &pg);
+  assert_int_equal(pg.status, 200);
+  assert_non_null(strstr(pg.body, "<h2>Likely duplicates</h2>"));
+  assert_non_null(strstr(pg.body, "id=\"dupe-groups\">1<"));
+  const char *table = strstr(pg.body, "id=\"dupes\"");
+  assert_non_null(table);
+  const char *end = strstr(table, "</table>");
+  size_t rows = 0;
+  for (const char *p = table; (p = strstr(p, "<tr")) && p < end; p++)
+    rows++;
+  assert_int_equal(rows, 3);   /* header and two records */
+  char head[9];
+  snprintf(head, sizeof head, "%.8s", DUPE_HASH);
+  assert_non_null(strstr(table, head));
+  page_free(&pg);
+  sql_exec("UPDATE record_revisions SET dedup = NULL");
+}
+
 static void test_english_page_and_language_switch(void **state)
 {
   (void)state;
@@ -515,6 +548,7 @@ int main(void)
     cmocka_unit_test(test_the_page_needs_a_staff_login),
     cmocka_unit_test(test_login_sets_a_strict_http_only_session_cookie),
     cmocka_unit_test(test_the_page_counts_what_the_database_holds),
+    cmocka_unit_test(test_likely_duplicates_are_listed_without_names),
     cmocka_unit_test(test_english_page_and_language_switch),
     cmocka_unit_test(test_filters_by_province_and_period),
     cmocka_unit_test(test_silent_devices_are_highlighted),

@@ -433,19 +433,7 @@ static int start_browser(void)
 
 static int add_named_device(const char *name, const char *unit, device_t *out)
 {
-  char *text = NULL;
-  memset(out, 0, sizeof *out);
-  int rc = run_syncserver(&text, "device", "add", "--db", S.db, "--name", name, "--unit", unit,
-                          NULL);
-  if (rc == 0) {
-    const char *d = strstr(text, "device_id: "), *k = strstr(text, "secret: ");
-    if (!d || !k || sscanf(d, "device_id: %39s", out->id) != 1 ||
-        sscanf(k, "secret: %47s", out->secret) != 1)
-      rc = -1;
-    snprintf(out->auth, sizeof out->auth, "Device %s:%s", out->id, out->secret);
-  }
-  free(text);
-  return rc;
+  return add_device_in(&S, name, unit, NULL, out);
 }
 
 static int push_generated(const device_t *dev, int version, size_t n, unsigned long long seed,
@@ -501,12 +489,18 @@ static int setup(void)
                        "--by", "siti.rahma", NULL) != 0)
       return -1;
   }
-  /* The Nunukan laptop has not connected for 23 days. */
+  /* The Nunukan laptop has not connected for 23 days. Two pairs of records from different
+   * districts share a duplicate-detection hash (as devices compute it for the same person). */
   sqlite3 *h;
-  char sql[512];
+  char sql[1024];
   snprintf(sql, sizeof sql, "UPDATE devices SET last_seen_at = (strftime('%%s','now') - 23 * 86400)"
            " * 1000 WHERE device_id = '%s'; UPDATE push_batches SET received_at ="
-           " (strftime('%%s','now') - 23 * 86400) * 1000 WHERE device_id = '%s'", quiet.id, quiet.id);
+           " (strftime('%%s','now') - 23 * 86400) * 1000 WHERE device_id = '%s';"
+           " UPDATE record_revisions SET dedup = '9f2c41d7' || substr('%064d', 1, 56)"
+           " WHERE uuid IN ('%s', '%s');"
+           " UPDATE record_revisions SET dedup = '3be80a65' || substr('%064d', 1, 56)"
+           " WHERE uuid IN ('%s', '%s')", quiet.id, quiet.id, 7, uuids[3], uuids[N_V1 + 5], 9,
+           uuids[N_V1 / 2 + 8], uuids[N_V1 + 11]);
   if (sqlite3_open(S.db, &h) != SQLITE_OK)
     return -1;
   sqlite3_busy_timeout(h, 10000);
@@ -631,6 +625,14 @@ static void test_staff_sign_in_and_see_the_counts_of_the_database(void **state)
   free(cookies);
   check_totals();
   check_provinces();
+  /* The likely-duplicates section counts the groups the database holds. */
+  char *dupes = js_string("return document.querySelector('#duplicates h2').textContent;");
+  assert_string_equal(dupes, "Kemungkinan duplikat");
+  free(dupes);
+  assert_int_equal(js_number("return +document.getElementById('dupe-groups').textContent;"), 2);
+  assert_int_equal(sql_count("SELECT count(*) FROM (SELECT dedup FROM records WHERE NOT deleted"
+                             " AND dedup IS NOT NULL GROUP BY dedup HAVING count(*) >= 2)"), 2);
+  assert_int_equal(js_number("return document.querySelectorAll('#dupes tbody tr').length;"), 4);
   screenshot("dashboard.png");
 
   click("#switch-lang");

@@ -710,14 +710,16 @@ static void test_audit_has_exactly_one_line_per_export(void **state)
   assert_int_equal(failed, 2);
 
   assert_int_equal(run_syncserver(&out, "audit", "--db", S.db, "--json", NULL), 0);
-  cJSON *arr = cJSON_Parse(out);
+  cJSON *doc = cJSON_Parse(out);
   free(out);
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "exports");
+  assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "security")));
   assert_int_equal(cJSON_GetArraySize(arr), EXPORTS);
   const cJSON *first = cJSON_GetArrayItem(arr, EXPORTS - 1);   /* newest first */
   assert_string_equal(pstr(first, "format"), "csv/en");
   assert_int_equal(cJSON_GetObjectItem(first, "records")->valueint, N_ALL);
   assert_string_equal(pstr(first, "outcome"), "ok");
-  cJSON_Delete(arr);
+  cJSON_Delete(doc);
 }
 
 int main(void)

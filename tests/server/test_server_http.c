@@ -25,7 +25,9 @@ static int group_setup(void **state)
 {
   (void)state;
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (server_prepare(&S) != 0 || add_device(&S, "Laptop PPA Ponorogo 02", GOLDEN_DEVICE, &DEV) != 0 ||
+  /* This file sends bad credentials on purpose, all from 127.0.0.1; the failed-authentication
+   * limit itself is tested in test_server_security. */
+  if (server_prepare(&S) != 0 || (S.auth_fail_limit = 1000) == 0 || add_device(&S, "Laptop PPA Ponorogo 02", GOLDEN_DEVICE, &DEV) != 0 ||
       add_device(&S, "Stolen tablet", NULL, &REVOKED) != 0 ||
       run_syncserver(NULL, "device", "revoke", "--db", S.db, REVOKED.id, NULL) != 0 ||
       server_start(&S, NULL) != 0)
@@ -55,7 +57,7 @@ static void expect_error(const reply_t *r, long status, const char *code)
     fprintf(stderr, "got %ld %s\n", r->status, r->body ? r->body : "(no body)");
   assert_int_equal(r->status, status);
   assert_string_equal(reply_error_code(r), code);
-  assert_string_equal(r->protocol, "1");
+  assert_string_equal(r->protocol, "2");
   assert_string_equal(r->cache_control, "no-store");
   assert_true(strncmp(r->content_type, "application/json", 16) == 0);
   cJSON *j = reply_json(r);
@@ -106,12 +108,12 @@ static void test_health_answers_without_credential(void **state)
   assert_int_equal(proto_health_decode(r.body, r.len, &h, &d), SYNC_OK);
   assert_int_equal(h->degraded, 0);
   assert_int_equal(h->n_protocols, 1);
-  assert_int_equal(h->protocols[0], 1);
+  assert_int_equal(h->protocols[0], 2);
   assert_int_equal(h->limits.max_body_wire, PROTO_MAX_BODY_WIRE);
   assert_int_equal(h->limits.max_changes, PROTO_MAX_CHANGES);
   assert_true(proto_uuid_valid(h->server_id));
   proto_health_free(h);
-  assert_string_equal(r.protocol, "1");
+  assert_string_equal(r.protocol, "2");
   assert_string_equal(r.cache_control, "no-store");
   reply_free(&r);
 }
@@ -171,7 +173,7 @@ static void test_failed_credentials_are_logged_without_the_secret(void **state)
   (void)state;
   char *log = ts_read_file(S.log, NULL);
   assert_non_null(log);
-  assert_non_null(strstr(log, "event=auth_failed"));
+  assert_non_null(strstr(log, "event=auth_failure"));
   assert_null(strstr(log, DEV.secret));
   free(log);
 }
@@ -198,7 +200,7 @@ static void test_unknown_path_is_404_and_wrong_method_405_with_allow(void **stat
 static void test_unsupported_protocol_header_lists_supported_versions(void **state)
 {
   (void)state;
-  const char *hdr[] = {"X-Sync-Protocol: 2", NULL};
+  const char *hdr[] = {"X-Sync-Protocol: 1", NULL};   /* never deployed: refused */
   reply_t r;
   assert_int_equal(http_call(&S, "GET", "/v1/whoami", &DEV, hdr, NULL, 0, 0, &r), 0);
   expect_error(&r, 400, "unsupported_protocol");
@@ -206,10 +208,10 @@ static void test_unsupported_protocol_header_lists_supported_versions(void **sta
   const cJSON *sp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "error"),
                                                      "supported_protocols");
   assert_int_equal(cJSON_GetArraySize(sp), 1);
-  assert_int_equal(cJSON_GetArrayItem(sp, 0)->valueint, 1);
+  assert_int_equal(cJSON_GetArrayItem(sp, 0)->valueint, 2);
   cJSON_Delete(j);
   reply_free(&r);
-  const char *one[] = {"X-Sync-Protocol: 1", NULL};
+  const char *one[] = {"X-Sync-Protocol: 2", NULL};
   assert_int_equal(http_call(&S, "GET", "/v1/whoami", &DEV, one, NULL, 0, 0, &r), 0);
   assert_int_equal(r.status, 200);
   reply_free(&r);
@@ -284,7 +286,7 @@ static void push_expect(const char *body, size_t len, int flags, const char *con
 static void test_malformed_json_is_400_and_stores_nothing(void **state)
 {
   (void)state;
-  const char *bad = "{\"protocol\": 1, \"device_id\": ";
+  const char *bad = "{\"protocol\": 2, \"device_id\": ";
   push_expect(bad, strlen(bad), 0, NULL, 400, "malformed_json");
   push_expect(bad, strlen(bad), REQ_LZ4, NULL, 400, "malformed_json");
   char deep[300];
@@ -415,8 +417,8 @@ static void test_schema_violations_are_400_bad_request(void **state)
     {"\"status\": \"final\"", "\"status\": \"draft\""},
     {"\"payload\": {}", "\"payload\": {\"a\": 1}"},  /* delete with answers */
     {"\"batch_id\": \"c1e8", "\"batch_id\": \"C1E8"}, /* upper-case uuid */
-    {"\"protocol\": 1,", ""},                         /* missing protocol */
-    {"\"protocol\": 1,", "\"protocol\": 1, \"extra\": true,"}, /* unknown key */
+    {"\"protocol\": 2,", ""},                         /* missing protocol */
+    {"\"protocol\": 2,", "\"protocol\": 2, \"extra\": true,"}, /* unknown key */
   };
   for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
     const char *at = strstr(basic, edits[i][0]);
@@ -429,9 +431,9 @@ static void test_schema_violations_are_400_bad_request(void **state)
     push_expect(b, strlen(b), 0, NULL, 400, "bad_request");
     free(b);
   }
-  /* a second protocol version in the body */
-  const char *at = strstr(basic, "\"protocol\": 1");
-  basic[at - basic + strlen("\"protocol\": ")] = '2';
+  /* another protocol version in the body */
+  const char *at = strstr(basic, "\"protocol\": 2");
+  basic[at - basic + strlen("\"protocol\": ")] = '3';
   push_expect(basic, len, 0, NULL, 400, "unsupported_protocol");
   free(basic);
 

@@ -238,11 +238,14 @@ static void test_admin_commands_guard_the_database(void **state)
   assert_int_equal(run_syncserver(NULL, "form", "publish", "--db", s.db, bad, NULL), 1);
   free(bad);
   assert_int_equal(db_scalar(&s, "SELECT count(*) FROM forms"), 2);
-  /* Devices: duplicate id refused, secrets stored only as hashes, revoke of nobody fails. */
-  device_t d;
-  assert_int_equal(add_device(&s, "One", GOLDEN_DEVICE, &d), 0);
-  device_t d2;
-  assert_int_not_equal(add_device(&s, "Two", GOLDEN_DEVICE, &d2), 0);
+  /* Devices: enrolling an id again re-keys it (one row, the new code's name), secrets stored
+   * only as hashes, revoke of nobody fails. */
+  device_t d1, d;
+  assert_int_equal(add_device(&s, "One", GOLDEN_DEVICE, &d1), 0);
+  assert_int_equal(add_device(&s, "Two", GOLDEN_DEVICE, &d), 0);
+  assert_string_not_equal(d1.secret, d.secret);
+  assert_int_equal(db_scalar(&s, "SELECT count(*) FROM devices WHERE name = 'Two'"), 1);
+  assert_int_equal(db_scalar(&s, "SELECT count(*) FROM devices"), 1);
   assert_int_equal(strlen(d.secret), 43);
   char sql[200];
   snprintf(sql, sizeof sql, "SELECT count(*) FROM devices WHERE instr(CAST(secret_sha256 AS TEXT),"
@@ -255,7 +258,8 @@ static void test_admin_commands_guard_the_database(void **state)
   assert_int_equal(db_scalar(&s, "SELECT count(*) FROM devices WHERE status = 'revoked'"), 1);
   /* Usage errors. */
   assert_int_equal(run_syncserver(NULL, "bogus", NULL), 2);
-  assert_int_equal(run_syncserver(NULL, "device", "add", "--db", s.db, NULL), 2);
+  assert_int_equal(run_syncserver(NULL, "enroll", "create", "--db", s.db, NULL), 2);
+  assert_int_equal(run_syncserver(NULL, "device", "add", "--db", s.db, "--name", "x", NULL), 2);
   assert_int_equal(run_syncserver(NULL, "records", "--db", s.db, "--frobnicate", "1", NULL), 2);
   assert_int_equal(run_syncserver(NULL, "serve", "--db", s.db, "--listen", "nonsense", NULL), 1);
   /* A file that is not a server database is refused. */

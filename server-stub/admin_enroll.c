@@ -1,0 +1,176 @@
+/* Admin commands: enrollment codes (SECURITY.md 2; admin.h). A code is printed once and stored
+ * only as SHA-256 of its normalised text. */
+#include "admin.h"
+
+#include <cJSON.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+#define HOUR_MS 3600000LL
+#define CROCKFORD "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+/* 60 random bits as "XXXX-XXXX-XXXX" in Crockford base32. */
+static void new_code(char out[15])
+{
+  unsigned char raw[8];
+  randombytes_buf(raw, sizeof raw);
+  uint64_t bits = 0;
+  for (size_t i = 0; i < sizeof raw; i++)
+    bits = bits << 8 | raw[i];
+  sodium_memzero(raw, sizeof raw);
+  size_t o = 0;
+  for (int i = 0; i < 12; i++) {
+    if (i == 4 || i == 8)
+      out[o++] = '-';
+    out[o++] = CROCKFORD[(bits >> (55 - 5 * i)) & 31];
+  }
+  out[o] = '\0';
+}
+
+static int int_opt(const cli_t *c, const char *key, int def, int min, int max, int *out)
+{
+  const char *v = cli_opt(c, key);
+  *out = def;
+  if (!v)
+    return 0;
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (!*v || *end || n < min || n > max) {
+    fprintf(stderr, "syncserver: --%s must be %d..%d\n", key, min, max);
+    return 2;
+  }
+  *out = (int)n;
+  return 0;
+}
+
+int admin_enroll_create(const cli_t *c)
+{
+  static const char *const known[] = {"db", "name", "unit", "ttl-hours", "valid-days",
+                                      "flag:json", NULL};
+  if (cli_check(c, known))
+    return 2;
+  const char *name = cli_opt(c, "name"), *unit = cli_opt(c, "unit");
+  if (!name || !*name) {
+    fprintf(stderr, "syncserver: enroll create needs --name NAME (the device, e.g. \"Laptop PPA"
+            " Ponorogo 02\")\n");
+    return 2;
+  }
+  if (strlen(name) > DB_NAME_MAX || (unit && strlen(unit) > DB_NAME_MAX)) {
+    fprintf(stderr, "syncserver: --name and --unit are limited to %d bytes\n", DB_NAME_MAX);
+    return 2;
+  }
+  /* --ttl-hours 0 makes a code that has already expired (for tests of the refusal). */
+  int ttl_hours, valid_days;
+  if (int_opt(c, "ttl-hours", 24, 0, 24 * 30, &ttl_hours) ||
+      int_opt(c, "valid-days", 365, 1, 3650, &valid_days))
+    return 2;
+  if (sodium_init() < 0) {
+    fprintf(stderr, "syncserver: no random source\n");
+    return 1;
+  }
+  db_conn_t *db = admin_open(c, 0);
+  if (!db)
+    return 1;
+  char code[15], norm[13];
+  unsigned char hash[32];
+  int64_t now = db_now_ms(), expires = now + ttl_hours * HOUR_MS;
+  sync_err_t e;
+  do {   /* a collision with an existing code is astronomically rare, but cheap to retry */
+    new_code(code);
+    if (proto_enroll_code_normalise(code, norm) != SYNC_OK) {
+      e = SYNC_ERR_INTERNAL;
+      break;
+    }
+    crypto_hash_sha256(hash, (const unsigned char *)norm, strlen(norm));
+    e = db_enroll_code_add(db, hash, name, unit ? unit : "", now, expires, valid_days);
+  } while (e == SYNC_ERR_EXISTS);
+  db_close(db);
+  sodium_memzero(norm, sizeof norm);
+  if (e != SYNC_OK) {
+    fprintf(stderr, "syncserver: cannot store the code: %s\n", sync_strerror(e));
+    return 1;
+  }
+  char when[32];
+  int rc = 0;
+  if (cli_flag(c, "json")) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "code", code);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "unit", unit ? unit : "");
+    cJSON_AddNumberToObject(o, "expires_at", (double)expires);
+    cJSON_AddNumberToObject(o, "valid_days", valid_days);
+    rc = admin_print_json(o);
+  } else {
+    printf("code: %s\nname: %s\nunit: %s\nexpires: %s\ncredential valid for: %d days\n", code,
+           name, unit ? unit : "", admin_time(expires, when, sizeof when), valid_days);
+    fprintf(stderr, "The code is shown only now and works once; the server keeps only its"
+            " SHA-256.\n");
+  }
+  sodium_memzero(code, sizeof code);
+  fflush(stdout);
+  return rc;
+}
+
+typedef struct code_ctx {
+  int json;
+  int64_t now;
+  cJSON *arr;
+} code_ctx_t;
+
+static int print_code(void *ctx, const db_enroll_code_t *e)
+{
+  code_ctx_t *l = ctx;
+  const char *status = e->used_at ? "used" : e->expires_at <= l->now ? "expired" : "pending";
+  char t1[32], t2[32];
+  if (l->json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", e->name);
+    cJSON_AddStringToObject(o, "unit", e->unit);
+    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddNumberToObject(o, "created_at", (double)e->created_at);
+    cJSON_AddNumberToObject(o, "expires_at", (double)e->expires_at);
+    cJSON_AddNumberToObject(o, "valid_days", e->valid_days);
+    if (e->used_at) {
+      cJSON_AddNumberToObject(o, "used_at", (double)e->used_at);
+      cJSON_AddStringToObject(o, "used_by", e->used_by);
+    } else {
+      cJSON_AddNullToObject(o, "used_at");
+      cJSON_AddNullToObject(o, "used_by");
+    }
+    cJSON_AddItemToArray(l->arr, o);
+  } else {
+    printf("%-7s  %-20s  %-20s  %-36s  %s%s%s\n", status,
+           admin_time(e->expires_at, t1, sizeof t1),
+           e->used_at ? admin_time(e->used_at, t2, sizeof t2) : "-",
+           e->used_at ? e->used_by : "-", e->name, e->unit[0] ? " / " : "", e->unit);
+  }
+  return 0;
+}
+
+int admin_enroll_list(const cli_t *c)
+{
+  static const char *const known[] = {"db", "flag:json", NULL};
+  if (cli_check(c, known))
+    return 2;
+  db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
+  if (!db)
+    return 1;
+  code_ctx_t l = {cli_flag(c, "json"), db_now_ms(), NULL};
+  if (l.json)
+    l.arr = cJSON_CreateArray();
+  else
+    printf("%-7s  %-20s  %-20s  %-36s  %s\n", "STATUS", "EXPIRES", "USED", "USED BY",
+           "NAME / UNIT");
+  sync_err_t e = db_enroll_code_list(db, print_code, &l);
+  db_close(db);
+  if (e != SYNC_OK) {
+    cJSON_Delete(l.arr);
+    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
+    return 1;
+  }
+  return l.json ? admin_print_json(l.arr) : 0;
+}

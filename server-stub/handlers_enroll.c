@@ -1,0 +1,96 @@
+/* POST /v1/enroll (SECURITY.md 2): a one-time code for the device's own credential. No
+ * Authorization; a refused code is a failed authentication (logged, audited, rate-limited) and
+ * never says whether it was unknown, used or expired. */
+#include "srv_internal.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static void refuse(srv_t *s, const srv_request_t *req, const char *device_id, const char *why,
+                   srv_response_t *r)
+{
+  db_conn_t *c = db_pool_acquire(s->pool);
+  if (c) {
+    auth_failure(s, c, req, device_id, why, 1);
+    db_pool_release(s->pool, c);
+  }
+  resp_error(r, PROTO_E_INVALID_ENROLLMENT_CODE, NULL, NULL);
+}
+
+void handle_enroll(srv_t *s, const srv_request_t *req, const char *json, size_t len,
+                   srv_response_t *r)
+{
+  proto_enroll_req_t *er = NULL;
+  proto_diag_t diag;
+  memset(&diag, 0, sizeof diag);
+  sync_err_t e = proto_enroll_req_decode(json, len, &er, &diag);
+  if (e != SYNC_OK) {
+    if (e == SYNC_ERR_NOMEM)
+      resp_error(r, PROTO_E_SERVER_BUSY, NULL, NULL);
+    else
+      resp_diag(r, &diag);
+    return;
+  }
+  snprintf(r->device_id, sizeof r->device_id, "%s", er->device_id);
+  char code[13];
+  if (proto_enroll_code_normalise(er->code, code) != SYNC_OK) {
+    refuse(s, req, er->device_id, "malformed enrollment code", r);
+    proto_enroll_req_free(er);
+    return;
+  }
+  unsigned char code_hash[32], secret_hash[32];
+  crypto_hash_sha256(code_hash, (const unsigned char *)code, strlen(code));
+  sodium_memzero(code, sizeof code);
+
+  proto_enroll_resp_t out;
+  memset(&out, 0, sizeof out);
+  db_device_t dev;
+  db_conn_t *c = NULL;
+  if (auth_new_secret(out.secret, secret_hash) != 0) {
+    resp_error(r, PROTO_E_INTERNAL, NULL, NULL);
+    goto done;
+  }
+  if (!(c = db_pool_acquire(s->pool))) {
+    resp_db_error(r, SYNC_ERR_DB, "no database connection");
+    goto done;
+  }
+  int64_t now = db_now_ms();
+  e = db_enroll_redeem(c, code_hash, er->device_id, secret_hash, req->addr, now, &dev);
+  if (e == SYNC_ERR_AUTH) {
+    db_pool_release(s->pool, c);
+    c = NULL;
+    refuse(s, req, er->device_id, "unknown, used or expired enrollment code", r);
+    goto done;
+  }
+  if (e != SYNC_OK) {
+    resp_db_error(r, e, db_errmsg(c));
+    goto done;
+  }
+  out.protocol = PROTO_VERSION;
+  snprintf(out.device_id, sizeof out.device_id, "%s", dev.device_id);
+  out.name = dev.name;
+  out.unit = dev.unit;
+  snprintf(out.server_id, sizeof out.server_id, "%s", s->server_id);
+  snprintf(out.receipt_key, sizeof out.receipt_key, "%s", s->keys.receipt_pk);
+  out.credential_expires_at = dev.credential_expires_at;
+  out.server_time = now;
+  char *body = NULL;
+  size_t body_len = 0;
+  if (proto_enroll_resp_encode(&out, &body, &body_len) != SYNC_OK)
+    body = NULL;
+  resp_json(r, 200, body, body_len);
+  char q1[80], q2[600];
+  char who[2 * DB_NAME_MAX + 4];
+  snprintf(who, sizeof who, "%s%s%s", dev.name, dev.unit[0] ? " / " : "", dev.unit);
+  log_event(LOG_INFO, "enrolled", "addr=%s device=%s name=%s",
+            log_quote(req->addr ? req->addr : "-", q1, sizeof q1), dev.device_id,
+            log_quote(who, q2, sizeof q2));
+done:
+  if (c)
+    db_pool_release(s->pool, c);
+  sodium_memzero(out.secret, sizeof out.secret);
+  proto_enroll_req_free(er);
+}
