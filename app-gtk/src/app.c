@@ -1,9 +1,7 @@
 /* app: see app.h. */
-#include "app.h"
+#include "app-private.h"
 
 #include <glib/gi18n.h>
-#include <errno.h>
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "window.h"
@@ -11,30 +9,9 @@
 #define REFERENCE_FORM_ID "tppo_screening"
 #define REFERENCE_FORM_RESOURCE "/id/libsync/FieldApp/forms/tppo_screening.v1.json"
 
-struct _FaApp
-{
-  AdwApplication parent_instance;
-
-  char *config_dir_option;
-  char *store_option;
-  char *language;
-
-  FaSettings *settings;
-  sync_store_t *store;
-  char *store_path;
-  char *store_error;
-  char *default_form_id;
-  GHashTable *forms;          /* "id:version" -> FaForm* */
-  GPtrArray *retired_forms;   /* FaForm* no longer "the newest", kept until the store closes */
-  FaSyncController *sync;
-  sync_state_t last_state;
-  gint64 last_pending;
-};
-
 G_DEFINE_FINAL_TYPE (FaApp, fa_app, ADW_TYPE_APPLICATION)
 
-enum { RECORDS_CHANGED, N_SIGNALS };
-static guint signals[N_SIGNALS];
+guint _fa_app_signals[FA_APP_N_SIGNALS];
 
 static const GOptionEntry OPTIONS[] = {
   { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, NULL,
@@ -61,10 +38,10 @@ fa_app_get_store (FaApp *self)
   return self->store;
 }
 
-const char *
-fa_app_get_store_error (FaApp *self)
+FaStoreReader *
+fa_app_get_reader (FaApp *self)
 {
-  return self->store_error;
+  return self->reader;
 }
 
 const char *
@@ -88,7 +65,7 @@ fa_app_get_default_form_id (FaApp *self)
 void
 fa_app_notify_records_changed (FaApp *self)
 {
-  g_signal_emit (self, signals[RECORDS_CHANGED], 0);
+  g_signal_emit (self, _fa_app_signals[FA_APP_RECORDS_CHANGED], 0);
 }
 
 void
@@ -134,8 +111,8 @@ fa_app_get_form (FaApp *self, const char *form_id, int version, GError **error)
 }
 
 /* Adds the reference form shipped in the resources (a no-op when it is already stored). */
-static void
-add_bundled_forms (FaApp *self)
+void
+_fa_app_add_bundled_forms (FaApp *self)
 {
   g_autoptr (GBytes) bytes = g_resources_lookup_data (REFERENCE_FORM_RESOURCE, 0, NULL);
   sync_form_list_t *list = NULL;
@@ -160,64 +137,23 @@ add_bundled_forms (FaApp *self)
     }
 }
 
-static void
-close_store (FaApp *self)
-{
-  g_hash_table_remove_all (self->forms);
-  g_ptr_array_set_size (self->retired_forms, 0);
-  g_clear_pointer (&self->store, sync_store_close);
-  g_clear_pointer (&self->store_path, g_free);
-  g_clear_pointer (&self->store_error, g_free);
-}
-
-static gboolean
-open_store (FaApp *self, GError **error)
-{
-  g_autofree char *path = fa_settings_effective_store_path (self->settings);
-  g_autofree char *dir = g_path_get_dirname (path);
-  sync_store_opts_t opts;
-  sync_err_t err;
-
-  close_store (self);
-  self->store_path = g_strdup (path);
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      self->store_error = g_strdup_printf (_("Cannot create the folder %s: %s"), dir, g_strerror (errno));
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, self->store_error);
-      return FALSE;
-    }
-  sync_store_opts_init (&opts);
-  opts.language = self->language;
-  err = sync_store_open (path, &opts, &self->store);
-  if (err != SYNC_OK)
-    {
-      self->store_error = g_strdup_printf (_("Cannot open the record store %s: %s"), path,
-                                           sync_strerror (err));
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, self->store_error);
-      return FALSE;
-    }
-  add_bundled_forms (self);
-  return TRUE;
-}
-
 gboolean
 fa_app_apply_settings (FaApp *self, GError **error)
 {
-  g_autoptr (GError) sync_error = NULL;
+  g_autofree char *path = fa_settings_effective_store_path (self->settings);
 
   if (!fa_settings_save (self->settings, error))
     return FALSE;
-  fa_sync_controller_shutdown (self->sync);
-  if (!open_store (self, error))
-    return FALSE;
-  if (!fa_sync_controller_configure (self->sync, self->settings, self->language, &sync_error))
+  if (g_strcmp0 (path, self->store_path) != 0)
     {
-      g_propagate_error (error, g_steal_pointer (&sync_error));
-      fa_app_notify_records_changed (self);
-      return FALSE;
+      /* another store: it has its own passphrase */
+      _fa_app_close_store (self);
+      g_free (self->store_path);
+      self->store_path = g_steal_pointer (&path);
+      g_signal_emit (self, _fa_app_signals[FA_APP_LOCK_CHANGED], 0);
+      return TRUE;
     }
-  fa_app_notify_records_changed (self);
-  return TRUE;
+  return _fa_app_restart_sync (self, error);
 }
 
 /* Forgets which version is the newest; the parsed forms stay alive (an open page may use
@@ -307,6 +243,7 @@ static const struct {
   { "win.sync-now", { "<Control>s", NULL } },
   { "win.search", { "<Control>f", NULL } },
   { "win.settings", { "<Control>comma", NULL } },
+  { "win.lock", { "<Control>l", NULL } },
   { "win.show-records", { "<Control>w", "<Alt>Home", NULL } },
   { "win.previous-page", { "<Alt>Left", "<Control>Page_Up", NULL } },
   { "win.next-page", { "<Alt>Right", "<Control>Page_Down", NULL } },
@@ -339,17 +276,7 @@ fa_app_startup (GApplication *app)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), ACCELS[i].action, ACCELS[i].accels);
 
   self->settings = fa_settings_load (self->config_dir_option, self->store_option);
-  if (fa_settings_is_complete (self->settings))
-    {
-      g_autoptr (GError) error = NULL;
-      if (open_store (self, &error))
-        {
-          if (!fa_sync_controller_configure (self->sync, self->settings, self->language, &error))
-            g_warning ("sync is not running: %s", error->message);
-        }
-      else
-        g_warning ("%s", error->message);
-    }
+  self->store_path = fa_settings_effective_store_path (self->settings);
 }
 
 static void
@@ -367,8 +294,7 @@ fa_app_shutdown (GApplication *app)
 {
   FaApp *self = FA_APP (app);
 
-  fa_sync_controller_shutdown (self->sync);
-  close_store (self);
+  _fa_app_close_store (self);
   G_APPLICATION_CLASS (fa_app_parent_class)->shutdown (app);
 }
 
@@ -377,7 +303,7 @@ fa_app_finalize (GObject *object)
 {
   FaApp *self = FA_APP (object);
 
-  close_store (self);
+  _fa_app_close_store (self);
   g_clear_object (&self->sync);
   g_clear_pointer (&self->forms, g_hash_table_unref);
   g_clear_pointer (&self->retired_forms, g_ptr_array_unref);
@@ -385,7 +311,7 @@ fa_app_finalize (GObject *object)
   g_free (self->config_dir_option);
   g_free (self->store_option);
   g_free (self->language);
-  g_free (self->default_form_id);
+  g_free (self->store_path);
   G_OBJECT_CLASS (fa_app_parent_class)->finalize (object);
 }
 
@@ -406,8 +332,15 @@ fa_app_class_init (FaAppClass *klass)
   app_class->shutdown = fa_app_shutdown;
   fa_register_resource ();
 
-  signals[RECORDS_CHANGED] = g_signal_new ("records-changed", G_TYPE_FROM_CLASS (klass),
-                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  _fa_app_signals[FA_APP_RECORDS_CHANGED] =
+    g_signal_new ("records-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+  _fa_app_signals[FA_APP_LOCKING] =
+    g_signal_new ("locking", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+  _fa_app_signals[FA_APP_LOCK_CHANGED] =
+    g_signal_new ("lock-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void

@@ -172,6 +172,19 @@ fa_conflict_page_open (FaConflictPage *self, FaApp *app, const char *uuid, GErro
   return TRUE;
 }
 
+void
+fa_conflict_page_clear (FaConflictPage *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->grid)) != NULL)
+    gtk_grid_remove (GTK_GRID (self->grid), child);
+  gtk_label_set_text (GTK_LABEL (self->heading), "");
+  g_clear_pointer (&self->uuid, g_free);
+  self->form = NULL;
+  self->n_open = 0;
+}
+
 guint
 fa_conflict_page_get_n_open (FaConflictPage *self)
 {

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (FaConflictPage, fa_conflict_page, FA, CONFLICT_PAGE, AdwBin)
 
 gboolean fa_conflict_page_open (FaConflictPage *self, FaApp *app, const char *uuid, GError **error);
+/* Forgets the record shown (the store is closing). */
+void fa_conflict_page_clear (FaConflictPage *self);
 /* Number of open conflicts shown. */
 guint fa_conflict_page_get_n_open (FaConflictPage *self);
 

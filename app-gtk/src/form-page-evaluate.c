@@ -94,7 +94,8 @@ _fa_form_page_apply_evaluation (FaFormPage *self)
       gtk_widget_set_visible (badge, per_section[s] > 0 && !self->read_only);
     }
   if (self->reviewing)
-    fa_review_page_update (FA_REVIEW_PAGE (self->review), self->form, self->evaluation, self->read_only);
+    fa_review_page_update (FA_REVIEW_PAGE (self->review), self->form, self->evaluation, self->read_only,
+                           !self->sealed && !self->purged);
   _fa_form_page_update_navigation (self);
 }
 

@@ -32,11 +32,14 @@ struct _FaFormPage
   GtkWidget *next_button;
   GtkWidget *finalize_button;
   GtkWidget *save_label;
+  GtkWidget *receipt_button;
 
   FaApp *app;                 /* not owned */
   const FaForm *form;         /* owned by the app's cache */
   char uuid[SYNC_UUID_STRLEN + 1];
   gboolean read_only;
+  gboolean sealed;            /* only the clear part of the answers is on the device */
+  gboolean purged;            /* the answers were removed after delivery */
   gboolean reviewing;
   guint current;              /* section index */
   gboolean *visited;          /* per section: the officer has left it once */
@@ -58,6 +61,7 @@ enum {
   FA_FORM_PAGE_SAVED,
   FA_FORM_PAGE_STATE_CHANGED,
   FA_FORM_PAGE_MESSAGE,
+  FA_FORM_PAGE_SHOW_RECEIPT,
   FA_FORM_PAGE_N_SIGNALS
 };
 extern guint _fa_form_page_signals[FA_FORM_PAGE_N_SIGNALS];

@@ -104,6 +104,13 @@ build_form (FaFormPage *self)
     }
   self->review_row = sidebar_row ("review", self->read_only ? _("Summary") : _("Review and finalize"), NULL);
   gtk_list_box_append (GTK_LIST_BOX (self->sections_list), self->review_row);
+  gtk_label_set_text (GTK_LABEL (self->readonly_banner),
+                      self->purged ? _("Removed from the device after the central office received it. "
+                                       "The proof of delivery is kept.")
+                      : self->sealed ? _("Sealed for the central office: only the central office can read "
+                                         "the answers. This device shows the open part only and cannot "
+                                         "revise the record; corrections are made centrally.")
+                                     : _("This record is finalized and can no longer be changed on this device."));
   gtk_widget_set_visible (self->readonly_banner, self->read_only);
   gtk_widget_set_visible (self->finalize_button, !self->read_only);
 }
@@ -204,7 +211,8 @@ fa_form_page_show_review (FaFormPage *self)
   self->reviewing = TRUE;
   gtk_stack_set_visible_child_name (GTK_STACK (self->content_stack), "review");
   _fa_form_page_evaluate (self);
-  fa_review_page_update (FA_REVIEW_PAGE (self->review), self->form, self->evaluation, self->read_only);
+  fa_review_page_update (FA_REVIEW_PAGE (self->review), self->form, self->evaluation, self->read_only,
+                         !self->sealed && !self->purged);
 }
 
 static int
@@ -347,6 +355,9 @@ fa_form_page_open_new (FaFormPage *self, FaApp *app, const char *form_id, GError
     return FALSE;
   self->form = form;
   self->read_only = FALSE;
+  self->sealed = FALSE;
+  self->purged = FALSE;
+  gtk_widget_set_visible (self->receipt_button, FALSE);
   build_form (self);
   prefill_new (self);
   _fa_form_page_evaluate (self);
@@ -378,6 +389,9 @@ fa_form_page_open_record (FaFormPage *self, FaApp *app, const char *uuid, GError
   self->form = form;
   g_strlcpy (self->uuid, uuid, sizeof self->uuid);
   self->read_only = sync_record_status (rec) == SYNC_STATUS_FINAL || sync_record_deleted (rec);
+  self->sealed = sync_record_sealed (rec);
+  self->purged = sync_record_purged (rec);
+  gtk_widget_set_visible (self->receipt_button, sync_record_receipt_time (rec) > 0);
   payload = cJSON_Parse (sync_record_payload (rec));
   sync_record_free (rec);
 
@@ -391,7 +405,8 @@ fa_form_page_open_record (FaFormPage *self, FaApp *app, const char *uuid, GError
     {
       self->reviewing = TRUE;
       gtk_stack_set_visible_child_name (GTK_STACK (self->content_stack), "review");
-      fa_review_page_update (FA_REVIEW_PAGE (self->review), self->form, self->evaluation, TRUE);
+      fa_review_page_update (FA_REVIEW_PAGE (self->review), self->form, self->evaluation, TRUE,
+                             !self->sealed && !self->purged);
       _fa_form_page_update_navigation (self);
     }
   else
@@ -424,6 +439,20 @@ gboolean
 fa_form_page_is_read_only (FaFormPage *self)
 {
   return self->read_only;
+}
+
+const char *
+fa_form_page_get_banner (FaFormPage *self)
+{
+  return gtk_widget_get_visible (self->readonly_banner) ? gtk_label_get_text (GTK_LABEL (self->readonly_banner))
+                                                        : NULL;
+}
+
+static void
+on_receipt_clicked (FaFormPage *self)
+{
+  if (self->uuid[0] != '\0')
+    g_signal_emit (self, _fa_form_page_signals[FA_FORM_PAGE_SHOW_RECEIPT], 0, self->uuid);
 }
 
 gboolean
@@ -497,8 +526,10 @@ fa_form_page_class_init (FaFormPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FaFormPage, next_button);
   gtk_widget_class_bind_template_child (widget_class, FaFormPage, finalize_button);
   gtk_widget_class_bind_template_child (widget_class, FaFormPage, save_label);
+  gtk_widget_class_bind_template_child (widget_class, FaFormPage, receipt_button);
   gtk_widget_class_bind_template_callback (widget_class, on_section_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_review_goto_field);
+  gtk_widget_class_bind_template_callback (widget_class, on_receipt_clicked);
 
   _fa_form_page_signals[FA_FORM_PAGE_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                     NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -508,6 +539,9 @@ fa_form_page_class_init (FaFormPageClass *klass)
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   _fa_form_page_signals[FA_FORM_PAGE_MESSAGE] = g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                    NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  _fa_form_page_signals[FA_FORM_PAGE_SHOW_RECEIPT] =
+    g_signal_new ("show-receipt", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

@@ -4,8 +4,12 @@
  * the inline errors; drafts are saved about a second after the last edit, on every page change
  * and when the window closes. A finalized record opens read-only.
  *
+ * Answers sealed for the central office show only their clear part, with the reason the record
+ * cannot be revised here; purged records say their answers were removed after delivery. A
+ * delivered record offers its proof of delivery.
+ *
  * Signals: "finished" (the record was finalized or closed; the window goes back to the list),
- * "saved" (a draft was written).
+ * "saved" (a draft was written), "show-receipt" (uuid: the officer asked for the receipt).
  */
 #pragma once
 
@@ -28,6 +32,8 @@ void fa_form_page_close (FaFormPage *self);
 
 gboolean fa_form_page_is_open (FaFormPage *self);
 gboolean fa_form_page_is_read_only (FaFormPage *self);
+/* The banner text shown over a read-only record, or NULL (tests). */
+const char *fa_form_page_get_banner (FaFormPage *self);
 gboolean fa_form_page_is_reviewing (FaFormPage *self);
 const char *fa_form_page_get_uuid (FaFormPage *self);
 const char *fa_form_page_get_title (FaFormPage *self);

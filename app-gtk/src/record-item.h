@@ -27,6 +27,8 @@ typedef struct {
   guint open_conflicts;
   gboolean refused;     /* the server refused it for good (invalid for the server's rules) */
   char *refusal;        /* why, or NULL */
+  gboolean sealed;      /* answers sealed for the central office: only the clear part is here */
+  gboolean purged;      /* answers removed from the device after delivery (retention) */
   char *name;           /* full_name answer, or NULL */
   char *interview_date; /* YYYY-MM-DD or NULL */
   char *unit_name;      /* or NULL */

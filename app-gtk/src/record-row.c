@@ -11,6 +11,7 @@ struct _FaRecordRow
   GtkWidget *icon;
   GtkWidget *title;
   GtkWidget *subtitle;
+  GtkWidget *sealed_badge;
   GtkWidget *status;
 };
 
@@ -32,6 +33,7 @@ fa_record_row_class_init (FaRecordRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FaRecordRow, icon);
   gtk_widget_class_bind_template_child (widget_class, FaRecordRow, title);
   gtk_widget_class_bind_template_child (widget_class, FaRecordRow, subtitle);
+  gtk_widget_class_bind_template_child (widget_class, FaRecordRow, sealed_badge);
   gtk_widget_class_bind_template_child (widget_class, FaRecordRow, status);
 }
 
@@ -65,6 +67,8 @@ fa_record_row_describe_status (const FaRecordInfo *info)
                              : g_strdup (_("Not accepted by the server"));
       return g_strdup (_("Waiting to be sent"));
     case FA_GROUP_SENT:
+      if (info->purged)
+        return g_strdup (_("Removed from the device after the central office received it"));
       if (info->received_ms <= 0)
         return g_strdup (_("Sent"));
       when = fa_format_when (info->received_ms);
@@ -105,7 +109,9 @@ fa_record_row_set_item (FaRecordRow *self, FaRecordItem *item)
     gtk_widget_remove_css_class (self->status, CLASSES[i]);
   gtk_widget_add_css_class (self->status, info->refused ? "conflict" : CLASSES[info->group]);
   gtk_widget_set_tooltip_text (self->status, status);
+  gtk_widget_set_visible (self->sealed_badge, info->sealed);
   gtk_widget_set_name (GTK_WIDGET (self), info->uuid);
-  accessible = g_strdup_printf ("%s, %s, %s", title, subtitle, status);
+  accessible = g_strdup_printf ("%s, %s, %s%s%s", title, subtitle, status, info->sealed ? ", " : "",
+                                info->sealed ? _("Sealed for the central office") : "");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
 }

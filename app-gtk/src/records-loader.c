@@ -68,6 +68,8 @@ info_from_record (const sync_record_t *rec, GHashTable *conflicts)
       cJSON_Delete (payload);
     }
   info->received_ms = sync_record_receipt_time (rec);
+  info->sealed = sync_record_sealed (rec);
+  info->purged = sync_record_purged (rec);
   info->open_conflicts = GPOINTER_TO_UINT (g_hash_table_lookup (conflicts, info->uuid));
   info->refused = delivery == SYNC_DELIVERY_REFUSED;
   info->refusal = info->refused ? g_strdup (sync_record_refusal (rec)) : NULL;
@@ -86,28 +88,20 @@ info_from_record (const sync_record_t *rec, GHashTable *conflicts)
 static void
 load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  const char *path = task_data;
+  FaStoreReader *reader = task_data;
   LoadResult *result = g_new0 (LoadResult, 1);
-  sync_store_t *store = NULL;
-  sync_store_opts_t opts;
+  sync_store_t *store = fa_store_reader_acquire (reader);
   g_autoptr (GHashTable) conflicts = NULL;
   sync_query_t query;
-  sync_err_t err;
+  sync_err_t err = SYNC_OK;
 
   result->items = g_ptr_array_new_with_free_func (g_object_unref);
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  if (store == NULL)
     {
-      g_task_return_pointer (task, result, load_result_free);
-      return;
-    }
-  sync_store_opts_init (&opts);
-  opts.create = 0;
-  opts.read_only = 1;
-  err = sync_store_open (path, &opts, &store);
-  if (err != SYNC_OK)
-    {
+      /* locked (or wiped) since the load was asked for */
+      fa_store_reader_release (reader);
       load_result_free (result);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", sync_strerror (err));
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "the store is locked");
       return;
     }
 
@@ -136,7 +130,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
         break;
       query.offset += n;
     }
-  sync_store_close (store);
+  fa_store_reader_release (reader);
   if (err != SYNC_OK)
     {
       load_result_free (result);
@@ -147,13 +141,13 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 }
 
 void
-fa_records_load_async (const char *store_path, GCancellable *cancellable,
+fa_records_load_async (FaStoreReader *reader, GCancellable *cancellable,
                        GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, fa_records_load_async);
-  g_task_set_task_data (task, g_strdup (store_path), g_free);
+  g_task_set_task_data (task, fa_store_reader_ref (reader), (GDestroyNotify) fa_store_reader_unref);
   g_task_run_in_thread (task, load_thread);
 }
 

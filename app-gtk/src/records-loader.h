@@ -1,8 +1,11 @@
-/* records-loader: reads the records list off the main thread (GTask on a worker thread with its
- * own read-only store handle), so listing 10,000 records never blocks the window. */
+/* records-loader: reads the records list off the main thread (GTask on a worker thread with the
+ * app's read-only store handle, see store-reader.h), so listing 10,000 records never blocks the
+ * window. */
 #pragma once
 
 #include <gio/gio.h>
+
+#include "store-reader.h"
 
 G_BEGIN_DECLS
 
@@ -10,7 +13,7 @@ typedef struct {
   guint64 counts[4];    /* per FaRecordGroup */
 } FaRecordCounts;
 
-void fa_records_load_async (const char *store_path, GCancellable *cancellable,
+void fa_records_load_async (FaStoreReader *reader, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);
 
 /* A GPtrArray of FaRecordItem (newest change first); `counts` (may be NULL) receives the number

@@ -34,7 +34,7 @@ struct _FaRecordsPage
   GCancellable *cancellable;
   gboolean loaded_once;       /* until then "no records yet" would be a guess */
   gboolean loading;
-  char *reload_again;         /* a reload was asked for while one ran */
+  FaStoreReader *reload_again; /* a reload was asked for while one ran */
 };
 
 G_DEFINE_FINAL_TYPE (FaRecordsPage, fa_records_page, ADW_TYPE_BIN)
@@ -100,7 +100,7 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) items = NULL;
   FaRecordCounts counts = { { 0 } };
-  g_autofree char *again = NULL;
+  g_autoptr (FaStoreReader) again = NULL;
 
   items = fa_records_load_finish (result, &counts, &error);
   self->loading = FALSE;
@@ -124,22 +124,37 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
-fa_records_page_reload (FaRecordsPage *self, const char *store_path)
+fa_records_page_reload (FaRecordsPage *self, FaStoreReader *reader)
 {
   g_return_if_fail (FA_IS_RECORDS_PAGE (self));
 
-  if (store_path == NULL)
+  if (reader == NULL)
     return;
   if (self->loading)
     {
-      g_free (self->reload_again);
-      self->reload_again = g_strdup (store_path);
+      g_clear_pointer (&self->reload_again, fa_store_reader_unref);
+      self->reload_again = fa_store_reader_ref (reader);
       return;
     }
   self->loading = TRUE;
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
-  fa_records_load_async (store_path, self->cancellable, on_loaded, g_object_ref (self));
+  fa_records_load_async (reader, self->cancellable, on_loaded, g_object_ref (self));
+}
+
+void
+fa_records_page_clear (FaRecordsPage *self)
+{
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_pointer (&self->reload_again, fa_store_reader_unref);
+  g_list_store_remove_all (self->store);
+  memset (&self->counts, 0, sizeof self->counts);
+  self->total = 0;
+  self->loaded_once = FALSE;
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  update_counts (self);
+  update_view (self);
 }
 
 const FaRecordInfo *
@@ -259,7 +274,7 @@ fa_records_page_finalize (GObject *object)
   FaRecordsPage *self = FA_RECORDS_PAGE (object);
 
   g_free (self->needle);
-  g_free (self->reload_again);
+  g_clear_pointer (&self->reload_again, fa_store_reader_unref);
   G_OBJECT_CLASS (fa_records_page_parent_class)->finalize (object);
 }
 

@@ -16,8 +16,11 @@ G_BEGIN_DECLS
 #define FA_TYPE_RECORDS_PAGE (fa_records_page_get_type ())
 G_DECLARE_FINAL_TYPE (FaRecordsPage, fa_records_page, FA, RECORDS_PAGE, AdwBin)
 
-/* Re-reads the store at `store_path` in the background (coalescing calls made while a load runs). */
-void fa_records_page_reload (FaRecordsPage *self, const char *store_path);
+/* Re-reads the store through `reader` in the background (coalescing calls made while a load
+ * runs); NULL (locked) does nothing. */
+void fa_records_page_reload (FaRecordsPage *self, FaStoreReader *reader);
+/* Forgets every row (the store was locked or wiped: nothing of it stays on screen). */
+void fa_records_page_clear (FaRecordsPage *self);
 void fa_records_page_focus_search (FaRecordsPage *self);
 const FaRecordCounts *fa_records_page_get_counts (FaRecordsPage *self);
 /* Number of rows shown (after group and search filters). */

@@ -104,7 +104,7 @@ relevant (const cJSON *evaluation, const char *name)
 
 void
 fa_review_page_update (FaReviewPage *self, const FaForm *form, const cJSON *evaluation,
-                       gboolean read_only)
+                       gboolean read_only, gboolean show_results)
 {
   const cJSON *payload = cJSON_GetObjectItemCaseSensitive (evaluation, "payload");
   const cJSON *issues = cJSON_GetObjectItemCaseSensitive (evaluation, "issues");
@@ -145,7 +145,7 @@ fa_review_page_update (FaReviewPage *self, const FaForm *form, const cJSON *eval
         g_ptr_array_add (self->result_rows, row);
       }
   }
-  gtk_widget_set_visible (self->result_group, self->result_rows->len > 0);
+  gtk_widget_set_visible (self->result_group, show_results && self->result_rows->len > 0);
 
   /* what is missing or wrong */
   cJSON_ArrayForEach (issue, issues)

@@ -1,35 +1,17 @@
 /* settings-page: see settings-page.h. */
-#include "settings-page.h"
+#include "settings-page-private.h"
 
+#include <cjson/cJSON.h>
 #include <glib/gi18n.h>
 #include <string.h>
 
-struct _FaSettingsPage
-{
-  AdwBin parent_instance;
-
-  GtkWidget *welcome_title;
-  GtkWidget *welcome_text;
-  GtkWidget *url_row;
-  GtkWidget *device_id_row;
-  GtkWidget *secret_row;
-  GtkWidget *officer_name_row;
-  GtkWidget *officer_unit_row;
-  GtkWidget *storage_group;
-  GtkWidget *store_row;
-  GtkWidget *choose_button;
-  GtkWidget *error_label;
-  GtkWidget *save_button;
-
-  FaApp *app;
-  gboolean first_run;
-  GtkFileChooserNative *chooser;
-};
+#include "secret.h"
 
 G_DEFINE_FINAL_TYPE (FaSettingsPage, fa_settings_page, ADW_TYPE_BIN)
 
-enum { SAVED, N_SIGNALS };
-static guint signals[N_SIGNALS];
+guint _fa_settings_page_signals[FA_SETTINGS_PAGE_N_SIGNALS];
+
+#define MAX_RETENTION_DAYS 3650
 
 static const char *
 text_of (GtkWidget *row)
@@ -37,37 +19,100 @@ text_of (GtkWidget *row)
   return gtk_editable_get_text (GTK_EDITABLE (row));
 }
 
-static void
-show_error (FaSettingsPage *self, const char *message)
+void
+_fa_settings_page_show_error (GtkWidget *label, const char *message)
 {
-  gtk_label_set_text (GTK_LABEL (self->error_label), message ? message : "");
-  gtk_widget_set_visible (self->error_label, message != NULL);
+  gtk_label_set_text (GTK_LABEL (label), message ? message : "");
+  gtk_widget_set_visible (label, message != NULL);
+}
+
+static void
+hide_errors (FaSettingsPage *self)
+{
+  _fa_settings_page_show_error (self->enroll_error, NULL);
+  _fa_settings_page_show_error (self->passphrase_error, NULL);
+  _fa_settings_page_show_error (self->error_label, NULL);
+}
+
+void
+_fa_settings_page_set_busy (FaSettingsPage *self, gboolean busy)
+{
+  self->busy = busy;
+  gtk_widget_set_sensitive (self->enroll_button, !busy);
+  gtk_widget_set_sensitive (self->change_pass_button, !busy);
+  gtk_widget_set_sensitive (self->save_button, !busy);
+  /* a job holds its own handle on the store, which a wipe must not find open */
+  gtk_widget_set_sensitive (self->wipe_button, !busy);
+}
+
+gboolean
+fa_settings_page_is_busy (FaSettingsPage *self)
+{
+  return self->busy;
 }
 
 static void
 on_changed (FaSettingsPage *self)
 {
-  show_error (self, NULL);
+  hide_errors (self);
+}
+
+/* "12 Nov 2027" from ms since the epoch or an ISO 8601 text. */
+static char *
+expiry_text (const cJSON *v)
+{
+  g_autoptr (GDateTime) dt = NULL;
+
+  if (cJSON_IsNumber (v))
+    dt = g_date_time_new_from_unix_local ((gint64) (v->valuedouble / 1000));
+  else if (cJSON_IsString (v))
+    dt = g_date_time_new_from_iso8601 (v->valuestring, NULL);
+  if (dt == NULL)
+    return g_strdup (_("not stated"));
+  return g_date_time_format (dt, "%e %b %Y");
+}
+
+static void
+show_enrollment (FaSettingsPage *self)
+{
+  const char *json = fa_app_get_enrollment_json (self->app);
+  cJSON *e = json ? cJSON_Parse (json) : NULL;
+  g_autofree char *expiry = NULL;
+
+  gtk_widget_set_visible (self->enrollment_group, e != NULL);
+  gtk_button_set_label (GTK_BUTTON (self->enroll_button), e ? _("_Enrol again") : _("_Enrol this device"));
+  if (e == NULL)
+    return;
+#define SHOW(row, key)                                                                         \
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->row),                                     \
+                               cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (e, key)) \
+                                 ? cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (e, key)) : "")
+  SHOW (enrolled_name_row, "name");
+  SHOW (enrolled_unit_row, "unit");
+  SHOW (enrolled_server_row, "server_url");
+#undef SHOW
+  expiry = expiry_text (cJSON_GetObjectItemCaseSensitive (e, "credential_expires_at"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->enrolled_expiry_row), expiry);
+  cJSON_Delete (e);
 }
 
 void
 fa_settings_page_load (FaSettingsPage *self, FaApp *app, gboolean first_run)
 {
   FaSettings *s = fa_app_get_settings (app);
-  g_autofree char *store = fa_settings_effective_store_path (s);
   sync_store_t *handle = fa_app_get_store (app);
   g_autofree char *description = NULL;
+  int days = 0;
 
   self->app = app;
   self->first_run = first_run;
   gtk_widget_set_visible (self->welcome_title, first_run);
   gtk_widget_set_visible (self->welcome_text, first_run);
   gtk_editable_set_text (GTK_EDITABLE (self->url_row), s->server_url ? s->server_url : "");
-  gtk_editable_set_text (GTK_EDITABLE (self->device_id_row), s->device_id ? s->device_id : "");
-  gtk_editable_set_text (GTK_EDITABLE (self->secret_row), s->device_secret ? s->device_secret : "");
+  gtk_editable_set_text (GTK_EDITABLE (self->code_row), "");
   gtk_editable_set_text (GTK_EDITABLE (self->officer_name_row), s->officer_name ? s->officer_name : "");
   gtk_editable_set_text (GTK_EDITABLE (self->officer_unit_row), s->officer_unit ? s->officer_unit : "");
-  gtk_editable_set_text (GTK_EDITABLE (self->store_row), store);
+  gtk_editable_set_text (GTK_EDITABLE (self->store_row), fa_app_get_store_path (app));
   gtk_widget_set_sensitive (self->store_row, s->store_override == NULL);
   if (s->store_override != NULL)
     description = g_strdup (_("Set on the command line (--store) for this session."));
@@ -75,8 +120,15 @@ fa_settings_page_load (FaSettingsPage *self, FaApp *app, gboolean first_run)
     /* Translators: %s is the UUID the store was created with */
     description = g_strdup_printf (_("This store's own device ID: %s"), sync_store_device_id (handle));
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self->storage_group), description);
+  if (handle != NULL)
+    sync_store_retention_days (handle, &days);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->retention_spin), days);
+  gtk_editable_set_text (GTK_EDITABLE (self->current_pass_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->new_pass_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->repeat_pass_row), "");
   gtk_button_set_label (GTK_BUTTON (self->save_button), first_run ? _("_Start") : _("_Save"));
-  show_error (self, NULL);
+  show_enrollment (self);
+  hide_errors (self);
 }
 
 static gboolean
@@ -89,57 +141,120 @@ valid_url (const char *url)
          && g_uri_get_host (uri) != NULL && *g_uri_get_host (uri) != '\0';
 }
 
-static void
-on_save_clicked (FaSettingsPage *self)
+/* Takes the officer's entries into the settings, keeps the retention in the store and applies
+ * them. FALSE (with the reason shown) when something must be corrected first. */
+static gboolean
+save_settings (FaSettingsPage *self)
 {
   FaSettings *s = fa_app_get_settings (self->app);
-  g_autofree char *url = g_strstrip (g_strdup (text_of (self->url_row)));
-  g_autofree char *id = g_strstrip (g_strdup (text_of (self->device_id_row)));
-  g_autofree char *secret = g_strstrip (g_strdup (text_of (self->secret_row)));
-  g_autofree char *store = g_strstrip (g_strdup (text_of (self->store_row)));
+  sync_store_t *store = fa_app_get_store (self->app);
+  g_autofree char *store_path = g_strstrip (g_strdup (text_of (self->store_row)));
   g_autofree char *name = g_strstrip (g_strdup (text_of (self->officer_name_row)));
   g_autofree char *unit = g_strstrip (g_strdup (text_of (self->officer_unit_row)));
   g_autofree char *default_store = NULL;
   g_autoptr (GError) error = NULL;
+  int days = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->retention_spin));
 
-  if (!valid_url (url))
+  if (*store_path == '\0')
     {
-      show_error (self, _("Enter the server address, for example https://pusat.example.id"));
-      gtk_widget_grab_focus (self->url_row);
-      return;
-    }
-  if (*id == '\0' || *secret == '\0')
-    {
-      show_error (self, _("Enter the device ID and the secret given by the server administrator."));
-      gtk_widget_grab_focus (*id == '\0' ? self->device_id_row : self->secret_row);
-      return;
-    }
-  if (*store == '\0')
-    {
-      show_error (self, _("Choose where the record store is kept."));
+      _fa_settings_page_show_error (self->error_label, _("Choose where the record store is kept."));
       gtk_widget_grab_focus (self->store_row);
-      return;
+      return FALSE;
     }
-  fa_settings_set (&s->server_url, url);
-  fa_settings_set (&s->device_id, id);
-  fa_settings_set (&s->device_secret, secret);
+  if (store != NULL && sync_store_set_retention_days (store, days) != SYNC_OK)
+    {
+      _fa_settings_page_show_error (self->error_label, sync_store_errmsg (store));
+      return FALSE;
+    }
   fa_settings_set (&s->officer_name, name);
   fa_settings_set (&s->officer_unit, unit);
+  s->setup_done = TRUE;
   if (s->store_override == NULL)
     {
       /* keep the default out of the file, so a changed XDG_DATA_HOME still applies */
       fa_settings_set (&s->store_path, NULL);
       default_store = fa_settings_effective_store_path (s);
-      fa_settings_set (&s->store_path, g_strcmp0 (store, default_store) == 0 ? NULL : store);
+      fa_settings_set (&s->store_path, g_strcmp0 (store_path, default_store) == 0 ? NULL : store_path);
     }
   if (!fa_app_apply_settings (self->app, &error))
     {
       g_autofree char *msg = g_strdup_printf (_("The settings were saved, but: %s"), error->message);
-      show_error (self, msg);
+      _fa_settings_page_show_error (self->error_label, msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+on_save_clicked (FaSettingsPage *self)
+{
+  if (!self->busy && save_settings (self))
+    g_signal_emit (self, _fa_settings_page_signals[FA_SETTINGS_PAGE_SAVED], 0);
+}
+
+/* ---- enrollment ---------------------------------------------------------------------------- */
+
+static void
+on_enrolled (GObject *source, GAsyncResult *result, gpointer data)
+{
+  FaSettingsPage *self = data;
+  g_autoptr (GError) error = NULL;
+
+  _fa_settings_page_set_busy (self, FALSE);
+  if (!fa_app_enroll_finish (FA_APP (source), result, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("The device was not enrolled: %s"), error->message);
+      _fa_settings_page_show_error (self->enroll_error, msg);
+      gtk_widget_grab_focus (self->code_row);
+    }
+  else if (self->first_run)
+    {
+      /* the first-run page is done once the device is enrolled */
+      if (save_settings (self))
+        g_signal_emit (self, _fa_settings_page_signals[FA_SETTINGS_PAGE_SAVED], 0);
+    }
+  else
+    {
+      show_enrollment (self);
+      g_signal_emit (self, _fa_settings_page_signals[FA_SETTINGS_PAGE_MESSAGE], 0,
+                     _("This device is enrolled."));
+    }
+  g_object_unref (self);
+}
+
+static void
+on_enroll_clicked (FaSettingsPage *self)
+{
+  FaSettings *s = fa_app_get_settings (self->app);
+  g_autofree char *url = g_strstrip (g_strdup (text_of (self->url_row)));
+  g_autoptr (GError) error = NULL;
+  char *code;
+
+  if (self->busy)
+    return;
+  if (!valid_url (url))
+    {
+      _fa_settings_page_show_error (self->enroll_error, _("Enter the server address, for example https://pusat.example.id"));
+      gtk_widget_grab_focus (self->url_row);
       return;
     }
-  g_signal_emit (self, signals[SAVED], 0);
+  if (strspn (text_of (self->code_row), " \t-") == strlen (text_of (self->code_row)))
+    {
+      _fa_settings_page_show_error (self->enroll_error, _("Enter the enrolment code given by the administrator."));
+      gtk_widget_grab_focus (self->code_row);
+      return;
+    }
+  fa_settings_set (&s->server_url, url);
+  if (!fa_settings_save (s, &error))
+    g_warning ("cannot save the settings: %s", error->message);
+  code = fa_secret_take_text (GTK_EDITABLE (self->code_row));
+  _fa_settings_page_set_busy (self, TRUE);
+  hide_errors (self);
+  fa_app_enroll_async (self->app, url, code, on_enrolled, g_object_ref (self));
+  fa_secret_free (code);
 }
+
+/* ---- store location ------------------------------------------------------------------------ */
 
 static void
 on_chooser_response (GtkNativeDialog *dialog, int response, FaSettingsPage *self)
@@ -166,6 +281,8 @@ on_choose_clicked (FaSettingsPage *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
+/* ---- class --------------------------------------------------------------------------------- */
+
 static void
 fa_settings_page_dispose (GObject *object)
 {
@@ -180,28 +297,54 @@ fa_settings_page_class_init (FaSettingsPageClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = fa_settings_page_dispose;
   gtk_widget_class_set_template_from_resource (widget_class, "/id/libsync/FieldApp/ui/settings-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, welcome_title);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, welcome_text);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, url_row);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, device_id_row);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, secret_row);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, officer_name_row);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, officer_unit_row);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, storage_group);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, store_row);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, choose_button);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, error_label);
-  gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, save_button);
+#define CHILD(name) gtk_widget_class_bind_template_child (widget_class, FaSettingsPage, name)
+  CHILD (welcome_title);
+  CHILD (welcome_text);
+  CHILD (enrollment_group);
+  CHILD (enrolled_name_row);
+  CHILD (enrolled_unit_row);
+  CHILD (enrolled_server_row);
+  CHILD (enrolled_expiry_row);
+  CHILD (enroll_group);
+  CHILD (url_row);
+  CHILD (code_row);
+  CHILD (enroll_button);
+  CHILD (enroll_error);
+  CHILD (officer_name_row);
+  CHILD (officer_unit_row);
+  CHILD (storage_group);
+  CHILD (store_row);
+  CHILD (choose_button);
+  CHILD (retention_spin);
+  CHILD (current_pass_row);
+  CHILD (new_pass_row);
+  CHILD (repeat_pass_row);
+  CHILD (change_pass_button);
+  CHILD (passphrase_error);
+  CHILD (wipe_button);
+  CHILD (error_label);
+  CHILD (save_button);
+#undef CHILD
   gtk_widget_class_bind_template_callback (widget_class, on_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_save_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_enroll_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_choose_clicked);
+  gtk_widget_class_bind_template_callback_full (widget_class, "on_change_passphrase",
+                                                G_CALLBACK (_fa_settings_page_on_change_passphrase));
+  gtk_widget_class_bind_template_callback_full (widget_class, "on_wipe",
+                                                G_CALLBACK (_fa_settings_page_on_wipe));
 
-  signals[SAVED] = g_signal_new ("saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                 NULL, NULL, NULL, G_TYPE_NONE, 0);
+  _fa_settings_page_signals[FA_SETTINGS_PAGE_SAVED] =
+    g_signal_new ("saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  _fa_settings_page_signals[FA_SETTINGS_PAGE_MESSAGE] =
+    g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
 fa_settings_page_init (FaSettingsPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_spin_button_set_range (GTK_SPIN_BUTTON (self->retention_spin), 0, MAX_RETENTION_DAYS);
+  gtk_spin_button_set_increments (GTK_SPIN_BUTTON (self->retention_spin), 1, 30);
 }

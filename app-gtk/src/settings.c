@@ -37,14 +37,24 @@ fa_settings_load (const char *config_dir_override, const char *store_override)
 
   if (g_key_file_load_from_file (kf, s->file, G_KEY_FILE_NONE, NULL))
     {
+      gboolean legacy = g_key_file_has_key (kf, "server", "device-secret", NULL)
+                        || g_key_file_has_key (kf, "server", "device-id", NULL);
+
       s->server_url = get_string (kf, "server", "url");
-      s->device_id = get_string (kf, "server", "device-id");
-      s->device_secret = get_string (kf, "server", "device-secret");
       s->ca_file = get_string (kf, "server", "ca-file");
       s->officer_name = get_string (kf, "officer", "name");
       s->officer_unit = get_string (kf, "officer", "unit");
       s->store_path = get_string (kf, "store", "path");
       s->open_draft = get_string (kf, "state", "open-draft");
+      /* an older version kept the credential here: the officer had set up the app, and the
+       * secret must not stay on disk in clear (the store now holds the credential) */
+      s->setup_done = g_key_file_get_boolean (kf, "state", "setup-done", NULL) || legacy;
+      if (legacy)
+        {
+          g_autoptr (GError) error = NULL;
+          if (!fa_settings_save (s, &error))
+            g_warning ("cannot remove the old device secret from %s: %s", s->file, error->message);
+        }
     }
   return s;
 }
@@ -58,8 +68,6 @@ fa_settings_free (FaSettings *s)
   g_free (s->file);
   g_free (s->store_override);
   g_free (s->server_url);
-  g_free (s->device_id);
-  g_free (s->device_secret);
   g_free (s->ca_file);
   g_free (s->officer_name);
   g_free (s->officer_unit);
@@ -90,23 +98,17 @@ fa_settings_save (FaSettings *s, GError **error)
       return FALSE;
     }
   put (kf, "server", "url", s->server_url);
-  put (kf, "server", "device-id", s->device_id);
-  put (kf, "server", "device-secret", s->device_secret);
   put (kf, "server", "ca-file", s->ca_file);
   put (kf, "officer", "name", s->officer_name);
   put (kf, "officer", "unit", s->officer_unit);
   put (kf, "store", "path", s->store_path);
   put (kf, "state", "open-draft", s->open_draft);
+  if (s->setup_done)
+    g_key_file_set_boolean (kf, "state", "setup-done", TRUE);
   data = g_key_file_to_data (kf, &len, NULL);
   /* g_file_set_contents_full writes a temporary file, fsyncs and renames: never half a file. */
   return g_file_set_contents_full (s->file, data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT,
                                    0600, error);
-}
-
-gboolean
-fa_settings_is_complete (const FaSettings *s)
-{
-  return s->server_url != NULL && s->device_id != NULL && s->device_secret != NULL;
 }
 
 char *

@@ -4,9 +4,9 @@
  * says otherwise; the store path comes from the file (default $XDG_DATA_HOME/libsync-app/
  * records.db) unless --store or $LIBSYNC_APP_STORE overrides it, so tests run isolated.
  *
- * The device secret is kept in the file with mode 0600 (the directory is 0700): the app runs on
- * single-user field laptops; moving it to the system keyring (libsecret) is planned.
- * Main thread only.
+ * No secret is kept here: the device credential lives in the encrypted store (sync_enroll). A
+ * device id or secret left by an older version is deleted from the file when it is loaded. The
+ * file is mode 0600 in a 0700 directory. Main thread only.
  */
 #pragma once
 
@@ -19,15 +19,14 @@ typedef struct {
   char *file;
   char *store_override;     /* set by --store / $LIBSYNC_APP_STORE; wins over store_path */
 
-  char *server_url;
-  char *device_id;
-  char *device_secret;
+  char *server_url;         /* the address last used to enrol (the engine uses the enrolled one) */
   char *ca_file;            /* optional PEM bundle to trust */
   char *officer_name;
   char *officer_unit;
   char *store_path;         /* as configured (may be NULL: default) */
 
   char *open_draft;         /* uuid of the draft open in the form, for "continue after a crash" */
+  gboolean setup_done;      /* the first-run page was completed once */
 } FaSettings;
 
 FaSettings *fa_settings_load (const char *config_dir_override, const char *store_override);
@@ -36,8 +35,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (FaSettings, fa_settings_free)
 
 gboolean fa_settings_save (FaSettings *settings, GError **error);
 
-/* Server URL, device id and secret are all set: the first-run page is done. */
-gboolean fa_settings_is_complete (const FaSettings *settings);
 
 /* The store file in use (override, configured or default); never NULL. Caller frees. */
 char *fa_settings_effective_store_path (const FaSettings *settings);

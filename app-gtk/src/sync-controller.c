@@ -19,8 +19,9 @@ struct _FaSyncController
   /* Written by the engine thread, read by the main thread. */
   GMutex lock;
   sync_status_t incoming;
+  guint incoming_generation;    /* of the engine that wrote `incoming` */
   gboolean delivery_scheduled;
-  guint generation;             /* bumped on every (re)configure: stale reports are dropped */
+  guint generation;             /* bumped when an engine is gone: its reports are dropped */
 };
 
 G_DEFINE_FINAL_TYPE (FaSyncController, fa_sync_controller, G_TYPE_OBJECT)
@@ -28,20 +29,17 @@ G_DEFINE_FINAL_TYPE (FaSyncController, fa_sync_controller, G_TYPE_OBJECT)
 enum { STATUS_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-typedef struct {
-  FaSyncController *self;       /* a strong reference */
-  guint generation;
-} Delivery;
-
+/* The newest report reaches the main thread if the engine that wrote it is still the current
+ * one, even when the delivery was scheduled by an engine that has gone since (a restart while a
+ * delivery was pending must not lose the new engine's reports). */
 static gboolean
 deliver_status (gpointer data)
 {
-  Delivery *d = data;
-  FaSyncController *self = d->self;
+  FaSyncController *self = data;
   gboolean fresh;
 
   g_mutex_lock (&self->lock);
-  fresh = d->generation == self->generation;
+  fresh = self->incoming_generation == self->generation;
   if (fresh)
     self->status = self->incoming;
   self->delivery_scheduled = FALSE;
@@ -52,25 +50,16 @@ deliver_status (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-delivery_free (gpointer data)
-{
-  Delivery *d = data;
-  g_object_unref (d->self);
-  g_free (d);
-}
-
 /* Runs on the engine's thread: copy, and hand over to the main loop at most once at a time. */
 static void
 on_engine_status (const sync_status_t *status, void *user_data)
 {
   FaSyncController *self = user_data;
   gboolean schedule = FALSE;
-  guint generation;
 
   g_mutex_lock (&self->lock);
   self->incoming = *status;
-  generation = self->generation;
+  self->incoming_generation = self->generation;
   if (!self->delivery_scheduled)
     {
       self->delivery_scheduled = TRUE;
@@ -79,12 +68,8 @@ on_engine_status (const sync_status_t *status, void *user_data)
   g_mutex_unlock (&self->lock);
 
   if (schedule)
-    {
-      Delivery *d = g_new0 (Delivery, 1);
-      d->self = g_object_ref (self);
-      d->generation = generation;
-      g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver_status, d, delivery_free);
-    }
+    g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver_status, g_object_ref (self),
+                                g_object_unref);
 }
 
 static void
@@ -109,11 +94,12 @@ stop_engine (FaSyncController *self)
   if (engine == NULL)
     return;
   self->engine = NULL;
+  /* sync_engine_free stops the thread: it cancels the request in flight, so this is quick. Its
+   * last reports (STOPPED among them, on this thread) still belong to the old generation. */
+  sync_engine_free (engine);
   g_mutex_lock (&self->lock);
   self->generation++;
   g_mutex_unlock (&self->lock);
-  /* sync_engine_free stops the thread: it cancels the request in flight, so this is quick. */
-  sync_engine_free (engine);
 }
 
 static void
@@ -178,11 +164,16 @@ is_loopback_url (const char *url)
                           || strcmp (host, "::1") == 0);
 }
 
-gboolean
-fa_sync_controller_configure (FaSyncController *self, const FaSettings *settings,
-                              const char *language, GError **error)
+static void
+reset_status (FaSyncController *self)
 {
-  g_autofree char *store_path = fa_settings_effective_store_path (settings);
+  memset (&self->status, 0, sizeof self->status);
+  self->status.state = SYNC_STATE_STOPPED;
+}
+
+gboolean
+fa_sync_controller_configure (FaSyncController *self, const FaSyncSetup *setup, GError **error)
+{
   sync_engine_config_t config;
   sync_engine_t *engine = NULL;
   char errbuf[256] = "";
@@ -191,26 +182,18 @@ fa_sync_controller_configure (FaSyncController *self, const FaSettings *settings
   g_return_val_if_fail (FA_IS_SYNC_CONTROLLER (self), FALSE);
 
   stop_engine (self);
-  memset (&self->status, 0, sizeof self->status);
-  self->status.state = SYNC_STATE_STOPPED;
-
-  if (!fa_settings_is_complete (settings))
-    {
-      g_signal_emit (self, signals[STATUS_CHANGED], 0);
-      return TRUE;
-    }
+  reset_status (self);
 
   sync_engine_config_init (&config);
-  config.store_path = store_path;
-  config.server_url = settings->server_url;
-  config.device_id = settings->device_id;
-  config.device_secret = settings->device_secret;
-  config.ca_file = settings->ca_file;
+  config.store_path = setup->store_path;
+  config.store_passphrase = setup->passphrase;
+  config.server_url = NULL;     /* the enrolled server */
+  config.ca_file = setup->ca_file;
   config.allow_plain_http_loopback = 1;
-  config.language = language;
+  config.language = setup->language;
   config.on_status = on_engine_status;
   config.user_data = self;
-  self->loopback_server = is_loopback_url (settings->server_url);
+  self->loopback_server = setup->server_url != NULL && is_loopback_url (setup->server_url);
 
   err = sync_engine_new (&config, &engine, errbuf, sizeof errbuf);
   if (err != SYNC_OK)
@@ -240,6 +223,8 @@ fa_sync_controller_shutdown (FaSyncController *self)
 {
   g_return_if_fail (FA_IS_SYNC_CONTROLLER (self));
   stop_engine (self);
+  reset_status (self);
+  g_signal_emit (self, signals[STATUS_CHANGED], 0);
 }
 
 gboolean

@@ -11,8 +11,6 @@
 #include <gio/gio.h>
 #include <sync/sync.h>
 
-#include "settings.h"
-
 G_BEGIN_DECLS
 
 #define FA_TYPE_SYNC_CONTROLLER (fa_sync_controller_get_type ())
@@ -20,12 +18,22 @@ G_DECLARE_FINAL_TYPE (FaSyncController, fa_sync_controller, FA, SYNC_CONTROLLER,
 
 FaSyncController *fa_sync_controller_new (void);
 
-/* (Re)creates and starts the engine from `settings`. Stops the old one first. FALSE with `error`
- * (plain words) if the engine refused the configuration. */
-gboolean fa_sync_controller_configure (FaSyncController *self, const FaSettings *settings,
-                                       const char *language, GError **error);
+/* What the engine needs. The engine copies the strings (the passphrase included: it opens its
+ * own store handle), so they need not outlive the call. */
+typedef struct {
+  const char *store_path;
+  const char *passphrase;
+  const char *server_url;   /* the enrolled server (the engine reads it from the store; the
+                             * controller only looks whether it is on this machine) */
+  const char *ca_file;      /* or NULL */
+  const char *language;
+} FaSyncSetup;
 
-/* Stops the engine thread (cancelling a request in flight). */
+/* (Re)creates and starts the engine. Stops the old one first. FALSE with `error` (plain words)
+ * if the engine refused the configuration. */
+gboolean fa_sync_controller_configure (FaSyncController *self, const FaSyncSetup *setup, GError **error);
+
+/* Stops the engine thread (cancelling a request in flight) and forgets the last status. */
 void fa_sync_controller_shutdown (FaSyncController *self);
 
 gboolean fa_sync_controller_is_configured (FaSyncController *self);

@@ -95,7 +95,7 @@ refresh (FaSyncStatus *self)
   else if (!configured)
     {
       g_string_append (detail, " · ");
-      g_string_append (detail, _("enter the server in Settings"));
+      g_string_append (detail, _("enrol this device in Settings"));
     }
   gtk_label_set_text (GTK_LABEL (self->detail_label), detail->str);
   gtk_widget_set_tooltip_text (self->detail_label, detail->str);

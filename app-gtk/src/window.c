@@ -3,8 +3,11 @@
 
 #include <glib/gi18n.h>
 
+#include "receipt-page.h"
 #include "record-item.h"
+#include "sync-banner.h"
 #include "sync-status.h"
+#include "unlock-page.h"
 
 struct _FaWindow
 {
@@ -20,11 +23,17 @@ struct _FaWindow
   GtkWidget *form_page;
   GtkWidget *conflict_page;
   GtkWidget *settings_page;
+  GtkWidget *unlock_page;
+  GtkWidget *receipt_page;
+  GtkWidget *sync_banner;
+  GtkWidget *sync_separator;
   GtkWidget *sync_status;
 
   FaApp *app;
   AdwToast *toast;            /* the last one shown (weak) */
   gulong records_handler;
+  gulong lock_handler;
+  gulong locking_handler;
   gboolean records_stale;
   guint stats_source;
 };
@@ -88,7 +97,14 @@ update_titles (FaWindow *self)
   adw_window_title_set_title (ADW_WINDOW_TITLE (self->window_title),
                               g_strcmp0 (page, "settings") == 0 ? _("Settings")
                               : g_strcmp0 (page, "conflict") == 0 ? _("Review differences")
-                                                                  : _("TPPO Screening"));
+                              : g_strcmp0 (page, "receipt") == 0 ? _("Proof of delivery")
+                                                                 : _("TPPO Screening"));
+  if (!fa_app_is_unlocked (self->app))
+    {
+      /* nothing about the officer or the records before the passphrase */
+      adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->window_title), "");
+      return;
+    }
   if (s->officer_name && s->officer_unit)
     subtitle = g_strdup_printf ("%s · %s", s->officer_name, s->officer_unit);
   else if (s->officer_name || s->officer_unit)
@@ -114,7 +130,7 @@ static void
 reload_records (FaWindow *self)
 {
   self->records_stale = FALSE;
-  fa_records_page_reload (FA_RECORDS_PAGE (self->records_page), fa_app_get_store_path (self->app));
+  fa_records_page_reload (FA_RECORDS_PAGE (self->records_page), fa_app_get_reader (self->app));
 }
 
 static void
@@ -177,6 +193,20 @@ on_record_activated (FaRecordsPage *page, const char *uuid, int group, FaWindow 
 }
 
 static void
+on_show_receipt (FaFormPage *form, const char *uuid, FaWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!fa_receipt_page_open (FA_RECEIPT_PAGE (self->receipt_page), self->app, uuid, &error))
+    {
+      fa_window_toast (self, error->message);
+      return;
+    }
+  fa_form_page_close (FA_FORM_PAGE (self->form_page));
+  show_page (self, "receipt");
+}
+
+static void
 on_form_finished (FaWindow *self)
 {
   show_records (self);
@@ -198,10 +228,60 @@ on_page_message (GtkWidget *page, const char *message, FaWindow *self)
 static void
 on_settings_saved (FaWindow *self)
 {
+  if (!fa_app_is_unlocked (self->app))
+    return;   /* another store was chosen: the unlock page is up */
   fa_window_toast (self, _("Settings saved."));
-  fa_sync_status_bind (FA_SYNC_STATUS (self->sync_status), fa_app_get_sync (self->app));
   refresh_stats (self);
   show_records (self);
+}
+
+/* ---- locking ------------------------------------------------------------------------------- */
+
+static gboolean offer_resume_idle (gpointer data);
+
+static void
+show_unlocked (FaWindow *self)
+{
+  FaSettings *s = fa_app_get_settings (self->app);
+
+  refresh_stats (self);
+  if (!s->setup_done)
+    {
+      fa_settings_page_load (FA_SETTINGS_PAGE (self->settings_page), self->app, TRUE);
+      show_page (self, "settings");
+      return;
+    }
+  show_records (self);
+  if (s->open_draft != NULL)
+    g_idle_add_full (G_PRIORITY_LOW, offer_resume_idle, g_object_ref (self), g_object_unref);
+}
+
+static void
+on_lock_changed (FaApp *app, FaWindow *self)
+{
+  gboolean unlocked = fa_app_is_unlocked (app);
+
+  gtk_widget_set_visible (self->sync_status, unlocked);
+  gtk_widget_set_visible (self->sync_separator, unlocked);
+  if (unlocked)
+    {
+      show_unlocked (self);
+      return;
+    }
+  fa_unlock_page_load (FA_UNLOCK_PAGE (self->unlock_page), app);
+  show_page (self, "unlock");
+}
+
+/* The store is about to close (lock, wipe, another store): the open draft is saved while it
+ * still can be, and nothing of the store stays on screen or in the pages. */
+static void
+on_locking (FaApp *app, FaWindow *self)
+{
+  fa_form_page_close (FA_FORM_PAGE (self->form_page));
+  fa_conflict_page_clear (FA_CONFLICT_PAGE (self->conflict_page));
+  fa_receipt_page_clear (FA_RECEIPT_PAGE (self->receipt_page));
+  fa_records_page_clear (FA_RECORDS_PAGE (self->records_page));
+  fa_window_dismiss_toasts (self);
 }
 
 /* ---- actions ------------------------------------------------------------------------------- */
@@ -241,7 +321,8 @@ win_sync_now (GSimpleAction *action, GVariant *param, gpointer user_data)
 
   if (!fa_sync_controller_is_configured (sync))
     {
-      fa_window_toast (self, _("Sync is not set up: enter the server and device credential in Settings."));
+      fa_window_toast (self, _("Sync is not set up: enrol this device in Settings."));
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.settings", NULL);
       return;
     }
   /* an open draft is saved first, so the officer never wonders whether it "went" */
@@ -267,8 +348,16 @@ win_settings (GSimpleAction *action, GVariant *param, gpointer user_data)
   if (fa_form_page_is_open (FA_FORM_PAGE (self->form_page)))
     fa_form_page_close (FA_FORM_PAGE (self->form_page));
   fa_settings_page_load (FA_SETTINGS_PAGE (self->settings_page), self->app,
-                         !fa_settings_is_complete (fa_app_get_settings (self->app)));
+                         !fa_app_get_settings (self->app)->setup_done);
   show_page (self, "settings");
+}
+
+static void
+win_lock (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  FaWindow *self = user_data;
+
+  fa_app_lock (self->app);   /* "locking" saves the open draft first */
 }
 
 static void
@@ -310,6 +399,7 @@ static const GActionEntry WIN_ACTIONS[] = {
   { "sync-now", win_sync_now, NULL, NULL, NULL, { 0 } },
   { "search", win_search, NULL, NULL, NULL, { 0 } },
   { "settings", win_settings, NULL, NULL, NULL, { 0 } },
+  { "lock", win_lock, NULL, NULL, NULL, { 0 } },
   { "show-records", win_show_records, NULL, NULL, NULL, { 0 } },
   { "previous-page", win_previous_page, NULL, NULL, NULL, { 0 } },
   { "next-page", win_next_page, NULL, NULL, NULL, { 0 } },
@@ -333,9 +423,9 @@ update_actions (FaWindow *self)
 
   if (self->app == NULL)
     return;   /* still being built */
-  ready = fa_app_get_store (self->app) != NULL;
+  ready = fa_app_is_unlocked (self->app);
   in_form = g_strcmp0 (page, "form") == 0 && fa_form_page_is_open (form);
-  first_run = !fa_settings_is_complete (fa_app_get_settings (self->app));
+  first_run = !fa_app_get_settings (self->app)->setup_done;
 
   set_enabled (self, "new-record", ready);
   set_enabled (self, "search", ready);
@@ -344,7 +434,9 @@ update_actions (FaWindow *self)
   set_enabled (self, "next-page", in_form && fa_form_page_can_go_next (form));
   set_enabled (self, "review", in_form && !fa_form_page_is_reviewing (form));
   set_enabled (self, "finalize", in_form && !fa_form_page_is_read_only (form));
-  set_enabled (self, "settings", !first_run || g_strcmp0 (page, "settings") != 0);
+  set_enabled (self, "settings", ready && (!first_run || g_strcmp0 (page, "settings") != 0));
+  set_enabled (self, "lock", ready);
+  set_enabled (self, "sync-now", ready);
   gtk_widget_set_visible (self->back_button, ready && g_strcmp0 (page, "records") != 0);
   gtk_widget_set_visible (self->new_button, ready && g_strcmp0 (page, "records") == 0);
   update_titles (self);
@@ -429,7 +521,11 @@ fa_window_dispose (GObject *object)
   g_clear_handle_id (&self->stats_source, g_source_remove);
   g_clear_weak_pointer (&self->toast);
   if (self->app != NULL)
-    g_clear_signal_handler (&self->records_handler, self->app);
+    {
+      g_clear_signal_handler (&self->records_handler, self->app);
+      g_clear_signal_handler (&self->lock_handler, self->app);
+      g_clear_signal_handler (&self->locking_handler, self->app);
+    }
   G_OBJECT_CLASS (fa_window_parent_class)->dispose (object);
 }
 
@@ -446,6 +542,9 @@ fa_window_class_init (FaWindowClass *klass)
   g_type_ensure (FA_TYPE_CONFLICT_PAGE);
   g_type_ensure (FA_TYPE_SETTINGS_PAGE);
   g_type_ensure (FA_TYPE_SYNC_STATUS);
+  g_type_ensure (FA_TYPE_SYNC_BANNER);
+  g_type_ensure (FA_TYPE_UNLOCK_PAGE);
+  g_type_ensure (FA_TYPE_RECEIPT_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/id/libsync/FieldApp/ui/window.ui");
   gtk_widget_class_bind_template_child (widget_class, FaWindow, header);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, back_button);
@@ -457,9 +556,14 @@ fa_window_class_init (FaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FaWindow, form_page);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, conflict_page);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, settings_page);
+  gtk_widget_class_bind_template_child (widget_class, FaWindow, unlock_page);
+  gtk_widget_class_bind_template_child (widget_class, FaWindow, receipt_page);
+  gtk_widget_class_bind_template_child (widget_class, FaWindow, sync_banner);
+  gtk_widget_class_bind_template_child (widget_class, FaWindow, sync_separator);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, sync_status);
   gtk_widget_class_bind_template_callback (widget_class, on_record_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_form_finished);
+  gtk_widget_class_bind_template_callback (widget_class, on_show_receipt);
   gtk_widget_class_bind_template_callback (widget_class, on_conflicts_resolved);
   gtk_widget_class_bind_template_callback (widget_class, on_page_message);
   gtk_widget_class_bind_template_callback (widget_class, on_settings_saved);
@@ -477,26 +581,13 @@ FaWindow *
 fa_window_new (FaApp *app)
 {
   FaWindow *self = g_object_new (FA_TYPE_WINDOW, "application", app, NULL);
-  FaSettings *s = fa_app_get_settings (app);
 
   self->app = app;
   self->records_handler = g_signal_connect (app, "records-changed", G_CALLBACK (on_records_changed), self);
+  self->lock_handler = g_signal_connect (app, "lock-changed", G_CALLBACK (on_lock_changed), self);
+  self->locking_handler = g_signal_connect (app, "locking", G_CALLBACK (on_locking), self);
   fa_sync_status_bind (FA_SYNC_STATUS (self->sync_status), fa_app_get_sync (app));
-  refresh_stats (self);
-
-  if (!fa_settings_is_complete (s))
-    {
-      fa_settings_page_load (FA_SETTINGS_PAGE (self->settings_page), app, TRUE);
-      show_page (self, "settings");
-    }
-  else
-    {
-      if (fa_app_get_store (app) == NULL && fa_app_get_store_error (app) != NULL)
-        fa_window_toast (self, fa_app_get_store_error (app));
-      show_page (self, "records");
-      reload_records (self);
-      if (s->open_draft != NULL)
-        g_idle_add_full (G_PRIORITY_LOW, offer_resume_idle, g_object_ref (self), g_object_unref);
-    }
+  fa_sync_banner_bind (FA_SYNC_BANNER (self->sync_banner), app);
+  on_lock_changed (app, self);
   return self;
 }

@@ -233,17 +233,6 @@ run (char **out, const char *first, ...)
 
 Server server;
 
-char *
-line_value (const char *text, const char *key)
-{
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-
-  for (char **l = lines; *l; l++)
-    if (g_str_has_prefix (*l, key))
-      return g_strstrip (g_strdup (*l + strlen (key)));
-  return NULL;
-}
-
 /* The server goes when the test goes, even if the test crashes (Linux). */
 static void
 die_with_parent (gpointer data)
@@ -251,12 +240,12 @@ die_with_parent (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
-gboolean
-start_server (const char *device_id)
+/* A fresh server database with the reference form, served on `listen` (HOST:PORT). */
+static gboolean
+serve_fresh (const char *listen)
 {
-  g_autofree char *out = NULL;
   g_autoptr (GError) error = NULL;
-  const char *argv[] = { SYNCSERVER_PATH, "serve", "--db", NULL, "--listen", "127.0.0.1:0",
+  const char *argv[] = { SYNCSERVER_PATH, "serve", "--db", NULL, "--listen", listen,
                          "--log-level", "warn", NULL };
   int out_fd = -1;
   g_autoptr (GIOChannel) ch = NULL;
@@ -266,12 +255,6 @@ start_server (const char *device_id)
   CHECK (run (NULL, SYNCSERVER_PATH, "init", "--db", server.db, NULL), "syncserver init");
   CHECK (run (NULL, SYNCSERVER_PATH, "form", "publish", "--db", server.db, FA_FORM_PATH, NULL),
          "syncserver form publish");
-  CHECK (run (&out, SYNCSERVER_PATH, "device", "add", "--db", server.db, "--name", "Laptop Polres 01",
-              "--unit", "Polres Metro Jakarta Utara", "--id", device_id, NULL),
-         "syncserver device add");
-  server.device_id = line_value (out, "device_id:");
-  server.secret = line_value (out, "secret:");
-  CHECK (server.device_id && server.secret, "device add printed no id/secret: %s", out);
 
   argv[3] = server.db;
   CHECK (g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
@@ -286,8 +269,50 @@ start_server (const char *device_id)
   CHECK (g_str_has_prefix (line, "LISTENING "), "unexpected syncserver output: %s", line);
   server.url = g_strdup_printf ("http://%s", line + strlen ("LISTENING "));
   g_free (line);
-  note ("syncserver at %s, device %s", server.url, server.device_id);
+  note ("syncserver at %s", server.url);
   return TRUE;
+}
+
+gboolean
+start_server (void)
+{
+  return serve_fresh ("127.0.0.1:0");
+}
+
+/* The central server replaced by one that never heard of this device, at the same address (the
+ * device keeps the enrolled URL). */
+gboolean
+replace_server (void)
+{
+  g_autofree char *listen = g_strdup (server.url + strlen ("http://"));
+  g_autofree char *dir = g_build_filename (tmpdir, "old-server", NULL);
+  g_autofree char *moved = g_build_filename (dir, "server.db", NULL);
+
+  stop_server ();
+  g_mkdir_with_parents (dir, 0700);
+  CHECK (g_rename (server.db, moved) == 0, "cannot move the old server database");
+  g_clear_pointer (&server.db, g_free);
+  g_clear_pointer (&server.url, g_free);
+  return serve_fresh (listen);
+}
+
+/* A one-time enrollment code from central staff (`syncserver enroll create`), or NULL. */
+char *
+enrollment_code (void)
+{
+  g_autofree char *out = NULL;
+  g_autoptr (GRegex) re = g_regex_new ("\\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\\b", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+
+  if (!run (&out, SYNCSERVER_PATH, "enroll", "create", "--db", server.db, "--name", "Laptop Polres 01",
+            "--unit", "Polres Metro Jakarta Utara", NULL))
+    return NULL;
+  if (!g_regex_match (re, out, 0, &match))
+    {
+      fprintf (stderr, "enroll create printed no code: %s\n", out);
+      return NULL;
+    }
+  return g_match_info_fetch (match, 0);
 }
 
 void
@@ -302,15 +327,95 @@ stop_server (void)
     }
 }
 
-/* ---- store helpers (read-only, a second handle like any other process) ---------------------- */
+/* ---- store helpers (a second handle, like any other process) ------------------------------- */
+
+sync_store_t *
+open_test_store (gboolean read_only)
+{
+  sync_store_t *s = NULL;
+  sync_store_opts_t opts;
+  sync_err_t err;
+
+  sync_store_opts_init (&opts);
+  opts.create = !read_only;
+  opts.read_only = read_only;
+  opts.passphrase = TEST_PASSPHRASE;
+  opts.kdf = SYNC_KDF_TEST;
+  err = sync_store_open (store_path, &opts, &s);
+  if (err != SYNC_OK)
+    fprintf (stderr, "cannot open %s: %s\n", store_path, sync_strerror (err));
+  return s;
+}
+
+/* The device's store before the app first runs, with the reference form. */
+gboolean
+create_test_store (void)
+{
+  g_autofree char *form = NULL;
+  gsize len = 0;
+  sync_store_t *s;
+  sync_err_t err;
+
+  CHECK (g_file_get_contents (FA_FORM_PATH, &form, &len, NULL), "cannot read %s", FA_FORM_PATH);
+  s = open_test_store (FALSE);
+  CHECK (s != NULL, "cannot create the store");
+  err = sync_form_add (s, form, len, NULL, NULL);
+  sync_store_close (s);
+  CHECK (err == SYNC_OK, "form add: %s", sync_strerror (err));
+  return TRUE;
+}
+
+/* Enrolls the store with a fresh code, as syncctl or another embedder would. */
+gboolean
+enroll_test_store (void)
+{
+  g_autofree char *code = enrollment_code ();
+  sync_enroll_config_t config;
+  sync_store_t *s;
+  char errbuf[256] = "";
+  sync_err_t err;
+
+  CHECK (code != NULL, "no enrollment code");
+  s = open_test_store (FALSE);
+  CHECK (s != NULL, "cannot open the store");
+  sync_enroll_config_init (&config);
+  config.server_url = server.url;
+  config.code = code;
+  config.allow_plain_http_loopback = 1;
+  err = sync_enroll (s, &config, errbuf, sizeof errbuf);
+  sync_store_close (s);
+  CHECK (err == SYNC_OK, "enroll: %s %s", sync_strerror (err), errbuf);
+  return TRUE;
+}
+
+/* One complete sync of the store outside the app. */
+gboolean
+sync_test_store (void)
+{
+  sync_engine_config_t config;
+  sync_engine_t *engine = NULL;
+  char errbuf[256] = "";
+  sync_err_t err;
+
+  sync_engine_config_init (&config);
+  config.store_path = store_path;
+  config.store_passphrase = TEST_PASSPHRASE;
+  config.allow_plain_http_loopback = 1;
+  err = sync_engine_new (&config, &engine, errbuf, sizeof errbuf);
+  CHECK (err == SYNC_OK, "engine: %s %s", sync_strerror (err), errbuf);
+  err = sync_engine_run_once (engine);
+  sync_engine_free (engine);
+  CHECK (err == SYNC_OK, "sync: %s", sync_strerror (err));
+  return TRUE;
+}
 
 char *
 store_device_id (void)
 {
-  sync_store_t *s = NULL;
+  sync_store_t *s = open_test_store (TRUE);
   char *id;
 
-  if (sync_store_open (store_path, NULL, &s) != SYNC_OK)
+  if (s == NULL)
     return NULL;
   id = g_strdup (sync_store_device_id (s));
   sync_store_close (s);
@@ -320,15 +425,11 @@ store_device_id (void)
 cJSON *
 store_payload (const char *uuid, sync_record_status_t *status)
 {
-  sync_store_t *s = NULL;
+  sync_store_t *s = open_test_store (TRUE);
   sync_record_t *rec = NULL;
-  sync_store_opts_t opts;
   cJSON *payload = NULL;
 
-  sync_store_opts_init (&opts);
-  opts.read_only = 1;
-  opts.create = 0;
-  if (sync_store_open (store_path, &opts, &s) != SYNC_OK)
+  if (s == NULL)
     return NULL;
   if (sync_record_get (s, uuid, &rec) == SYNC_OK)
     {
@@ -339,6 +440,75 @@ store_payload (const char *uuid, sync_record_status_t *status)
     }
   sync_store_close (s);
   return payload;
+}
+
+/* The store file and its companions are all gone. */
+gboolean
+store_files_gone (void)
+{
+  const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strconcat (store_path, suffixes[i], NULL);
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          note ("%s still exists", path);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ---- unlocking ----------------------------------------------------------------------------- */
+
+static gboolean
+unlock_settled (gpointer data)
+{
+  GtkWidget *button = win_named ("unlock-button");
+  return !page_is ("unlock") || (button != NULL && gtk_widget_get_sensitive (button)
+                                 && gtk_widget_get_sensitive (win_named ("unlock-create")));
+}
+
+/* The unlock page said the passphrase was wrong (its error is showing and the page stayed). */
+gboolean
+unlock_failed (gpointer data)
+{
+  GtkWidget *error = win_named ("unlock-error");
+  return page_is ("unlock") && gtk_widget_get_visible (error)
+         && g_str_has_prefix (gtk_label_get_text (GTK_LABEL (error)), _("Wrong passphrase"));
+}
+
+static gboolean
+left_unlock_page (gpointer data)
+{
+  return !page_is ("unlock");
+}
+
+/* Opens the app the way the officer does: creates the passphrase when the store is new, else
+ * types it. */
+gboolean
+unlock_app (const char *passphrase)
+{
+  GtkWidget *create = win_named ("unlock-new");
+
+  CHECK (wait_for (page_is, "unlock", 3000), "the app did not start on the unlock page");
+  CHECK (wait_for (unlock_settled, NULL, 10000), "the unlock page stays busy");
+  if (gtk_widget_get_mapped (create))
+    {
+      CHECK (type_text (create, passphrase), "new passphrase");
+      CHECK (type_text (win_named ("unlock-repeat"), passphrase), "repeat");
+      CHECK (click ("unlock-create"), "create");
+    }
+  else
+    {
+      CHECK (type_text (win_named ("unlock-passphrase"), passphrase), "passphrase");
+      CHECK (click ("unlock-button"), "open");
+    }
+  CHECK (wait_for (left_unlock_page, NULL, 10000), "the store did not open: %s",
+         gtk_label_get_text (GTK_LABEL (win_named ("unlock-error"))));
+  CHECK (fa_app_is_unlocked (app), "left the unlock page but the store is not open");
+  return TRUE;
 }
 
 /* ---- filling in fields like an officer ---------------------------------------------------- */
@@ -553,13 +723,19 @@ same_answer (const cJSON *want, const cJSON *got)
   return TRUE;
 }
 
+/* Settings of an officer who set the app up before; with `legacy_secret` as an older version
+ * wrote them (the device id and secret in clear), which the app must delete. */
 gboolean
-write_settings (void)
+write_settings (gboolean legacy_secret)
 {
   g_autofree char *file = g_build_filename (config_dir, "settings.ini", NULL);
   g_autofree char *text = g_strdup_printf (
-    "[server]\nurl=http://127.0.0.1:9\ndevice-id=%s\ndevice-secret=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
-    "[officer]\nname=Aipda Rahmat\nunit=UPTD PPA Kabupaten Kolaka\n", "00000000-0000-4000-8000-000000000000");
+    "[server]\nurl=%s\n%s"
+    "[officer]\nname=Aipda Rahmat\nunit=UPTD PPA Kabupaten Kolaka\n%s",
+    server.url ? server.url : "http://127.0.0.1:9",
+    legacy_secret ? "device-id=00000000-0000-4000-8000-000000000000\n"
+                    "device-secret=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n" : "",
+    legacy_secret ? "" : "[state]\nsetup-done=true\n");
 
   g_mkdir_with_parents (config_dir, 0700);
   CHECK (g_file_set_contents (file, text, -1, NULL), "cannot write %s", file);

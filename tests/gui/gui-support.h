@@ -1,6 +1,7 @@
 /* Shared helpers of the GUI tests (test_app_gui.c): driving the main loop, finding and operating
- * widgets, screenshots, the real server and syncctl as child processes, read-only store access.
- * Each scenario lives in scenario-<name>.c. */
+ * widgets, screenshots, the real server as a child process and its enrollment codes, the store
+ * through a second handle (with the test passphrase), unlocking the app. Each scenario lives in
+ * scenario-<name>.c. */
 #pragma once
 
 #include <adwaita.h>
@@ -18,10 +19,16 @@
 #include "field-base.h"
 #include "form-page.h"
 #include "i18n.h"
+#include "receipt-page.h"
 #include "records-page.h"
+#include "settings-page.h"
+#include "sync-banner.h"
+#include "unlock-page.h"
 #include "window.h"
 
 #define SEED_RECORDS_DEFAULT 10000
+/* The officer's passphrase in every test store (created with SYNC_KDF_TEST: LIBSYNC_APP_KDF=test). */
+#define TEST_PASSPHRASE "sandi-lapangan-2026"
 
 /* Logs the failed condition and returns FALSE from the calling step. */
 #define CHECK(cond, ...)                                                                         \
@@ -40,8 +47,6 @@ typedef struct {
   GPid pid;
   char *db;
   char *url;
-  char *device_id;
-  char *secret;
 } Server;
 
 typedef struct {
@@ -49,7 +54,8 @@ typedef struct {
   char *payload;
 } ServerPoll;
 
-extern const char *mode;      /* e2e, fields, conflict, kill-child, kill-verify ("quiet" while polling) */
+extern const char *mode;      /* e2e, fields, conflict, kill-child, kill-verify, unlock, revoked
+                               * ("quiet" while polling) */
 extern FaApp *app;
 extern gboolean failed;
 extern char *tmpdir;
@@ -75,11 +81,19 @@ gboolean type_text (GtkWidget *editable, const char *text);
 gboolean screenshot_now (const char *what, guint settle_ms);
 gboolean screenshot (const char *what);
 gboolean run (char **out, const char *first, ...) G_GNUC_NULL_TERMINATED;
-char *line_value (const char *text, const char *key);
-gboolean start_server (const char *device_id);
+gboolean start_server (void);
+gboolean replace_server (void);
 void stop_server (void);
+char *enrollment_code (void);
+sync_store_t *open_test_store (gboolean read_only);
+gboolean create_test_store (void);
+gboolean enroll_test_store (void);
+gboolean sync_test_store (void);
 char *store_device_id (void);
 cJSON *store_payload (const char *uuid, sync_record_status_t *status);
+gboolean unlock_app (const char *passphrase);
+gboolean unlock_failed (gpointer data);
+gboolean store_files_gone (void);
 FaFormPage *form_page (void);
 gboolean fill_field (const char *name, const cJSON *value);
 void settle (void);
@@ -93,7 +107,7 @@ gboolean records_loaded (gpointer data);
 gboolean page_is (gpointer name);
 gboolean server_has_record (gpointer data);
 gboolean same_answer (const cJSON *want, const cJSON *got);
-gboolean write_settings (void);
+gboolean write_settings (gboolean legacy_secret);
 
 /* scenarios */
 gboolean prepare_e2e (void);
@@ -104,3 +118,7 @@ gboolean scenario_conflict (void);
 gboolean scenario_kill_child (void);
 gboolean scenario_kill_verify (void);
 int run_kill_parent (const char *self_exe);
+gboolean prepare_unlock (void);
+gboolean scenario_unlock (void);
+gboolean prepare_revoked (void);
+gboolean scenario_revoked (void);

@@ -3,59 +3,47 @@
 
 static char *conflict_uuid;
 
-static gboolean
-syncctl_sync (void)
-{
-  g_autofree char *out = NULL;
-  CHECK (run (&out, SYNCCTL_PATH, "--store", store_path, "sync", "--server", server.url, "--device-id",
-              server.device_id, "--secret", server.secret, "--insecure-loopback", NULL), "syncctl sync");
-  return TRUE;
-}
-
-/* A record the device sent; central staff then set its case status while the device (here with
- * syncctl, as another embedder would) revised the same answer: the server merges, and the next
- * sync brings back a conflict for the officer to review. */
+/* A record the device sent; central staff then set its case status while the device (here
+ * through a second store handle, as another embedder would) revised the same answer: the server
+ * merges, and the next sync brings back a conflict for the officer to review. */
 gboolean
 prepare_conflict (void)
 {
-  g_autofree char *uuid = NULL, *json = NULL, *device_id = NULL;
-  g_autofree char *file = g_build_filename (tmpdir, "revised.json", NULL);
-  g_autofree char *settings = NULL, *settings_file = NULL;
-  cJSON *rec, *payload;
+  g_autofree char *example = NULL;
+  char uuid[SYNC_UUID_STRLEN + 1];
+  sync_store_t *s;
+  sync_record_t *rec = NULL;
+  cJSON *payload;
   char *text;
+  sync_err_t err;
 
-  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "init", NULL), "syncctl init");
-  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "form", "add", FA_FORM_PATH, NULL), "form add");
-  CHECK (run (&uuid, SYNCCTL_PATH, "--store", store_path, "record", "add", "--form", "tppo_screening",
-              FA_EXAMPLES_DIR "/valid_no_indication.json", NULL), "record add");
-  g_strstrip (uuid);
+  CHECK (g_file_get_contents (FA_EXAMPLES_DIR "/valid_no_indication.json", &example, NULL, NULL), "example");
+  if (!create_test_store ())
+    return FALSE;
+  s = open_test_store (FALSE);
+  CHECK (s != NULL, "store");
+  err = sync_record_create (s, "tppo_screening", 0, example, SYNC_STATUS_FINAL, uuid);
+  sync_store_close (s);
+  CHECK (err == SYNC_OK, "record: %s", sync_strerror (err));
   conflict_uuid = g_strdup (uuid);
-  device_id = store_device_id ();
-  if (!start_server (device_id) || !syncctl_sync ())
+  if (!start_server () || !enroll_test_store () || !sync_test_store ())
     return FALSE;
   CHECK (run (NULL, SYNCSERVER_PATH, "record", "set-status", "--db", server.db, uuid, "--status", "referred",
               "--by", "Gugus Tugas TPPO", NULL), "central status change");
-  CHECK (run (&json, SYNCCTL_PATH, "--store", store_path, "record", "get", uuid, NULL), "record get");
-  rec = cJSON_Parse (json);
-  payload = cJSON_GetObjectItemCaseSensitive (rec, "payload");
-  CHECK (payload != NULL, "record get: %s", json);
+
+  s = open_test_store (FALSE);
+  CHECK (s != NULL && sync_record_get (s, uuid, &rec) == SYNC_OK, "record get");
+  payload = cJSON_Parse (sync_record_payload (rec));
+  sync_record_free (rec);
   cJSON_DeleteItemFromObjectCaseSensitive (payload, "case_status");
   cJSON_AddStringToObject (payload, "case_status", "closed");
   text = cJSON_PrintUnformatted (payload);
-  CHECK (g_file_set_contents (file, text, -1, NULL), "write %s", file);
+  err = sync_record_revise (s, uuid, text);
   cJSON_free (text);
-  cJSON_Delete (rec);
-  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "record", "revise", uuid, file, NULL), "revise");
-  if (!syncctl_sync ())
-    return FALSE;
-
-  settings_file = g_build_filename (config_dir, "settings.ini", NULL);
-  settings = g_strdup_printf ("[server]\nurl=%s\ndevice-id=%s\ndevice-secret=%s\n"
-                              "[officer]\nname=Sari\nunit=Polres Kolaka\n", server.url, server.device_id,
-                              server.secret);
-  g_mkdir_with_parents (config_dir, 0700);
-  CHECK (g_file_set_contents (settings_file, settings, -1, NULL), "settings");
-  return TRUE;
+  cJSON_Delete (payload);
+  sync_store_close (s);
+  CHECK (err == SYNC_OK, "revise: %s", sync_strerror (err));
+  return sync_test_store () && write_settings (FALSE);
 }
 
 static gboolean
@@ -80,9 +68,12 @@ scenario_conflict (void)
   const FaRecordInfo *info;
   g_autofree char *prefix = g_strndup (conflict_uuid, 8);
   ServerPoll poll = { 0 };
-  sync_store_t *store = fa_app_get_store (app);
+  sync_store_t *store;
   sync_conflict_list_t *list = NULL;
 
+  CHECK (unlock_app (TEST_PASSPHRASE), "unlock");
+  store = fa_app_get_store (app);
+  CHECK (page_is ("records"), "after unlocking the records should show, not %s", fa_window_get_page (main_window ()));
   CHECK (wait_for (records_loaded, NULL, 10000), "records list did not load");
   CHECK (fa_records_page_get_counts (records)->counts[FA_GROUP_CONFLICT] == 1, "the conflict is not counted");
   info = fa_records_page_find (records, conflict_uuid);

@@ -1,6 +1,8 @@
 /* GUI test scenario: end to end with the real server (see test_app_gui.c). */
 #include "gui-support.h"
 
+#include "sample.h"
+
 static int
 seed_count (void)
 {
@@ -11,50 +13,92 @@ seed_count (void)
 gboolean
 prepare_e2e (void)
 {
-  g_autofree char *device_id = NULL;
-
-  /* A fresh device; 10,000 finalized interviews and two drafts come later. */
-  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "init", NULL), "syncctl init");
-  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "form", "add", FA_FORM_PATH, NULL), "form add");
-  device_id = store_device_id ();
-  CHECK (device_id != NULL, "cannot read the store's device id");
-  return start_server (device_id);
+  /* A fresh device (its store made with the officer's passphrase); 10,000 finalized interviews
+   * and two drafts come later. */
+  return create_test_store () && start_server ();
 }
 
+/* The first run after the passphrase: not enrolled yet, so the settings page; the officer types
+ * the server, the one-time code from central staff, their name and unit, and enrols. */
 static gboolean
 first_run (void)
 {
+  g_autofree char *code = enrollment_code ();
+
+  CHECK (code != NULL, "no enrollment code");
+  CHECK (unlock_app (TEST_PASSPHRASE), "unlock");
   CHECK (page_is ("settings"), "the first run should show the settings page, not %s",
          fa_window_get_page (main_window ()));
+  CHECK (fa_sync_banner_get_message (FA_SYNC_BANNER (win_named ("sync-banner"))) != NULL,
+         "no prompt to enrol before the device is enrolled");
   CHECK (type_text (win_named ("settings-server-url"), server.url), "url");
-  CHECK (type_text (win_named ("settings-device-id"), server.device_id), "device id");
-  CHECK (type_text (win_named ("settings-device-secret"), server.secret), "secret");
+  CHECK (type_text (win_named ("settings-enroll-code"), code), "code");
   CHECK (type_text (win_named ("settings-officer-name"), "Bripka Sari Wulandari"), "name");
   CHECK (type_text (win_named ("settings-officer-unit"), "Polres Metro Jakarta Utara"), "unit");
-  CHECK (click ("settings-save"), "save");
-  CHECK (wait_for (page_is, "records", 5000), "the records page did not open after the first run");
+  CHECK (click ("settings-enroll"), "enrol");
+  CHECK (wait_for (page_is, "records", 15000), "the records page did not open after enrolling: %s",
+         gtk_label_get_text (GTK_LABEL (win_named ("settings-enroll-error"))));
+  CHECK (fa_app_get_enrollment_json (app) != NULL, "the store is not enrolled");
+  CHECK (strstr (fa_app_get_enrollment_json (app), "Laptop Polres 01") != NULL,
+         "the enrollment does not carry the device's name: %s", fa_app_get_enrollment_json (app));
+  CHECK (gtk_editable_get_text (GTK_EDITABLE (win_named ("settings-enroll-code")))[0] == '\0',
+         "the one-time code stayed in its entry");
+  CHECK (fa_sync_banner_get_message (FA_SYNC_BANNER (win_named ("sync-banner"))) == NULL,
+         "the banner stayed after enrolling: %s",
+         fa_sync_banner_get_message (FA_SYNC_BANNER (win_named ("sync-banner"))));
   fa_window_dismiss_toasts (main_window ());
+  return TRUE;
+}
+
+/* Weeks offline: `count` finalized interviews (sample answers) and two drafts are written by a
+ * second handle on the store while the app runs, as another process would. */
+static gboolean
+seed_store (int count)
+{
+  g_autofree char *form = NULL;
+  g_autofree char *draft1 = NULL, *draft2 = NULL;
+  gsize len = 0;
+  char err[256] = "";
+  sample_gen_t *gen;
+  sync_store_t *s;
+
+  CHECK (g_file_get_contents (FA_FORM_PATH, &form, &len, NULL), "cannot read %s", FA_FORM_PATH);
+  CHECK (g_file_get_contents (FA_EXAMPLES_DIR "/valid_child_entertainment.json", &draft1, NULL, NULL), "draft 1");
+  CHECK (g_file_get_contents (FA_EXAMPLES_DIR "/valid_no_indication.json", &draft2, NULL, NULL), "draft 2");
+  gen = sample_gen_new (form, len, 20261101, err, sizeof err);
+  CHECK (gen != NULL, "sample generator: %s", err);
+  s = open_test_store (FALSE);
+  CHECK (s != NULL, "cannot open the store");
+  sync_store_begin (s);
+  for (int i = 0; i < count; i++)
+    {
+      char *payload = sample_gen_next (gen);
+      sync_err_t e = sync_record_create (s, "tppo_screening", 0, payload, SYNC_STATUS_FINAL, NULL);
+      free (payload);
+      if (e != SYNC_OK)
+        {
+          fprintf (stderr, "sample record %d: %s\n", i, sync_store_errmsg (s));
+          break;
+        }
+    }
+  sync_store_commit (s);
+  sample_gen_free (gen);
+  CHECK (sync_record_create (s, "tppo_screening", 0, draft1, SYNC_STATUS_DRAFT, NULL) == SYNC_OK, "draft 1");
+  CHECK (sync_record_create (s, "tppo_screening", 0, draft2, SYNC_STATUS_DRAFT, NULL) == SYNC_OK, "draft 2");
+  sync_store_close (s);
   return TRUE;
 }
 
 static gboolean
 sync_seeded_records (void)
 {
-  g_autofree char *count = g_strdup_printf ("%d", seed_count ());
   gint64 t0;
   gint64 pending;
 
   CHECK (wait_for (sync_done, NULL, 20000), "the first sync (nothing to send) did not finish");
-  /* Weeks offline: 10,000 finalized interviews wait in the outbox (written by syncctl, another
-   * process on the same store, while the app runs; the app is told to look again). */
-  if (seed_count () > 0)
-    CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "sample", "--form", "tppo_screening",
-                "--count", count, "--save", NULL), "syncctl sample");
-  /* and two interviews still in progress */
-  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "record", "add", "--form", "tppo_screening", "--draft",
-              FA_EXAMPLES_DIR "/valid_child_entertainment.json", NULL), "draft 1");
-  CHECK (run (NULL, SYNCCTL_PATH, "--store", store_path, "record", "add", "--form", "tppo_screening", "--draft",
-              FA_EXAMPLES_DIR "/valid_no_indication.json", NULL), "draft 2");
+  /* weeks offline: the records wait in the outbox; the app is told to look again */
+  if (!seed_store (seed_count ()))
+    return FALSE;
   fa_app_notify_records_changed (app);
   pump (300);
   CHECK (wait_for (records_loaded, NULL, 20000), "records list did not load");

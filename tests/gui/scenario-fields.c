@@ -31,11 +31,14 @@ input_of (const char *field)
 gboolean
 scenario_fields (void)
 {
-  sync_store_t *store = fa_app_get_store (app);
+  sync_store_t *store;
   cJSON *v, *want, *saved;
   sync_record_status_t status;
   GtkWidget *calc_value;
 
+  /* no store yet: the officer creates the passphrase first */
+  CHECK (unlock_app (TEST_PASSPHRASE), "unlock");
+  store = fa_app_get_store (app);
   CHECK (store != NULL, "no store");
   CHECK (sync_form_add (store, ALL_TYPES_FORM, strlen (ALL_TYPES_FORM), NULL, NULL) == SYNC_OK,
          "form: %s", sync_store_errmsg (store));

@@ -17,6 +17,7 @@ scenario_kill_child (void)
   const FaForm *form;
   const char *uuid;
 
+  CHECK (unlock_app (TEST_PASSPHRASE), "unlock");
   CHECK (click ("new-record-button"), "new record");
   form = fa_app_get_form (app, "tppo_screening", 0, NULL);
   CHECK (form != NULL, "no form");
@@ -61,6 +62,8 @@ scenario_kill_verify (void)
   cJSON *answers = cJSON_Parse (KILL_ANSWERS), *item;
   const char *uuid;
 
+  /* the store exists now: the passphrase is asked for, and only then the draft is offered */
+  CHECK (unlock_app (TEST_PASSPHRASE), "unlock");
   CHECK (wait_for (dialog_shown, "resume-dialog", 5000), "no offer to continue the draft after the crash");
   adw_message_dialog_response (find_dialog ("resume-dialog"), "continue");
   pump (50);
@@ -99,7 +102,7 @@ run_kill_parent (const char *self_exe)
   GPid pid;
   int out_fd, status;
 
-  if (!write_settings ())
+  if (!write_settings (FALSE))
     return 1;
   if (!g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
                                  NULL, &out_fd, NULL, &error))

@@ -5,9 +5,13 @@
  * toggling radio and check buttons, choosing drop-down items, pressing buttons), iterating the
  * main loop between steps so skip logic, validation, autosave and sync all run as they do live.
  *
- *   test_app_gui e2e     starts the real syncserver on 127.0.0.1:0 with a fresh database and
- *                        device, seeds the device's store with 10,000 finalized sample records,
- *                        goes through the first-run page, watches the window stay responsive
+ *   Every run unlocks the app with the test passphrase first (stores are made with libsync's
+ *   test-only key derivation cost: LIBSYNC_APP_KDF=test).
+ *
+ *   test_app_gui e2e     starts the real syncserver on 127.0.0.1:0 with a fresh database, enrols
+ *                        the device through the first-run settings page with a one-time code
+ *                        (`syncserver enroll create`), seeds the device's store with 10,000
+ *                        finalized sample records, watches the window stay responsive
  *                        while they sync, fills in the reference form from
  *                        proto/forms/examples/valid_adult_fishing.json section by section,
  *                        shows a constraint error, reviews, finalizes with confirmation, presses
@@ -23,6 +27,15 @@
  *   test_app_gui kill    runs "kill-child" as a child process, which fills in part of a record
  *                        and waits after the autosave; SIGKILLs it; starts the app again and
  *                        checks that it offers the draft and shows every answer.
+ *   test_app_gui unlock  the store's passphrase: nothing but the unlock page before it, a wrong
+ *                        one refused (and a growing pause after repeated failures), the right
+ *                        one opens; an old device secret deleted from settings.ini; a sealed
+ *                        record shown as such; changing the passphrase; lock; retention; the
+ *                        emergency wipe (typed confirmation) removes the store files and the app
+ *                        asks for a new passphrase.
+ *   test_app_gui revoked enrolment through the settings page, Sync now, the signed receipt of a
+ *                        delivered record verified ("Valid signature"), retention purging it,
+ *                        then `syncserver device revoke` and the revoked banner after Sync now.
  *
  * Exit status: 0 pass, 1 fail, 77 skip (only when a required program is missing).
  */
@@ -43,6 +56,10 @@ run_scenario (gpointer data)
     ok = scenario_fields ();
   else if (strcmp (mode, "conflict") == 0)
     ok = scenario_conflict ();
+  else if (strcmp (mode, "unlock") == 0)
+    ok = scenario_unlock ();
+  else if (strcmp (mode, "revoked") == 0)
+    ok = scenario_revoked ();
   else
     ok = scenario_kill_verify ();
   if (!ok)
@@ -85,19 +102,21 @@ main (int argc, char **argv)
   int status;
   gboolean keep;
 
-  if (strcmp (run_mode, "e2e") != 0 && strcmp (run_mode, "kill") != 0 && strcmp (run_mode, "kill-child") != 0
-      && strcmp (run_mode, "fields") != 0 && strcmp (run_mode, "conflict") != 0)
+  const char *const modes[] = { "e2e", "kill", "kill-child", "fields", "conflict", "unlock", "revoked", NULL };
+  const char *const with_server[] = { "e2e", "conflict", "revoked", NULL };
+
+  if (!g_strv_contains (modes, run_mode))
     {
-      fprintf (stderr, "usage: %s e2e|kill|fields|conflict\n", argv[0]);
+      fprintf (stderr, "usage: %s e2e|kill|fields|conflict|unlock|revoked\n", argv[0]);
       return 2;
     }
-  if ((strcmp (run_mode, "e2e") == 0 || strcmp (run_mode, "conflict") == 0)
-      && (!have_program (SYNCSERVER_PATH) || !have_program (SYNCCTL_PATH)))
+  if (g_strv_contains (with_server, run_mode) && !have_program (SYNCSERVER_PATH))
     {
-      printf ("SKIP: needs the central server and syncctl (SYNC_BUILD_SERVER=ON, SYNC_BUILD_TOOLS=ON)\n");
+      printf ("SKIP: needs the central server (SYNC_BUILD_SERVER=ON)\n");
       return 77;
     }
   mode = run_mode;
+  g_setenv ("LIBSYNC_APP_KDF", "test", TRUE);   /* fast key derivation: test stores only */
   g_setenv ("GTK_A11Y", "none", FALSE);
   g_setenv ("GSK_RENDERER", "cairo", FALSE);  /* deterministic pictures on Xvfb */
   g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
@@ -116,7 +135,7 @@ main (int argc, char **argv)
   g_setenv ("XDG_CONFIG_HOME", tmpdir, TRUE);
   g_setenv ("XDG_DATA_HOME", tmpdir, TRUE);
 
-  if (strcmp (run_mode, "fields") == 0 && !write_settings ())
+  if (strcmp (run_mode, "fields") == 0 && !write_settings (TRUE))
     return 1;
   if (strcmp (run_mode, "kill") == 0)
     {
@@ -126,7 +145,9 @@ main (int argc, char **argv)
       mode = "kill-verify";
     }
   else if ((strcmp (run_mode, "e2e") == 0 && !prepare_e2e ())
-           || (strcmp (run_mode, "conflict") == 0 && !prepare_conflict ()))
+           || (strcmp (run_mode, "conflict") == 0 && !prepare_conflict ())
+           || (strcmp (run_mode, "unlock") == 0 && !prepare_unlock ())
+           || (strcmp (run_mode, "revoked") == 0 && !prepare_revoked ()))
     {
       stop_server ();
       return 1;
