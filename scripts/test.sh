@@ -30,6 +30,7 @@ stage "install + embedder example against the installed library (pkg-config, the
 rm -rf _install
 cmake --install build >/dev/null
 EX=$(mktemp -d)
+export STORE_PASSPHRASE="embedder example passphrase"
 awk '/<!-- embedder-example -->/{f=1;next} f&&/^```c/{g=1;next} g&&/^```/{exit} g' README.md > "$EX/embed.c"
 [[ -s "$EX/embed.c" ]] || { echo "README embedder example not found" >&2; exit 1; }
 export PKG_CONFIG_PATH="$ROOT/_install/lib/pkgconfig:$ROOT/_install/lib/x86_64-linux-gnu/pkgconfig"
