@@ -284,7 +284,6 @@ fa_app_get_enrollment_json (FaApp *self)
 gboolean
 _fa_app_restart_sync (FaApp *self, GError **error)
 {
-  g_autoptr (GError) sync_error = NULL;
   char *json = NULL;
   cJSON *enrollment;
   FaSyncSetup setup = { 0 };

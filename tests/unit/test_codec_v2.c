@@ -417,7 +417,7 @@ static void test_signature_presence_follows_the_outcome(void **state)
   rejected->signature[0] = '\0';
   stored->signature[0] = '\0';
   assert_int_equal(proto_push_resp_encode(resp, &json, NULL), SYNC_ERR_INVALID_ARG);
-  snprintf(stored->signature, sizeof stored->signature, "%.86s==", SIG88 + 1); /* unused bits set */
+  snprintf(stored->signature, sizeof stored->signature, "%.86s==", &SIG88[1]); /* unused bits set */
   assert_int_equal(proto_push_resp_encode(resp, &json, NULL), SYNC_ERR_INVALID_ARG);
   proto_push_resp_free(resp);
   free(text);

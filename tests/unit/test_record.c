@@ -107,6 +107,7 @@ static int teardown(void **state)
   return 0;
 }
 
+static long long sql_int(sync_store_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static long long sql_int(sync_store_t *s, const char *fmt, ...)
 {
   char sql[512];

@@ -33,7 +33,7 @@ typedef struct cli_opt {
   int *flag;             /* for flags */
 } cli_opt_t;
 
-/* Parses argv[0..argc) against `opts` (terminated by {NULL}); positionals go to pos[] (up to
+/* Parses argv[0..argc) against `opts` (terminated by {NULL, NULL, NULL}); positionals go to pos[] (up to
  * max_pos). Returns the number of positionals, or -1 after printing a usage error. */
 int cli_parse(int argc, char **argv, const cli_opt_t *opts, const char **pos, int max_pos);
 
@@ -55,7 +55,7 @@ int cli_parse_kdf(const char *name, sync_kdf_strength_t *out);
 int cli_fail(const cli_t *cli, sync_err_t err, const char *what);
 
 /* Prints a usage error to stderr and returns EXIT_USAGE. */
-int cli_usage_error(const char *fmt, ...);
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reads a whole file, or stdin for "-". NULL (and a message on stderr) on failure. */
 char *cli_read_input(const char *path, size_t *len);

@@ -111,7 +111,7 @@ static int form_show(cli_t *cli, const char *id, const char *version)
 int cmd_form(cli_t *cli, int argc, char **argv)
 {
   const char *pos[3];
-  cli_opt_t opts[] = {{NULL}};
+  cli_opt_t opts[] = {{NULL, NULL, NULL}};
   int n = cli_parse(argc, argv, opts, pos, 3);
   if (n < 1)
     return n < 0 ? EXIT_USAGE : cli_usage_error("form needs a subcommand: add, list, show, check");

@@ -27,7 +27,7 @@ static int record_add(cli_t *cli, int argc, char **argv)
 {
   const char *form = NULL, *version = "0", *pos[1];
   int draft = 0;
-  cli_opt_t opts[] = {{"form", &form, NULL}, {"version", &version, NULL}, {"draft", NULL, &draft}, {NULL}};
+  cli_opt_t opts[] = {{"form", &form, NULL}, {"version", &version, NULL}, {"draft", NULL, &draft}, {NULL, NULL, NULL}};
   if (cli_parse(argc, argv, opts, pos, 1) != 1 || !form)
     return cli_usage_error("usage: record add --form ID [--version N] [--draft] FILE|-");
   char *json = cli_read_input(pos[0], NULL);
@@ -118,7 +118,7 @@ static int record_list(cli_t *cli, int argc, char **argv)
   int deleted = 0;
   cli_opt_t opts[] = {{"form", &form, NULL},   {"status", &status, NULL}, {"since", &since, NULL},
                       {"until", &until, NULL}, {"limit", &limit, NULL},   {"offset", &offset, NULL},
-                      {"deleted", NULL, &deleted}, {NULL}};
+                      {"deleted", NULL, &deleted}, {NULL, NULL, NULL}};
   if (cli_parse(argc, argv, opts, pos, 0) < 0)
     return EXIT_USAGE;
   sync_query_t q;

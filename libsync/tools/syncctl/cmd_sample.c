@@ -43,7 +43,7 @@ int cmd_sample(cli_t *cli, int argc, char **argv)
   const char *form = NULL, *count_opt = "10", *seed_opt = "1", *pos[1];
   int save = 0;
   cli_opt_t opts[] = {{"form", &form, NULL}, {"count", &count_opt, NULL}, {"seed", &seed_opt, NULL},
-                      {"save", NULL, &save}, {NULL}};
+                      {"save", NULL, &save}, {NULL, NULL, NULL}};
   if (cli_parse(argc, argv, opts, pos, 0) < 0 || !form)
     return cli_usage_error("usage: sample --form ID [--count N] [--seed S] [--save]");
   long count = strtol(count_opt, NULL, 10);

@@ -24,7 +24,7 @@ int cmd_init(cli_t *cli, int argc, char **argv)
 int cmd_status(cli_t *cli, int argc, char **argv)
 {
   const char *pos[1];
-  cli_opt_t opts[] = {{NULL}};
+  cli_opt_t opts[] = {{NULL, NULL, NULL}};
   if (cli_parse(argc, argv, opts, pos, 0) < 0)
     return EXIT_USAGE;
   int rc = cli_open_store(cli, 0);

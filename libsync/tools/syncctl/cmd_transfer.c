@@ -70,7 +70,7 @@ int cmd_record_import(cli_t *cli, int argc, char **argv)
 {
   const char *form = NULL, *batch_opt = NULL, *pos[1];
   int draft = 0;
-  cli_opt_t opts[] = {{"form", &form, NULL}, {"batch", &batch_opt, NULL}, {"draft", NULL, &draft}, {NULL}};
+  cli_opt_t opts[] = {{"form", &form, NULL}, {"batch", &batch_opt, NULL}, {"draft", NULL, &draft}, {NULL, NULL, NULL}};
   if (cli_parse(argc, argv, opts, pos, 1) != 1)
     return cli_usage_error("usage: record import [--form ID] [--draft] [--batch N] FILE.jsonl|-");
   long batch = batch_opt ? strtol(batch_opt, NULL, 10) : 500;
@@ -141,7 +141,7 @@ int cmd_record_export(cli_t *cli, int argc, char **argv)
   const char *form = NULL, *status = NULL, *since = NULL, *until = NULL, *pos[1];
   int deleted = 0;
   cli_opt_t opts[] = {{"form", &form, NULL},   {"status", &status, NULL}, {"since", &since, NULL},
-                      {"until", &until, NULL}, {"deleted", NULL, &deleted}, {NULL}};
+                      {"until", &until, NULL}, {"deleted", NULL, &deleted}, {NULL, NULL, NULL}};
   if (cli_parse(argc, argv, opts, pos, 0) < 0)
     return EXIT_USAGE;
   sync_query_t q;
