@@ -10,7 +10,8 @@
  * server can always send back what it accepted, and encoding is a fixed point). And the strict
  * scanner differs from cJSON only by refusing more: what it accepts cJSON parses, its compact
  * form parses to the same value, and cJSON's own output passes it.
- * Seeds: fuzz/corpus/codec/ (the golden messages and LZ4 frames of some of them). */
+ * Seeds: fuzz/corpus/codec/ (the golden messages, LZ4 frames of some of them, and
+ * push-response-all-rejected.json: a response with nothing to sign, hence no signature). */
 #include <cJSON.h>
 #include <sodium.h>
 #include <stdint.h>

@@ -120,6 +120,9 @@ def main():
         for a, b in zip(basic["receipts"], dup["receipts"]):
             if (a["server_seq"], a["received_at"]) != (b["server_seq"], b["received_at"]):
                 failures.append("push-response-duplicate.json: receipt differs from the first time")
+        # Same leaves, same count, deterministic Ed25519: the same signature as the first time.
+        if basic.get("signature") != dup.get("signature"):
+            failures.append("push-response-duplicate.json: signature differs from the first time")
     for name, doc in docs.items():
         for r in doc.get("receipts", []) if isinstance(doc, dict) else []:
             m = r.get("merged")
@@ -221,22 +224,37 @@ def main():
 
     mut("push-response-rejected.json", r5, "push-response")
 
+    # The response signature (SECURITY.md 7): one per response, present exactly when a receipt
+    # is not rejected; receipts carry none.
     def r6(d):
-        "stored receipt without signature"
-        del d["receipts"][0]["signature"]
+        "response with stored receipts without signature"
+        del d["signature"]
 
     def r7(d):
         "signature of 63 bytes"
-        d["receipts"][0]["signature"] = d["receipts"][0]["signature"][:84] + "A==="
-
-    mut("push-response-basic.json", r6, "push-response")
-    mut("push-response-basic.json", r7, "push-response")
+        d["signature"] = d["signature"][:84] + "A==="
 
     def r8(d):
-        "rejected receipt with a signature"
-        d["receipts"][0]["signature"] = docs["push-response-basic.json"]["receipts"][0]["signature"]
+        "a signature on a receipt"
+        d["receipts"][0]["signature"] = d["signature"]
 
-    mut("push-response-rejected.json", r8, "push-response")
+    for fn in (r6, r7, r8):
+        mut("push-response-basic.json", fn, "push-response")
+    mut("push-response-rejected.json", r6, "push-response")
+
+    def all_rejected(d):
+        d["receipts"] = [r for r in d["receipts"] if r["outcome"] == "rejected"]
+
+    def r9(d):
+        "every receipt rejected, with a signature"
+        all_rejected(d)
+
+    mut("push-response-rejected.json", r9, "push-response")
+    unsigned = copy.deepcopy(docs["push-response-rejected.json"])
+    all_rejected(unsigned)
+    del unsigned["signature"]
+    for e in errors_of(validators["push-response"], unsigned):  # the valid counterpart of r9
+        failures.append("push-response-rejected.json, rejected receipts only, unsigned: %s" % fmt(e))
 
     def s1(d):
         "sealed on a delete"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "receipt_proof.h"
 #include "sync/seal.h"
 
 int admin_receipt_key(const cli_t *c)
@@ -97,7 +98,9 @@ int admin_keygen(const cli_t *c)
 
 typedef struct receipt_doc {
   const char *server_id, *device_id, *uuid, *hlc, *signature, *receipt_key;
-  int64_t revision, server_seq, received_at;
+  int64_t revision, server_seq, received_at, leaf_index, leaf_count;
+  receipt_hash_t path[RECEIPT_MAX_DEPTH];       /* the Merkle proof (receipt_proof.h) */
+  size_t depth;
 } receipt_doc_t;
 
 static const char *str_of(const cJSON *o, const char *key)
@@ -115,6 +118,26 @@ static int int_of(const cJSON *o, const char *key, int64_t *out)
   return 0;
 }
 
+/* 0 when `v` is an array of at most RECEIPT_MAX_DEPTH lower-case hex hashes, copied to r->path. */
+static int path_of(const cJSON *v, receipt_doc_t *r)
+{
+  if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > RECEIPT_MAX_DEPTH)
+    return -1;
+  r->depth = 0;
+  const cJSON *h;
+  cJSON_ArrayForEach(h, v) {
+    const char *hex = cJSON_IsString(h) ? h->valuestring : NULL;
+    size_t bin_len = 0;
+    if (!hex || strlen(hex) != 2 * RECEIPT_HASH_LEN ||
+        strspn(hex, "0123456789abcdef") != 2 * RECEIPT_HASH_LEN ||
+        sodium_hex2bin(r->path[r->depth], RECEIPT_HASH_LEN, hex, strlen(hex), NULL, &bin_len,
+                       NULL) != 0 || bin_len != RECEIPT_HASH_LEN)
+      return -1;
+    r->depth++;
+  }
+  return 0;
+}
+
 /* NULL when the document is a receipt, else what is wrong with it. */
 static const char *parse_receipt(const cJSON *o, receipt_doc_t *r)
 {
@@ -129,25 +152,29 @@ static const char *parse_receipt(const cJSON *o, receipt_doc_t *r)
   r->receipt_key = str_of(o, "receipt_key");
   if (!r->server_id || !r->device_id || !r->uuid || !r->hlc || !r->signature ||
       int_of(o, "revision", &r->revision) || int_of(o, "server_seq", &r->server_seq) ||
-      int_of(o, "received_at", &r->received_at))
+      int_of(o, "received_at", &r->received_at) || int_of(o, "leaf_index", &r->leaf_index) ||
+      int_of(o, "leaf_count", &r->leaf_count))
     return "a field of the receipt is missing or of the wrong type";
   if (!proto_uuid_valid(r->uuid) || !proto_uuid_valid(r->device_id) || !proto_hlc_valid(r->hlc))
     return "the receipt's uuid, device_id or hlc is malformed";
+  if (r->leaf_index < 0 || r->leaf_count <= r->leaf_index ||
+      r->leaf_count > ((int64_t)1 << RECEIPT_MAX_DEPTH) ||
+      path_of(cJSON_GetObjectItemCaseSensitive(o, "path"), r) != 0)
+    return "the receipt's leaf_index, leaf_count or path is malformed";
   return NULL;
 }
 
+/* 1 when the proof leads from the receipt's values to a root signed with this key. */
 static int signature_ok(const receipt_doc_t *r, const char *pk_b64)
 {
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
-  size_t n1 = 0, n2 = 0;
-  char text[512];
-  return sodium_base642bin(pk, sizeof pk, pk_b64, strlen(pk_b64), NULL, &n1, NULL,
-                           sodium_base64_VARIANT_ORIGINAL) == 0 && n1 == sizeof pk &&
-         sodium_base642bin(sig, sizeof sig, r->signature, strlen(r->signature), NULL, &n2, NULL,
-                           sodium_base64_VARIANT_ORIGINAL) == 0 && n2 == sizeof sig &&
-         proto_receipt_signed_text(r->server_id, r->device_id, r->uuid, r->revision, r->hlc,
-                                   r->server_seq, r->received_at, text, sizeof text) == SYNC_OK &&
-         crypto_sign_verify_detached(sig, (const unsigned char *)text, strlen(text), pk) == 0;
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  size_t n = 0;
+  return sodium_base642bin(pk, sizeof pk, pk_b64, strlen(pk_b64), NULL, &n, NULL,
+                           sodium_base64_VARIANT_ORIGINAL) == 0 && n == sizeof pk &&
+         receipt_verify_parts((size_t)r->leaf_index, (size_t)r->leaf_count,
+                              (const receipt_hash_t *)r->path, r->depth, r->signature,
+                              r->server_id, r->device_id, r->uuid, r->revision, r->hlc,
+                              r->server_seq, r->received_at, pk) == SYNC_OK;
 }
 
 int admin_verify_receipt(const cli_t *c)
@@ -191,8 +218,8 @@ int admin_verify_receipt(const cli_t *c)
     goto done;
   }
   if (!signature_ok(&r, k.receipt_pk)) {
-    fprintf(stderr, "INVALID: the signature does not match the receipt (altered, or not signed"
-            " by this server)\n");
+    fprintf(stderr, "INVALID: the signature and proof do not match the receipt (altered, or not"
+            " signed by this server)\n");
     goto done;
   }
   int64_t found = 0;

@@ -2,7 +2,6 @@
  * transaction, they need no lock), then the batch in one transaction, then the receipts. */
 #include "srv_internal.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "errors.h"
 #include "form_seal.h"
 #include "log.h"
+#include "receipt_proof.h"
 
 static double elapsed_ms(const struct timespec *t0)
 {
@@ -112,25 +112,27 @@ static sync_err_t precheck(srv_t *s, db_conn_t *c, const proto_push_req_t *req,
   return SYNC_OK;
 }
 
-sync_err_t receipts_sign(const srv_t *s, const char *device_id, proto_receipt_t *receipts,
-                         const proto_change_t *changes, size_t n)
+sync_err_t receipts_sign(const srv_t *s, const char *device_id, const proto_receipt_t *receipts,
+                         const proto_change_t *changes, size_t n,
+                         char sig_b64[PROTO_SIG_B64_LEN + 1])
 {
-  for (size_t i = 0; i < n; i++) {
-    proto_receipt_t *r = &receipts[i];
-    if (r->outcome == PROTO_OUTCOME_REJECTED)
-      continue;
-    char text[512];
-    unsigned char sig[crypto_sign_BYTES];
-    sync_err_t e = proto_receipt_signed_text(s->server_id, device_id, r->uuid, r->revision,
-                                             changes[i].hlc, r->server_seq, r->received_at, text,
-                                             sizeof text);
-    if (e != SYNC_OK)
-      return e;
-    crypto_sign_detached(sig, NULL, (const unsigned char *)text, strlen(text), s->keys.receipt_sk);
-    sodium_bin2base64(r->signature, sizeof r->signature, sig, sizeof sig,
-                      sodium_base64_VARIANT_ORIGINAL);
+  sig_b64[0] = '\0';
+  receipt_hash_t *leaves = malloc((n ? n : 1) * sizeof *leaves);
+  if (!leaves)
+    return SYNC_ERR_NOMEM;
+  size_t count = 0;
+  sync_err_t e = SYNC_OK;
+  for (size_t i = 0; i < n && e == SYNC_OK; i++) {
+    const proto_receipt_t *r = &receipts[i];
+    if (r->outcome != PROTO_OUTCOME_REJECTED)
+      e = receipt_leaf(s->server_id, device_id, r->uuid, r->revision, changes[i].hlc,
+                       r->server_seq, r->received_at, leaves[count++]);
   }
-  return SYNC_OK;
+  receipt_hash_t root;
+  if (e == SYNC_OK && count > 0 && (e = receipt_tree_root(leaves, count, root)) == SYNC_OK)
+    e = receipt_sign_root(s->server_id, device_id, count, root, s->keys.receipt_sk, sig_b64);
+  free(leaves);
+  return e;
 }
 
 void handle_push(srv_t *s, const char *json, size_t len, srv_call_t *call, srv_response_t *r)
@@ -193,8 +195,8 @@ void handle_push(srv_t *s, const char *json, size_t len, srv_call_t *call, srv_r
   resp.n_receipts = n;
   char *out = NULL;
   size_t out_len = 0;
-  if (receipts_sign(s, call->device.device_id, receipts, req->changes, n) != SYNC_OK ||
-      proto_push_resp_encode(&resp, &out, &out_len) != SYNC_OK) {
+  e = receipts_sign(s, call->device.device_id, receipts, req->changes, n, resp.signature);
+  if (e != SYNC_OK || proto_push_resp_encode(&resp, &out, &out_len) != SYNC_OK) {
     /* Stored and committed, but unsayable: the client re-sends and gets duplicates. */
     resp_error(r, PROTO_E_INTERNAL, NULL, NULL);
     snprintf(r->detail, sizeof r->detail, "push response encoding failed");

@@ -91,8 +91,11 @@ int auth_rate_limited(srv_t *s, const srv_request_t *req, srv_response_t *r);
 
 /* ---- receipts (handlers_push.c) ---- */
 
-/* Signs every receipt that is not REJECTED (SECURITY.md 7); hlc[i] is the device change's. */
-sync_err_t receipts_sign(const srv_t *s, const char *device_id, proto_receipt_t *receipts,
-                         const proto_change_t *changes, size_t n);
+/* The response signature (SECURITY.md 7, receipt_proof.h): one Ed25519 signature over the Merkle
+ * root of the receipts that are not REJECTED, in order; changes[i].hlc is receipt i's change's.
+ * sig_b64 is "" when every receipt is rejected. */
+sync_err_t receipts_sign(const srv_t *s, const char *device_id, const proto_receipt_t *receipts,
+                         const proto_change_t *changes, size_t n,
+                         char sig_b64[PROTO_SIG_B64_LEN + 1]);
 
 #endif

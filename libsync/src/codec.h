@@ -338,12 +338,10 @@ typedef struct proto_receipt {
   proto_change_t *merged;              /* CONFLICT (and DUPLICATE of one); origin CENTRAL; else NULL */
   proto_conflict_t *conflict;          /* present exactly when merged is */
   proto_error_t *error;                /* REJECTED only; code unknown_form/invalid_change/forbidden */
-  char signature[PROTO_SIG_B64_LEN + 1]; /* not REJECTED: Ed25519 over proto_receipt_signed_text;
-                                          * required on the wire; "" for REJECTED */
 } proto_receipt_t;
 
-/* The exact text a receipt signature covers (SECURITY.md 7) into buf; SYNC_ERR_TOO_LARGE if buf
- * is too small (512 bytes always suffice). */
+/* The text of one receipt's Merkle leaf (receipt_proof.h, SECURITY.md 7) into buf;
+ * SYNC_ERR_TOO_LARGE if buf is too small (512 bytes always suffice). */
 sync_err_t proto_receipt_signed_text(const char *server_id, const char *device_id, const char *uuid,
                                      int64_t revision, const char *hlc, int64_t server_seq,
                                      int64_t received_at, char *buf, size_t len);
@@ -354,6 +352,9 @@ typedef struct proto_push_resp {
   int64_t server_time;
   proto_receipt_t *receipts;           /* n_receipts, in request order */
   size_t n_receipts;
+  char signature[PROTO_SIG_B64_LEN + 1]; /* Ed25519 over the Merkle root of the receipts that are
+                                          * not REJECTED (receipt_proof.h); required on the wire
+                                          * when there is one, absent ("") when all are rejected */
 } proto_push_resp_t;
 
 /* Server side: SYNC_ERR_INVALID_ARG for a struct that breaks the schema (e.g. CONFLICT without

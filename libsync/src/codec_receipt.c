@@ -1,6 +1,8 @@
 /* Push response (push-response.schema.json, PROTOCOL.md 3.2 and 5): one receipt per change, with
  * the per-outcome rules of the schema checked both ways, so the server cannot send what a client
- * refuses. */
+ * refuses; and the one response signature over the receipts' Merkle root (SECURITY.md 7), present
+ * exactly when a receipt is not rejected. The codec checks its form only: the engine verifies it
+ * (receipt_proof.h). */
 #include "codec_internal.h"
 
 #include <stdio.h>
@@ -63,6 +65,15 @@ static sync_err_t conflict_encode(jbuf_t *b, const proto_conflict_t *cf)
   return SYNC_OK;
 }
 
+/* Whether a response has a receipt that is not rejected, i.e. a leaf to sign. */
+static int has_leaf(const proto_receipt_t *receipts, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (receipts[i].outcome != PROTO_OUTCOME_REJECTED)
+      return 1;
+  return 0;
+}
+
 static sync_err_t receipt_encode(jbuf_t *b, const proto_receipt_t *r)
 {
   int rejected = r->outcome == PROTO_OUTCOME_REJECTED;
@@ -75,8 +86,6 @@ static sync_err_t receipt_encode(jbuf_t *b, const proto_receipt_t *r)
     return SYNC_ERR_INVALID_ARG;
   if (!r->merged != !r->conflict || (r->outcome == PROTO_OUTCOME_CONFLICT && !r->merged) ||
       (r->outcome == PROTO_OUTCOME_STORED && r->merged))
-    return SYNC_ERR_INVALID_ARG;
-  if (rejected ? r->signature[0] != '\0' : !codec_signature_valid(r->signature))
     return SYNC_ERR_INVALID_ARG;
   jb_puts(b, "{\"uuid\":");
   jb_str(b, r->uuid);
@@ -95,8 +104,6 @@ static sync_err_t receipt_encode(jbuf_t *b, const proto_receipt_t *r)
     jb_i64(b, r->server_seq);
     jb_key(b, "received_at", 0);
     jb_i64(b, r->received_at);
-    jb_key(b, "signature", 0);
-    jb_str(b, r->signature);
   }
   if (r->merged) {
     jb_key(b, "merged", 0);
@@ -121,6 +128,9 @@ sync_err_t proto_push_resp_encode(const proto_push_resp_t *resp, char **out_json
       resp->server_time > CODEC_MAX_MS || resp->n_receipts < 1 ||
       resp->n_receipts > PROTO_MAX_CHANGES || !resp->receipts)
     return SYNC_ERR_INVALID_ARG;
+  int signed_resp = has_leaf(resp->receipts, resp->n_receipts);
+  if (signed_resp ? !codec_signature_valid(resp->signature) : resp->signature[0] != '\0')
+    return SYNC_ERR_INVALID_ARG;
   jb_puts(&b, "{" CODEC_PROTOCOL_MEMBER ",\"batch_id\":");
   jb_str(&b, resp->batch_id);
   jb_key(&b, "server_time", 0);
@@ -131,7 +141,12 @@ sync_err_t proto_push_resp_encode(const proto_push_resp_t *resp, char **out_json
       jb_putc(&b, ',');
     rc = receipt_encode(&b, &resp->receipts[i]);
   }
-  jb_puts(&b, "]}");
+  jb_putc(&b, ']');
+  if (signed_resp) {
+    jb_key(&b, "signature", 0);
+    jb_str(&b, resp->signature);
+  }
+  jb_putc(&b, '}');
   if (rc == SYNC_OK && b.oom)
     rc = SYNC_ERR_NOMEM;
   if (rc != SYNC_OK) {
@@ -164,11 +179,10 @@ sync_err_t proto_receipt_signed_text(const char *server_id, const char *device_i
 
 /* ---- decoding --------------------------------------------------------------------------------- */
 
-enum { RK_UUID, RK_REVISION, RK_OUTCOME, RK_SERVER_SEQ, RK_RECEIVED_AT, RK_SIGNATURE, RK_MERGED,
-       RK_CONFLICT, RK_ERROR, RK_N };
+enum { RK_UUID, RK_REVISION, RK_OUTCOME, RK_SERVER_SEQ, RK_RECEIVED_AT, RK_MERGED, RK_CONFLICT,
+       RK_ERROR, RK_N };
 static const char *const receipt_keys[RK_N] = {"uuid", "revision", "outcome", "server_seq",
-                                               "received_at", "signature", "merged", "conflict",
-                                               "error"};
+                                               "received_at", "merged", "conflict", "error"};
 
 static sync_err_t field_decode(jctx_t *c, const cJSON *obj, proto_conflict_field_t *out)
 {
@@ -253,17 +267,13 @@ static sync_err_t receipt_fields(jctx_t *c, const cJSON **f, proto_receipt_t *r)
   int merge = conf || (o == PROTO_OUTCOME_DUPLICATE && (f[RK_MERGED] || f[RK_CONFLICT]));
   if ((rc = presence(c, f[RK_SERVER_SEQ], "server_seq", !rej, o)) ||
       (rc = presence(c, f[RK_RECEIVED_AT], "received_at", !rej, o)) ||
-      (rc = presence(c, f[RK_SIGNATURE], "signature", !rej, o)) ||
       (rc = presence(c, f[RK_MERGED], "merged", merge, o)) ||
       (rc = presence(c, f[RK_CONFLICT], "conflict", merge, o)) ||
       (rc = presence(c, f[RK_ERROR], "error", rej, o)))
     return rc;
   if (!rej && ((rc = jget_int(c, f[RK_SERVER_SEQ], "server_seq", 1, CODEC_MAX_INT, &r->server_seq)) ||
                (rc = jget_int(c, f[RK_RECEIVED_AT], "received_at", 0, CODEC_MAX_MS,
-                              &r->received_at)) ||
-               (rc = jget_str(c, f[RK_SIGNATURE], "signature", codec_signature_valid,
-                              "base64 Ed25519 signature (88 characters)", r->signature,
-                              sizeof r->signature))))
+                              &r->received_at))))
     return rc;
   if (merge) {
     if (!(r->merged = calloc(1, sizeof *r->merged)) || !(r->conflict = calloc(1, sizeof *r->conflict)))
@@ -289,8 +299,8 @@ static sync_err_t receipt_fields(jctx_t *c, const cJSON **f, proto_receipt_t *r)
 sync_err_t proto_push_resp_decode(const char *json, size_t len, proto_push_resp_t **out,
                                   proto_diag_t *diag)
 {
-  static const char *const keys[] = {"protocol", "batch_id", "server_time", "receipts"};
-  const cJSON *f[4];
+  static const char *const keys[] = {"protocol", "batch_id", "server_time", "receipts", "signature"};
+  const cJSON *f[5];
   proto_diag_t local;
   jctx_t c;
   cJSON *root = NULL;
@@ -306,7 +316,7 @@ sync_err_t proto_push_resp_decode(const char *json, size_t len, proto_push_resp_
   if (rc)
     return rc;
   resp = msg;
-  if ((rc = jprotocol(&c, root, &resp->protocol)) || (rc = jfields(&c, root, NULL, keys, 4, f)) ||
+  if ((rc = jprotocol(&c, root, &resp->protocol)) || (rc = jfields(&c, root, NULL, keys, 5, f)) ||
       (rc = jget_str(&c, f[1], "batch_id", proto_uuid_valid, "lower-case uuid", resp->batch_id,
                      sizeof resp->batch_id)) ||
       (rc = jget_int(&c, f[2], "server_time", 0, CODEC_MAX_MS, &resp->server_time)) ||
@@ -326,6 +336,18 @@ sync_err_t proto_push_resp_decode(const char *json, size_t len, proto_push_resp_
     jpath_pop(&c, m2);
   }
   jpath_pop(&c, mark);
+  if (rc)
+    goto fail;
+  if (has_leaf(resp->receipts, n)) {
+    if (!f[4])
+      rc = jfail(&c, "signature", "missing (a receipt is not rejected)");
+    else
+      rc = jget_str(&c, f[4], "signature", codec_signature_valid,
+                    "base64 Ed25519 signature (88 characters)", resp->signature,
+                    sizeof resp->signature);
+  } else if (f[4]) {
+    rc = jfail(&c, "signature", "not allowed when every receipt is rejected");
+  }
   if (rc)
     goto fail;
   cJSON_Delete(root);

@@ -1,7 +1,8 @@
 /* The enrollment the sync engine works with (engine_internal.h, SECURITY.md 2 and 7): the device
  * credential, the server's identity and its receipt-signing key, all read from the store where
- * sync_enroll() put them, and the check of every receipt's signature. */
+ * sync_enroll() put them, and the check of a push response's signature over its receipts. */
 #include "engine_internal.h"
+#include "receipt_proof.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -67,18 +68,53 @@ sync_err_t engine_load_credential(sync_engine_t *e, char **server_url, char *err
   return SYNC_OK;
 }
 
-int engine_receipt_signed(const sync_engine_t *e, const proto_receipt_t *r, const char *hlc)
+void engine_proofs_free(char **proofs, size_t n)
 {
-  char text[512];
-  unsigned char sig[crypto_sign_BYTES];
-  size_t slen = 0;
-  if (!r->signature[0] ||
-      sodium_base642bin(sig, sizeof sig, r->signature, strlen(r->signature), NULL, &slen, NULL,
-                        sodium_base64_VARIANT_ORIGINAL) != 0 || slen != sizeof sig)
-    return 0;
-  if (proto_receipt_signed_text(e->server_id, e->device_id, r->uuid, r->revision, hlc,
-                                r->server_seq, r->received_at, text, sizeof text) != SYNC_OK)
-    return 0;
-  return crypto_sign_verify_detached(sig, (const unsigned char *)text, strlen(text),
-                                     e->receipt_key) == 0;
+  for (size_t i = 0; proofs && i < n; i++)
+    free(proofs[i]);
+  free(proofs);
+}
+
+sync_err_t engine_receipt_proofs(const sync_engine_t *e, const proto_push_resp_t *resp,
+                                 const char *const *hlcs, char ***out)
+{
+  size_t n = 0, max = resp->n_receipts ? resp->n_receipts : 1;
+  *out = NULL;
+  if (max > ((size_t)1 << RECEIPT_MAX_DEPTH))
+    return SYNC_ERR_CRYPTO; /* more than a proof can hold; far above PROTO_MAX_CHANGES */
+  receipt_hash_t *leaves = malloc(max * sizeof *leaves);
+  size_t *at = malloc(max * sizeof *at);
+  char **proofs = calloc(max, sizeof *proofs);
+  receipt_tree_t tree = {0};
+  sync_err_t err = leaves && at && proofs ? SYNC_OK : SYNC_ERR_NOMEM;
+  /* The leaves, in response order, of the receipts that say the server holds the change. */
+  for (size_t i = 0; err == SYNC_OK && i < resp->n_receipts; i++) {
+    const proto_receipt_t *r = &resp->receipts[i];
+    if (r->outcome == PROTO_OUTCOME_REJECTED)
+      continue;
+    if (receipt_leaf(e->server_id, e->device_id, r->uuid, r->revision, hlcs[i], r->server_seq,
+                     r->received_at, leaves[n]) != SYNC_OK)
+      err = SYNC_ERR_CRYPTO; /* values no signed leaf can hold: not a receipt of ours */
+    at[n++] = i;
+  }
+  /* One tree for the batch: its root is what the signature covers, and every row's path is read
+   * from it (a receipt_tree_path walk per row would cost n^2 hashes). */
+  if (err == SYNC_OK && n > 0 && (err = receipt_tree_build(leaves, n, &tree)) == SYNC_OK &&
+      receipt_verify_root(e->server_id, e->device_id, n, receipt_tree_top(&tree), resp->signature,
+                          e->receipt_key) != SYNC_OK)
+    err = SYNC_ERR_CRYPTO;
+  /* Each acknowledged row keeps its own proof: index, count, sibling path, signature. */
+  receipt_hash_t path[RECEIPT_MAX_DEPTH];
+  for (size_t k = 0; err == SYNC_OK && k < n; k++)
+    err = receipt_proof_format(k, n, path, receipt_tree_leaf_path(&tree, k, path),
+                               resp->signature, &proofs[at[k]]);
+  receipt_tree_free(&tree);
+  free(leaves);
+  free(at);
+  if (err != SYNC_OK) {
+    engine_proofs_free(proofs, resp->n_receipts);
+    return err;
+  }
+  *out = proofs;
+  return SYNC_OK;
 }

@@ -179,8 +179,14 @@ sync_err_t engine_classify_error(const char *language, const sync_http_response_
 /* Reads the enrollment of the engine's store into e (device id, auth header, server id, receipt
  * key, and the server URL when the config gave none). SYNC_ERR_NOT_ENROLLED with errbuf. */
 sync_err_t engine_load_credential(sync_engine_t *e, char **server_url, char *errbuf, size_t errlen);
-/* 1 if receipt r, for the change sent with `hlc`, carries a valid signature of the server. */
-int engine_receipt_signed(const sync_engine_t *e, const proto_receipt_t *r, const char *hlc);
+/* Verifies the response signature over the Merkle root of its receipts that are not rejected
+ * (SECURITY.md 7; the leaf of receipt i is built with hlcs[i], the hlc of the change sent) and
+ * gives each such receipt its proof text: *proofs has resp->n_receipts entries, NULL for the
+ * rejected ones; free with engine_proofs_free. SYNC_ERR_CRYPTO when the signature is missing or
+ * does not verify (nothing may be acknowledged), SYNC_ERR_NOMEM. */
+sync_err_t engine_receipt_proofs(const sync_engine_t *e, const proto_push_resp_t *resp,
+                                 const char *const *hlcs, char ***proofs);
+void engine_proofs_free(char **proofs, size_t n);
 
 /* ---- engine_status.c ------------------------------------------------------------------------- */
 

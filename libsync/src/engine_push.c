@@ -1,11 +1,11 @@
 /* Push (PROTOCOL.md 3 and 7): the outbox goes in batches whose compressed body fits a byte
  * budget that follows the link (doubles after a success, halves after a failure), each batch is
- * acknowledged in one local transaction only when every receipt echoes what was sent and carries
- * the server's valid signature (SECURITY.md 7), and a batch the server refuses as a whole is split
- * until the one bad change is found and set aside. A change that carries answers given without
- * consent (SECURITY.md 6) is refused here and never sent.
+ * acknowledged in one local transaction only when every receipt echoes what was sent and the
+ * server's signature over the receipts verifies (SECURITY.md 7), and a batch the server refuses
+ * as a whole is split until the one bad change is found and set aside. A change that carries
+ * answers given without consent (SECURITY.md 6) is refused here and never sent.
  *
- * A response whose receipt signatures do not all verify acknowledges nothing and stops the run in
+ * A response whose signature does not verify acknowledges nothing and stops the run in
  * SYNC_STATE_ERROR with SYNC_ERR_CRYPTO rather than retrying at once: a server that signs wrongly
  * is misconfigured or an impostor, and hammering it helps neither. Nothing is lost: the rows stay
  * pending and the next sync (woken, or at the next interval) sends them again.
@@ -236,16 +236,19 @@ static int receipts_match(const batch_t *b, const proto_push_resp_t *resp, char 
   return 1;
 }
 
-/* Every receipt that says the server holds the change must carry the server's signature over
- * what the device sent; index of the first that does not, or -1. */
-static long unsigned_receipt(const sync_engine_t *e, const batch_t *b, const proto_push_resp_t *resp)
+/* Checks the response signature over the receipts (SECURITY.md 7) with the hlc of each change
+ * sent; *proofs as engine_receipt_proofs. */
+static sync_err_t prove_receipts(const sync_engine_t *e, const batch_t *b,
+                                 const proto_push_resp_t *resp, char ***proofs)
 {
-  for (size_t i = 0; i < b->n; i++) {
-    const proto_receipt_t *r = &resp->receipts[i];
-    if (r->outcome != PROTO_OUTCOME_REJECTED && !engine_receipt_signed(e, r, b->rows[i].hlc))
-      return (long)i;
-  }
-  return -1;
+  const char **hlcs = malloc((b->n ? b->n : 1) * sizeof *hlcs);
+  if (!hlcs)
+    return SYNC_ERR_NOMEM;
+  for (size_t i = 0; i < b->n; i++)
+    hlcs[i] = b->rows[i].hlc;
+  sync_err_t err = engine_receipt_proofs(e, resp, hlcs, proofs);
+  free(hlcs);
+  return err;
 }
 
 /* The error of a rejected receipt as kept with the outbox row. */
@@ -267,7 +270,7 @@ static void rejected_text(const proto_receipt_t *r, char *buf, size_t len)
 /* Applies a verified response in one transaction: acknowledgements, failed rows, conflicts,
  * merged revisions, then the revisions kept aside. */
 static sync_err_t apply_receipts(sync_engine_t *e, const batch_t *b, const proto_push_resp_t *resp,
-                                 engine_fail_t *fail)
+                                 char *const *proofs, engine_fail_t *fail)
 {
   int64_t now = store_now_ms(), done = 0, bytes = 0, failed = 0, conflicts = 0, pulled = 0;
   char why[512];
@@ -284,8 +287,7 @@ static sync_err_t apply_receipts(sync_engine_t *e, const batch_t *b, const proto
       }
       continue;
     }
-    err = store_outbox_ack(e->ss, b->rows[i].seq, r->server_seq, r->received_at, r->signature,
-                           now);
+    err = store_outbox_ack(e->ss, b->rows[i].seq, r->server_seq, r->received_at, proofs[i], now);
     done++;
     bytes += b->rows[i].payload_len;
   }
@@ -451,16 +453,20 @@ static send_result_t land(sync_engine_t *e, flight_t *f, int in_order, engine_fa
     (void)store_outbox_note_failure(e->ss, first, last, fail->detail);
     return STOP;
   }
-  long bad = unsigned_receipt(e, b, resp);
-  if (bad >= 0) {
-    engine_fail_set(fail, SYNC_ERR_CRYPTO, 0, "the server's receipt signature does not verify "
-                    "(receipt %ld, %s revision %lld): nothing acknowledged", bad,
-                    resp->receipts[bad].uuid, (long long)resp->receipts[bad].revision);
+  char **proofs = NULL;
+  err = prove_receipts(e, b, resp, &proofs);
+  if (err != SYNC_OK) {
+    if (err == SYNC_ERR_CRYPTO)
+      engine_fail_set(fail, err, 0, "the server's signature over the receipts of batch %s does "
+                      "not verify: nothing acknowledged", b->batch_id);
+    else
+      engine_fail_set(fail, err, 1, "out of memory checking the receipts: nothing acknowledged");
     proto_push_resp_free(resp);
     (void)store_outbox_note_failure(e->ss, first, last, fail->detail);
     return STOP;
   }
-  err = apply_receipts(e, b, resp, fail);
+  err = apply_receipts(e, b, resp, proofs, fail);
+  engine_proofs_free(proofs, resp->n_receipts);
   proto_push_resp_free(resp);
   if (err)
     return STOP;

@@ -91,11 +91,5 @@ sync_err_t store_value_column(sync_store_t *s, sqlite3_stmt *st, int col, const 
 
 /* Decodes base64 (standard, padded) of exactly `len` bytes into out; 0 on success. */
 int store_b64_exact(const char *text, unsigned char *out, size_t len);
-/* Checks a stored receipt signature (SECURITY.md 7) against the server's public key `pk`.
- * SYNC_OK, SYNC_ERR_CRYPTO (does not verify), SYNC_ERR_INVALID_ARG (malformed fields). */
-sync_err_t store_receipt_check(const char *server_id, const char *device_id, const char *uuid,
-                               int64_t revision, const char *hlc, int64_t server_seq,
-                               int64_t received_at, const char *signature_b64,
-                               const unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
 
 #endif

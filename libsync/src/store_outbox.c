@@ -77,7 +77,7 @@ static sync_err_t step_write(sync_store_t *s, sqlite3_stmt *st, const char *what
 }
 
 sync_err_t store_outbox_ack(store_sync_t *ss, int64_t seq, int64_t server_seq, int64_t received_at,
-                            const char *signature, int64_t now)
+                            const char *proof, int64_t now)
 {
   sqlite3_stmt *st;
   sync_err_t err = store_sync_stmt(ss, SST_OUTBOX_ACK, &st);
@@ -87,8 +87,8 @@ sync_err_t store_outbox_ack(store_sync_t *ss, int64_t seq, int64_t server_seq, i
   sqlite3_bind_int64(st, 2, now);
   sqlite3_bind_int64(st, 3, server_seq);
   sqlite3_bind_int64(st, 4, received_at);
-  if (signature && *signature)
-    sqlite3_bind_text(st, 5, signature, -1, SQLITE_STATIC);
+  if (proof && *proof)
+    sqlite3_bind_text(st, 5, proof, -1, SQLITE_STATIC);
   return step_write(store_sync_store(ss), st, "cannot store a receipt");
 }
 

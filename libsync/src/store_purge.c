@@ -1,8 +1,9 @@
 /* Retention (sync/store.h, proto/SECURITY.md 8): the answers of a final record are purged once
- * every revision the device sent has a receipt whose signature verifies against the server's key
+ * every revision the device sent has a receipt whose proof verifies against the server's key
  * and the newest receipt is older than meta retention_days. The record keeps its uuid, form,
  * dates and receipts; its revisions' answers become an encrypted "{}", their sealed texts and
  * dedup hashes are erased, and its conflict values and revisions kept aside are deleted. */
+#include "receipt_proof.h"
 #include "store_crypto.h"
 #include "store_sync.h"
 
@@ -13,7 +14,7 @@
 #define DAY_MS (24LL * 3600 * 1000)
 #define RETENTION_MAX_DAYS 36500
 
-/* Final records not yet purged whose every queued revision is acknowledged with a signature and
+/* Final records not yet purged whose every queued revision is acknowledged with a proof and
  * whose newest receipt is older than ?1 (max() is NULL, so never older, without any receipt). */
 static const char CANDIDATES[] =
   "SELECT r.id, r.uuid FROM records r"
@@ -75,10 +76,10 @@ static sync_err_t receipts_verify(purge_ctx_t *p, int64_t record_id, const char 
     return store_fail_sqlite(p->s, rc, "cannot read the receipts");
   sqlite3_bind_int64(st, 1, record_id);
   while (*ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
-    *ok = store_receipt_check(p->server_id, p->device_id, uuid, sqlite3_column_int64(st, 0),
-                              (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
-                              sqlite3_column_int64(st, 3), (const char *)sqlite3_column_text(st, 4),
-                              p->key) == SYNC_OK;
+    *ok = receipt_proof_verify((const char *)sqlite3_column_text(st, 4), p->server_id,
+                               p->device_id, uuid, sqlite3_column_int64(st, 0),
+                               (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
+                               sqlite3_column_int64(st, 3), p->key) == SYNC_OK;
   sqlite3_finalize(st);
   if (*ok && rc != SQLITE_DONE)
     return store_fail_sqlite(p->s, rc, "cannot read the receipts");

@@ -1,5 +1,7 @@
 /* Signed receipts (sync/receipt.h, proto/SECURITY.md 7): the newest receipt of a record as a
- * self-contained document, and checking such a document against the server's Ed25519 key. */
+ * self-contained document with its Merkle proof, and checking such a document against the
+ * server's Ed25519 key. */
+#include "receipt_proof.h"
 #include "store_crypto.h"
 #include "store_sync.h"
 #include "sync/receipt.h"
@@ -13,9 +15,8 @@
 
 #define RECEIPT_KIND "libsync-receipt"
 #define RECEIPT_JSON_MAX 4096 /* a document is a few hundred bytes */
-#define SIGNED_TEXT_MAX 512   /* proto_receipt_signed_text: always enough */
 
-/* The newest acknowledged revision of the record with a stored signature. */
+/* The newest acknowledged revision of the record with a stored proof. */
 static const char NEWEST_RECEIPT[] =
   "SELECT o.revision, v.hlc, o.server_seq, o.receipt_time, o.receipt_sig"
   " FROM records r JOIN record_revisions v ON v.record_id = r.id"
@@ -36,6 +37,30 @@ static sync_err_t add_state(sync_store_t *s, cJSON *o, const char *name, const c
   if (err)
     return err;
   return cJSON_AddStringToObject(o, name, buf) ? SYNC_OK : SYNC_ERR_NOMEM;
+}
+
+/* Adds the parts of a stored proof: leaf_index, leaf_count, path (hex, lowest level first) and
+ * signature. SYNC_ERR_CORRUPT for a proof the store should never hold. */
+static sync_err_t add_proof(cJSON *o, const char *proof)
+{
+  size_t index, n, depth;
+  receipt_hash_t path[RECEIPT_MAX_DEPTH];
+  char sig[89], hex[2 * RECEIPT_HASH_LEN + 1];
+  if (receipt_proof_parse(proof, &index, &n, path, &depth, sig) != SYNC_OK)
+    return SYNC_ERR_CORRUPT;
+  cJSON *arr = cJSON_AddArrayToObject(o, "path");
+  if (!arr || !cJSON_AddNumberToObject(o, "leaf_index", (double)index) ||
+      !cJSON_AddNumberToObject(o, "leaf_count", (double)n))
+    return SYNC_ERR_NOMEM;
+  for (size_t i = 0; i < depth; i++) {
+    sodium_bin2hex(hex, sizeof hex, path[i], RECEIPT_HASH_LEN);
+    cJSON *h = cJSON_CreateString(hex);
+    if (!h || !cJSON_AddItemToArray(arr, h)) {
+      cJSON_Delete(h);
+      return SYNC_ERR_NOMEM;
+    }
+  }
+  return cJSON_AddStringToObject(o, "signature", sig) ? SYNC_OK : SYNC_ERR_NOMEM;
 }
 
 sync_err_t sync_record_receipt(sync_store_t *store, const char *uuid, char **out_json)
@@ -76,9 +101,11 @@ sync_err_t sync_record_receipt(sync_store_t *store, const char *uuid, char **out
        !cJSON_AddNumberToObject(o, "revision", (double)sqlite3_column_int64(st, 0)) ||
        !cJSON_AddStringToObject(o, "hlc", (const char *)sqlite3_column_text(st, 1)) ||
        !cJSON_AddNumberToObject(o, "server_seq", (double)sqlite3_column_int64(st, 2)) ||
-       !cJSON_AddNumberToObject(o, "received_at", (double)sqlite3_column_int64(st, 3)) ||
-       !cJSON_AddStringToObject(o, "signature", (const char *)sqlite3_column_text(st, 4))))
+       !cJSON_AddNumberToObject(o, "received_at", (double)sqlite3_column_int64(st, 3))))
     err = SYNC_ERR_NOMEM;
+  if (err == SYNC_OK && (err = add_proof(o, (const char *)sqlite3_column_text(st, 4))) ==
+                          SYNC_ERR_CORRUPT)
+    err = store_fail(store, err, "record %s: the stored receipt proof is malformed", uuid);
   if (err == SYNC_OK)
     err = add_state(store, o, "receipt_key", STATE_RECEIPT_KEY, &missing);
   sqlite3_finalize(st);
@@ -121,20 +148,25 @@ int store_b64_exact(const char *text, unsigned char *out, size_t len)
                                    sodium_base64_VARIANT_ORIGINAL) == 0 && n == len ? 0 : -1;
 }
 
-sync_err_t store_receipt_check(const char *server_id, const char *device_id, const char *uuid,
-                               int64_t revision, const char *hlc, int64_t server_seq,
-                               int64_t received_at, const char *signature_b64,
-                               const unsigned char pk[crypto_sign_PUBLICKEYBYTES])
+/* The path member: at most RECEIPT_MAX_DEPTH hashes of 64 lower-case hex characters. */
+static int path_item(const cJSON *o, receipt_hash_t path[RECEIPT_MAX_DEPTH], size_t *depth)
 {
-  unsigned char signature[crypto_sign_BYTES];
-  char text[SIGNED_TEXT_MAX];
-  if (store_b64_exact(signature_b64, signature, sizeof signature) != 0 ||
-      proto_receipt_signed_text(server_id, device_id, uuid, revision, hlc, server_seq, received_at,
-                                text, sizeof text) != SYNC_OK)
-    return SYNC_ERR_INVALID_ARG;
-  return crypto_sign_verify_detached(signature, (const unsigned char *)text, strlen(text), pk) == 0
-           ? SYNC_OK
-           : SYNC_ERR_CRYPTO;
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "path"), *it;
+  size_t d = 0;
+  if (!cJSON_IsArray(arr))
+    return -1;
+  cJSON_ArrayForEach(it, arr) {
+    size_t bin_len = 0;
+    const char *end = NULL, *hex = cJSON_IsString(it) ? it->valuestring : NULL;
+    if (d == RECEIPT_MAX_DEPTH || !hex || strlen(hex) != 2 * RECEIPT_HASH_LEN ||
+        strspn(hex, "0123456789abcdef") != 2 * RECEIPT_HASH_LEN ||
+        sodium_hex2bin(path[d], RECEIPT_HASH_LEN, hex, 2 * RECEIPT_HASH_LEN, NULL, &bin_len,
+                       &end) != 0 || bin_len != RECEIPT_HASH_LEN)
+      return -1;
+    d++;
+  }
+  *depth = d;
+  return 0;
 }
 
 static sync_err_t verify_doc(const cJSON *doc, const char *expected_key)
@@ -143,13 +175,19 @@ static sync_err_t verify_doc(const cJSON *doc, const char *expected_key)
   const char *device = str_item(doc, "device_id"), *uuid = str_item(doc, "uuid");
   const char *hlc = str_item(doc, "hlc"), *sig = str_item(doc, "signature");
   const char *key = str_item(doc, "receipt_key");
-  int64_t revision, server_seq, received_at;
+  int64_t revision, server_seq, received_at, index, count;
+  receipt_hash_t path[RECEIPT_MAX_DEPTH];
+  size_t depth = 0;
   if (!cJSON_IsObject(doc) || !kind || strcmp(kind, RECEIPT_KIND) != 0 || !server || !device ||
       !uuid || !hlc || !sig || !key || int_item(doc, "revision", &revision) != 0 ||
-      int_item(doc, "server_seq", &server_seq) != 0 || int_item(doc, "received_at", &received_at) != 0)
+      int_item(doc, "server_seq", &server_seq) != 0 ||
+      int_item(doc, "received_at", &received_at) != 0 || int_item(doc, "leaf_index", &index) != 0 ||
+      int_item(doc, "leaf_count", &count) != 0 || index >= count ||
+      count > ((int64_t)1 << RECEIPT_MAX_DEPTH) || path_item(doc, path, &depth) != 0)
     return SYNC_ERR_INVALID_ARG;
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-  if (store_b64_exact(key, pk, sizeof pk) != 0)
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig_bin[crypto_sign_BYTES];
+  if (store_b64_exact(key, pk, sizeof pk) != 0 ||
+      store_b64_exact(sig, sig_bin, sizeof sig_bin) != 0)
     return SYNC_ERR_INVALID_ARG;
   if (expected_key) {
     unsigned char want[crypto_sign_PUBLICKEYBYTES];
@@ -158,7 +196,8 @@ static sync_err_t verify_doc(const cJSON *doc, const char *expected_key)
     if (sodium_memcmp(want, pk, sizeof pk) != 0)
       return SYNC_ERR_CRYPTO;
   }
-  return store_receipt_check(server, device, uuid, revision, hlc, server_seq, received_at, sig, pk);
+  return receipt_verify_parts((size_t)index, (size_t)count, path, depth, sig, server, device, uuid,
+                              revision, hlc, server_seq, received_at, pk);
 }
 
 sync_err_t sync_receipt_verify(const char *receipt_json, const char *expected_key)

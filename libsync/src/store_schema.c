@@ -190,8 +190,9 @@ static const char SCHEMA_V2[] =
  *                             (payload then holds only the clear part); NULL otherwise
  *   record_revisions.dedup    duplicate-detection hash (hex) of forms with duplicate_key, or NULL
  *   records.purged            1 once retention erased the record's answers (sync_store_purge)
- *   outbox.receipt_sig        the server's Ed25519 signature of the receipt (base64): the proof of
- *                             delivery sync_record_receipt() returns
+ *   outbox.receipt_sig        the receipt's proof (receipt_proof.h: leaf index/leaf count/sibling
+ *                             path/the response's Ed25519 signature): the proof of delivery
+ *                             sync_record_receipt() returns
  *   remote_pending.sealed,    the same for central revisions kept aside
  *   remote_pending.dedup */
 static const char SCHEMA_V3[] =

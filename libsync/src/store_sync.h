@@ -88,10 +88,11 @@ typedef int (*outbox_row_fn)(void *ctx, const outbox_row_t *row);
  * the callback stops or the rows end. Only the current row is in memory. */
 sync_err_t store_outbox_scan(store_sync_t *ss, int64_t after_seq, outbox_row_fn fn, void *ctx);
 
-/* Inside a transaction: the server holds the row (receipt stored/duplicate/conflict). `signature`
- * is the receipt's verified signature (base64), kept as the proof of delivery. */
+/* Inside a transaction: the server holds the row (receipt stored/duplicate/conflict). `proof` is
+ * the receipt's verified proof (receipt_proof_format text: leaf index, leaf count, sibling path,
+ * response signature), kept as the proof of delivery. */
 sync_err_t store_outbox_ack(store_sync_t *ss, int64_t seq, int64_t server_seq, int64_t received_at,
-                            const char *signature, int64_t now);
+                            const char *proof, int64_t now);
 /* Inside a transaction: the server refused the row for good; kept with the error, never re-sent. */
 sync_err_t store_outbox_fail(store_sync_t *ss, int64_t seq, const char *error);
 /* Bookkeeping for rows sent in a request that failed: attempts + 1 and the error, for every

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "receipt_proof.h"
 #include "test_support.h"
 #include "uuid.h"
 
@@ -634,47 +635,57 @@ void server_id_of(const server_t *s, char out[40])
   sqlite3_close(h);
 }
 
-int receipt_signature_ok(const char *key, const char *server_id, const char *device_id,
-                         const char *uuid, long long revision, const char *hlc,
-                         long long server_seq, long long received_at, const char *signature)
+int receipt_key_decode(const char *key, unsigned char pk[32])
 {
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
-  size_t n1 = 0, n2 = 0;
-  char text[512];
-  return sodium_base642bin(pk, sizeof pk, key, strlen(key), NULL, &n1, NULL,
-                           sodium_base64_VARIANT_ORIGINAL) == 0 && n1 == sizeof pk &&
-         sodium_base642bin(sig, sizeof sig, signature, strlen(signature), NULL, &n2, NULL,
-                           sodium_base64_VARIANT_ORIGINAL) == 0 && n2 == sizeof sig &&
-         proto_receipt_signed_text(server_id, device_id, uuid, revision, hlc, server_seq,
-                                   received_at, text, sizeof text) == SYNC_OK &&
-         crypto_sign_verify_detached(sig, (const unsigned char *)text, strlen(text), pk) == 0;
+  size_t n = 0;
+  return key && sodium_base642bin(pk, crypto_sign_PUBLICKEYBYTES, key, strlen(key), NULL, &n,
+                                  NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+             n == crypto_sign_PUBLICKEYBYTES ? 0 : -1;
 }
 
-int receipts_bad_signatures(const server_t *s, const device_t *dev, const char *req,
-                            size_t req_len, const char *resp, size_t resp_len)
+/* 1 when p's signature matches its receipts that are not rejected (see push_response_signed). */
+static int signature_matches(const char *key, const char *server_id, const char *device_id,
+                             const proto_push_req_t *q, const proto_push_resp_t *p,
+                             int signature_on_wire)
+{
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  receipt_hash_t *leaves = malloc((p->n_receipts ? p->n_receipts : 1) * sizeof *leaves);
+  size_t n = 0;
+  int ok = leaves && receipt_key_decode(key, pk) == 0;
+  for (size_t i = 0; ok && i < p->n_receipts; i++) {
+    const proto_receipt_t *r = &p->receipts[i];
+    if (r->outcome != PROTO_OUTCOME_REJECTED)
+      ok = receipt_leaf(server_id, device_id, r->uuid, r->revision, q->changes[i].hlc,
+                        r->server_seq, r->received_at, leaves[n++]) == SYNC_OK;
+  }
+  receipt_hash_t root;
+  if (ok && n == 0)
+    ok = !signature_on_wire && p->signature[0] == '\0';
+  else if (ok)
+    ok = signature_on_wire && receipt_tree_root(leaves, n, root) == SYNC_OK &&
+         receipt_verify_root(server_id, device_id, n, root, p->signature, pk) == SYNC_OK;
+  free(leaves);
+  return ok;
+}
+
+int push_response_signed(const server_t *s, const device_t *dev, const char *req, size_t req_len,
+                         const char *resp, size_t resp_len)
 {
   proto_push_req_t *q = NULL;
   proto_push_resp_t *p = NULL;
   proto_diag_t d;
-  int bad = -1;
+  cJSON *raw = cJSON_ParseWithLength(resp, resp_len);
+  int ok = -1;
   char server_id[40];
   server_id_of(s, server_id);
-  if (proto_push_req_decode(req, req_len, &q, &d) == SYNC_OK &&
-      proto_push_resp_decode(resp, resp_len, &p, &d) == SYNC_OK && p->n_receipts == q->n_changes) {
-    bad = 0;
-    for (size_t i = 0; i < p->n_receipts; i++) {
-      const proto_receipt_t *r = &p->receipts[i];
-      if (r->outcome == PROTO_OUTCOME_REJECTED)
-        bad += r->signature[0] != '\0';
-      else
-        bad += !receipt_signature_ok(dev->receipt_key, server_id, dev->id, r->uuid, r->revision,
-                                     q->changes[i].hlc, r->server_seq, r->received_at,
-                                     r->signature);
-    }
-  }
+  if (raw && proto_push_req_decode(req, req_len, &q, &d) == SYNC_OK &&
+      proto_push_resp_decode(resp, resp_len, &p, &d) == SYNC_OK && p->n_receipts == q->n_changes)
+    ok = signature_matches(dev->receipt_key, server_id, dev->id, q, p,
+                           cJSON_GetObjectItemCaseSensitive(raw, "signature") != NULL);
+  cJSON_Delete(raw);
   proto_push_req_free(q);
   proto_push_resp_free(p);
-  return bad;
+  return ok;
 }
 
 void json_strip_volatile(cJSON *j)

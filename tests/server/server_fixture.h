@@ -112,18 +112,18 @@ long long db_scalar(const server_t *s, const char *sql);
 
 /* The server's id from its database ("" on error). */
 void server_id_of(const server_t *s, char out[40]);
-/* 1 when `signature` verifies (SECURITY.md 7) with the base64 Ed25519 key over these values. */
-int receipt_signature_ok(const char *key, const char *server_id, const char *device_id,
-                         const char *uuid, long long revision, const char *hlc,
-                         long long server_seq, long long received_at, const char *signature);
-/* How many receipts of a push response do not carry a signature that verifies with dev's
- * receipt_key over the request's values (rejected receipts must carry none); -1 when a body does
- * not decode. */
-int receipts_bad_signatures(const server_t *s, const device_t *dev, const char *req,
-                            size_t req_len, const char *resp, size_t resp_len);
+/* The server's receipt key (base64, as enrollment and health give it) as the 32 bytes
+ * receipt_proof.h takes; 0 on success. */
+int receipt_key_decode(const char *key, unsigned char pk[32]);
+/* 1 when a push response is signed as SECURITY.md 7 says: its `signature` verifies with dev's
+ * receipt_key over the Merkle root of the receipts that are not rejected (in order, each leaf
+ * from the receipt's values and the request change's hlc), or, when every receipt is rejected,
+ * the response carries no `signature` at all; 0 otherwise; -1 when a body does not decode. */
+int push_response_signed(const server_t *s, const device_t *dev, const char *req, size_t req_len,
+                         const char *resp, size_t resp_len);
 
 /* Removes keys named server_time, received_at, server_seq and signature everywhere (for golden
- * compares: signatures cover the first two). */
+ * compares: the signature covers the first two through the receipts' leaves). */
 void json_strip_volatile(cJSON *j);
 
 #endif

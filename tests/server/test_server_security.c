@@ -22,6 +22,7 @@
 #include "codec.h"
 #include "form_def.h"
 #include "form_seal.h"
+#include "receipt_proof.h"
 #include "server_fixture.h"
 #include "test_support.h"
 
@@ -30,7 +31,7 @@
 #define RECEIPT_DOC                                                                                \
   "{\"kind\":\"libsync-receipt\",\"server_id\":\"%s\",\"device_id\":\"%s\",\"uuid\":\"%s\","     \
   "\"revision\":1,\"hlc\":\"%s\",\"server_seq\":%lld,\"received_at\":%lld,"                 \
-  "\"signature\":\"%s\",\"receipt_key\":\"%s\"}"
+  "\"leaf_index\":%zu,\"leaf_count\":%zu,\"path\":%s,\"signature\":\"%s\",\"receipt_key\":\"%s\"}"
 
 static server_t S;
 static device_t DEV, OTHER;
@@ -183,7 +184,7 @@ static proto_push_resp_t *push(const device_t *dev, proto_change_t *changes, siz
   proto_push_resp_t *resp = NULL;
   proto_diag_t d;
   assert_int_equal(proto_push_resp_decode(r.body, r.len, &resp, &d), SYNC_OK);
-  assert_int_equal(receipts_bad_signatures(&S, dev, body, len, r.body, r.len), 0);
+  assert_int_equal(push_response_signed(&S, dev, body, len, r.body, r.len), 1);
   reply_free(&r);
   if (req_out)
     *req_out = body;
@@ -453,6 +454,47 @@ static void write_text(const char *path, const char *text)
   fclose(f);
 }
 
+/* What one receipt claims, and where it sits in its response's tree of `count` leaves. */
+typedef struct claim {
+  size_t index, count;
+  const char *signature, *server_id, *device_id, *uuid;
+  int64_t revision;
+  const char *hlc;
+  int64_t server_seq, received_at;
+} claim_t;
+
+/* receipt_verify_parts with the server's published key. */
+static sync_err_t verify_claim(const claim_t *c, const receipt_hash_t *path, size_t depth)
+{
+  unsigned char pk[32];
+  assert_int_equal(receipt_key_decode(DEV.receipt_key, pk), 0);
+  return receipt_verify_parts(c->index, c->count, path, depth, c->signature, c->server_id,
+                              c->device_id, c->uuid, c->revision, c->hlc, c->server_seq,
+                              c->received_at, pk);
+}
+
+/* `syncserver verify-receipt` on the document of a claim (revision 1): its exit code, after
+ * checking VALID on stdout (0) or INVALID on stderr (else). */
+static int verify_receipt(const claim_t *c, const char *path_json)
+{
+  char doc[2048], *file = ts_path(S.dir, "receipt.json");
+  snprintf(doc, sizeof doc, RECEIPT_DOC, c->server_id, c->device_id, c->uuid, c->hlc,
+           (long long)c->server_seq, (long long)c->received_at, c->index, c->count, path_json,
+           c->signature, DEV.receipt_key);
+  write_text(file, doc);
+  char *out = NULL, *err = NULL;
+  const char *args[] = {"verify-receipt", "--db", S.db, file, NULL};
+  int rc = run_syncserver_capture(&out, &err, args);
+  if (rc == 0)
+    assert_non_null(strstr(out, "VALID"));
+  else
+    assert_non_null(strstr(err, "INVALID"));
+  free(out);
+  free(err);
+  free(file);
+  return rc;
+}
+
 static void test_receipts_are_signed_with_the_published_key(void **state)
 {
   (void)state;
@@ -474,48 +516,99 @@ static void test_receipts_are_signed_with_the_published_key(void **state)
   reply_free(&r);
   free(out);
 
-  char uuid[40];
+  /* one signature per response over the Merkle root of the receipts that are not rejected */
+  char uuid[40], u2[40], u3[40];
   make_uuid(uuid);
+  make_uuid(u2);
+  make_uuid(u3);
   char *a = answers("1990-01-01", "receipt");
   proto_change_t c = sealed_change(&DEV, uuid, a, 1);
   proto_push_resp_t *first = push(&DEV, &c, 1, NULL);
-  proto_push_resp_t *again = push(&DEV, &c, 1, NULL);   /* a re-sent batch: a duplicate */
-  const proto_receipt_t *r1 = &first->receipts[0], *r2 = &again->receipts[0];
+  /* c again (a duplicate), a new record and a rejected change (not sealed) */
+  proto_change_t batch[3] = {c, sealed_change(&DEV, u2, a, 1), sealed_change(&DEV, u3, a, 0)};
+  proto_push_resp_t *again = push(&DEV, batch, 3, NULL);
+  const proto_receipt_t *r1 = &first->receipts[0], *rd = &again->receipts[0],
+                        *rn = &again->receipts[1];
   assert_int_equal(r1->outcome, PROTO_OUTCOME_STORED);
-  assert_int_equal(r2->outcome, PROTO_OUTCOME_DUPLICATE);
-  assert_int_equal(r2->server_seq, r1->server_seq);
-  assert_int_equal(r2->received_at, r1->received_at);
-  assert_true(receipt_signature_ok(DEV.receipt_key, server_id, DEV.id, uuid, 1, c.hlc,
-                                   r1->server_seq, r1->received_at, r2->signature));
-  /* any altered value breaks it */
-  assert_false(receipt_signature_ok(DEV.receipt_key, server_id, DEV.id, uuid, 2, c.hlc,
-                                    r1->server_seq, r1->received_at, r1->signature));
-  assert_false(receipt_signature_ok(DEV.receipt_key, server_id, DEV.id, uuid, 1, c.hlc,
-                                    r1->server_seq, r1->received_at + 1, r1->signature));
-  assert_false(receipt_signature_ok(DEV.receipt_key, server_id, OTHER.id, uuid, 1, c.hlc,
-                                    r1->server_seq, r1->received_at, r1->signature));
+  assert_int_equal(rd->outcome, PROTO_OUTCOME_DUPLICATE);
+  assert_int_equal(rn->outcome, PROTO_OUTCOME_STORED);
+  assert_int_equal(again->receipts[2].outcome, PROTO_OUTCOME_REJECTED);
+  assert_int_equal(rd->server_seq, r1->server_seq);
+  assert_int_equal(rd->received_at, r1->received_at);
+
+  /* the first response: one leaf, no path */
+  claim_t one = {0, 1, first->signature, server_id, DEV.id, uuid, 1, c.hlc, r1->server_seq,
+                 r1->received_at};
+  assert_int_equal(verify_claim(&one, NULL, 0), SYNC_OK);
+  /* the second: the duplicate (with the first receipt's values) and the new record */
+  receipt_hash_t leaves[2], path[RECEIPT_MAX_DEPTH];
+  size_t depth = 0;
+  assert_int_equal(receipt_leaf(server_id, DEV.id, uuid, 1, c.hlc, r1->server_seq,
+                                r1->received_at, leaves[0]), SYNC_OK);
+  assert_int_equal(receipt_leaf(server_id, DEV.id, u2, 1, batch[1].hlc, rn->server_seq,
+                                rn->received_at, leaves[1]), SYNC_OK);
+  assert_int_equal(receipt_tree_path(leaves, 2, 1, path, &depth), SYNC_OK);
+  assert_int_equal(depth, 1);
+  claim_t good = {1, 2, again->signature, server_id, DEV.id, u2, 1, batch[1].hlc,
+                  rn->server_seq, rn->received_at};
+  assert_int_equal(verify_claim(&good, path, depth), SYNC_OK);
+  claim_t dup = {0, 2, again->signature, server_id, DEV.id, uuid, 1, c.hlc, r1->server_seq,
+                 r1->received_at};
+  receipt_hash_t dup_path[RECEIPT_MAX_DEPTH];
+  assert_int_equal(receipt_tree_path(leaves, 2, 0, dup_path, &depth), SYNC_OK);
+  assert_int_equal(verify_claim(&dup, dup_path, depth), SYNC_OK);
+
+  /* any altered value, another place in the tree or another signature breaks it */
+  claim_t bad = good;
+  bad.revision = 2;
+  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  bad = good;
+  bad.received_at++;
+  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  bad = good;
+  bad.server_seq++;
+  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  bad = good;
+  bad.hlc = c.hlc;
+  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  bad = good;
+  bad.device_id = OTHER.id;
+  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  bad = good;
+  bad.index = 0;
+  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  bad = good;
+  bad.signature = first->signature;
+  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  char flipped[PROTO_SIG_B64_LEN + 1];
+  snprintf(flipped, sizeof flipped, "%s", again->signature);
+  flipped[10] = flipped[10] == 'A' ? 'B' : 'A';
+  bad = good;
+  bad.signature = flipped;
+  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
 
   /* verify-receipt checks a device's receipt document against this server */
-  char doc[1024], *path = ts_path(S.dir, "receipt.json");
-  snprintf(doc, sizeof doc, RECEIPT_DOC, server_id, DEV.id, uuid, c.hlc,
-           (long long)r1->server_seq, (long long)r1->received_at, r1->signature, DEV.receipt_key);
-  write_text(path, doc);
-  assert_int_equal(run_syncserver(&out, "verify-receipt", "--db", S.db, path, NULL), 0);
-  assert_non_null(strstr(out, "VALID"));
-  free(out);
-  snprintf(doc, sizeof doc, RECEIPT_DOC, server_id, DEV.id, uuid, c.hlc,
-           (long long)r1->server_seq, (long long)r1->received_at - 1000, r1->signature,
-           DEV.receipt_key);
-  write_text(path, doc);
-  char *err = NULL;
-  const char *args[] = {"verify-receipt", "--db", S.db, path, NULL};
-  assert_int_equal(run_syncserver_capture(NULL, &err, args), 1);
-  assert_non_null(strstr(err, "INVALID"));
-  free(err);
-  free(path);
+  char hex[2 * RECEIPT_HASH_LEN + 1], path_json[2 * RECEIPT_HASH_LEN + 8];
+  sodium_bin2hex(hex, sizeof hex, path[0], RECEIPT_HASH_LEN);
+  snprintf(path_json, sizeof path_json, "[\"%s\"]", hex);
+  assert_int_equal(verify_receipt(&good, path_json), 0);
+  bad = good;
+  bad.received_at -= 1000;
+  assert_int_equal(verify_receipt(&bad, path_json), 1);
+  bad = good;
+  bad.index = 0;
+  assert_int_equal(verify_receipt(&bad, path_json), 1);
+  bad = good;
+  bad.signature = first->signature;
+  assert_int_equal(verify_receipt(&bad, path_json), 1);
+  assert_int_equal(verify_receipt(&good, "[]"), 1);
+  path_json[5] = path_json[5] == 'a' ? 'b' : 'a';
+  assert_int_equal(verify_receipt(&good, path_json), 1);
   proto_push_resp_free(first);
   proto_push_resp_free(again);
   change_clear(&c);
+  change_clear(&batch[1]);
+  change_clear(&batch[2]);
   free(a);
 }
 
@@ -634,6 +727,8 @@ static void test_encrypted_form_changes_that_break_the_rules_are_rejected(void *
   free(c[2].payload);
   c[2].payload = strdup("{\"province\":\"35\",\"consent\":\"no\",\"sex\":\"f\"}");
   proto_push_resp_t *resp = push(&DEV, c, 3, NULL);
+  /* nothing to prove: no signature (push() checked it is absent from the wire too) */
+  assert_string_equal(resp->signature, "");
   const char *want[3][2] = {{"sealed", "sealed_required"}, {"officer_notes", "not_clear"},
                             {"sex", "consent"}};
   for (int i = 0; i < 3; i++) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "receipt_proof.h"
 
 static int64_t mono_ms(void)
 {
@@ -311,17 +312,22 @@ void fake_receipt_key(char out[PROTO_KEY_B64_LEN + 1])
   sodium_bin2base64(out, PROTO_KEY_B64_LEN + 1, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
 }
 
-/* Signs a receipt as the real server does (SECURITY.md 7). */
-static void sign_receipt(proto_receipt_t *rc, const char *device_id, const char *hlc,
-                         const unsigned char *sk)
+/* Signs the response as the real server does (SECURITY.md 7): one signature over the Merkle root
+ * of the receipts that are not rejected, the leaf of each built with the hlc that was sent. */
+static void sign_response(proto_push_resp_t *resp, const proto_push_req_t *p,
+                          const unsigned char *sk)
 {
-  char text[512];
-  unsigned char sig[crypto_sign_BYTES];
-  proto_receipt_signed_text(FAKE_SERVER_ID, device_id, rc->uuid, rc->revision, hlc, rc->server_seq,
-                            rc->received_at, text, sizeof text);
-  crypto_sign_detached(sig, NULL, (const unsigned char *)text, strlen(text), sk);
-  sodium_bin2base64(rc->signature, sizeof rc->signature, sig, sizeof sig,
-                    sodium_base64_VARIANT_ORIGINAL);
+  receipt_hash_t *leaves = calloc(p->n_changes ? p->n_changes : 1, sizeof *leaves), root;
+  size_t n = 0;
+  for (size_t i = 0; leaves && i < p->n_changes; i++) {
+    const proto_receipt_t *rc = &resp->receipts[i];
+    if (rc->outcome != PROTO_OUTCOME_REJECTED)
+      receipt_leaf(FAKE_SERVER_ID, p->device_id, rc->uuid, rc->revision, p->changes[i].hlc,
+                   rc->server_seq, rc->received_at, leaves[n++]);
+  }
+  if (n > 0 && receipt_tree_root(leaves, n, root) == SYNC_OK)
+    receipt_sign_root(FAKE_SERVER_ID, p->device_id, n, root, sk, resp->signature);
+  free(leaves);
 }
 
 int fake_push_count(const fake_request_t *req)
@@ -372,9 +378,9 @@ int fake_protocol_push(fake_response_t *r, const fake_request_t *req, int64_t *s
       rc->outcome = PROTO_OUTCOME_STORED;
       rc->server_seq = ++*seq;
       rc->received_at = 1;
-      sign_receipt(rc, p->device_id, p->changes[i].hlc, sk);
     }
   }
+  sign_response(&resp, p, sk);
   char *json = NULL;
   size_t len = 0;
   sync_err_t e = proto_push_resp_encode(&resp, &json, &len);

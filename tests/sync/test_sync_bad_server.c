@@ -1,5 +1,6 @@
 /* Bad answers from the server (a scripted fake on 127.0.0.1): garbage, truncated bodies, corrupt
- * LZ4, another protocol version, receipts that do not match or whose signature does not verify,
+ * LZ4, another protocol version, receipts that do not match or whose response signature does not
+ * verify (altered signature or altered receipt),
  * 500/503/429 with Retry-After, 401, 403 revoked/expired, 413, a batch refused as a whole,
  * rejected changes, a stalled response, cancellation, bad enrollment answers. Each must end in a
  * clear error (or a correct recovery), with nothing lost or wrongly acknowledged locally and the
@@ -34,7 +35,8 @@ typedef enum mode {
   REVOKED,                /* 403 device_revoked on push */
   EXPIRED,                /* 403 credential_expired on push */
   RATE_LIMITED,           /* 429 rate_limited + Retry-After: 1, once, then good */
-  BAD_SIGNATURE,          /* receipts signed, then one signature altered */
+  BAD_SIGNATURE,          /* response signed, then its signature altered */
+  TAMPERED_RECEIPT,       /* response signed, then the last receipt's received_at altered */
   WRONG_RECEIPTS,
   POISON,                 /* 400 bad_request for any batch holding `poison` */
   REJECT,                 /* `poison` rejected for good, `retry` rejected retryable (first time) */
@@ -187,6 +189,18 @@ static void handler(void *ctx, const fake_request_t *req, fake_response_t *r)
         sig = r->raw + i + sizeof key - 1;
     if (sig)
       *sig = *sig == 'A' ? 'B' : 'A';
+    return;
+  }
+  case TAMPERED_RECEIPT: {
+    fake_protocol_push(r, req, &s->seq, NULL, NULL);
+    /* The fake's receipts are received at 1: the last one now says 2, the signature unchanged. */
+    static const char key[] = "\"received_at\":1";
+    char *at = NULL;
+    for (size_t i = 0; r->raw && i + sizeof key <= r->len; i++)
+      if (memcmp(r->raw + i, key, sizeof key - 1) == 0)
+        at = r->raw + i + sizeof key - 2;
+    if (at)
+      *at = '2';
     return;
   }
   case WRONG_RECEIPTS: {
@@ -417,13 +431,14 @@ static void test_revoked_or_expired_device_stops_at_once_saying_which(void **sta
   expect_refused_device(w, EXPIRED, SYNC_ERR_AUTH, "credential has expired");
 }
 
-static void test_receipts_whose_signature_does_not_verify_acknowledge_nothing(void **state)
+/* A response that does not verify (mode) stops the run with SYNC_ERR_CRYPTO, acknowledges nothing
+ * and is not retried at once; a correct one afterwards delivers everything. */
+static void expect_untrusted_response(world_t *w, mode_t_ mode)
 {
-  world_t *w = *state;
   sync_engine_config_t c;
   sync_status_t st;
   config(w, &c);
-  w->script.mode = BAD_SIGNATURE;
+  w->script.mode = mode;
   assert_int_equal(run(w, &c, &st), SYNC_ERR_CRYPTO);
   assert_int_equal(st.state, SYNC_STATE_ERROR);
   assert_non_null(strstr(st.message, "receipt signature does not verify"));
@@ -436,6 +451,16 @@ static void test_receipts_whose_signature_does_not_verify_acknowledge_nothing(vo
   fx_outbox_t ob;
   assert_int_equal(fx_outbox(w->dev.path, &ob), 0);
   assert_int_equal(ob.acked, 40);
+}
+
+static void test_receipts_whose_signature_does_not_verify_acknowledge_nothing(void **state)
+{
+  expect_untrusted_response(*state, BAD_SIGNATURE);
+}
+
+static void test_a_receipt_altered_under_the_signature_acknowledges_nothing(void **state)
+{
+  expect_untrusted_response(*state, TAMPERED_RECEIPT);
 }
 
 static void test_rate_limited_is_retried_after_the_wait(void **state)
@@ -705,6 +730,7 @@ int main(void)
     T(test_unauthorized_stops_at_once_in_plain_words),
     T(test_revoked_or_expired_device_stops_at_once_saying_which),
     T(test_receipts_whose_signature_does_not_verify_acknowledge_nothing),
+    T(test_a_receipt_altered_under_the_signature_acknowledges_nothing),
     T(test_rate_limited_is_retried_after_the_wait),
     T(test_a_complete_sync_purges_by_retention_and_says_so),
     T(test_enrollment_failures_are_said_plainly_and_save_nothing),

@@ -1,7 +1,7 @@
 /* Helpers of the store security tests (test_store_crypto.c, test_store_seal.c,
  * test_store_purge.c, test_receipt.c): opening encrypted stores, raw SQLite access to the file,
  * scanning the store's files for bytes, the reference form and acknowledging the outbox with
- * receipts signed by a test server key. Include after cmocka. Static functions: each test program
+ * receipts of one push response signed by a test server key. Include after cmocka. Static functions: each test program
  * uses a subset. */
 #ifndef SYNC_STORE_TEST_H
 #define SYNC_STORE_TEST_H
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "receipt_proof.h"
 #include "store_internal.h"
 #include "store_sync.h"
 #include "sync/sync.h"
@@ -161,8 +162,10 @@ static inline int st_collect(void *ctx, const outbox_row_t *row)
   return 0;
 }
 
-/* Acknowledges every pending outbox row with a receipt received at `received_at`, signed with
- * `sk` (NULL: a signature by another key, which must not verify). */
+/* Acknowledges every pending outbox row with a receipt received at `received_at`, as one push
+ * response signed with `sk` (NULL: a signature by another key, which must not verify). The batch
+ * also holds receipts of two records before and three after (SECURITY.md 7: other changes of the
+ * same push), so every proof has a non-trivial path and the tree an odd node. */
 static inline void st_ack_all(sync_store_t *s, const unsigned char *sk, int64_t received_at)
 {
   store_sync_t *ss = NULL;
@@ -171,18 +174,37 @@ static inline void st_ack_all(sync_store_t *s, const unsigned char *sk, int64_t 
   assert_int_equal(store_outbox_scan(ss, 0, st_collect, &p), SYNC_OK);
   unsigned char other_pk[crypto_sign_PUBLICKEYBYTES], other_sk[crypto_sign_SECRETKEYBYTES];
   crypto_sign_keypair(other_pk, other_sk);
+  enum { BEFORE = 2, AFTER = 3 };
+  receipt_hash_t leaves[BEFORE + 64 + AFTER], root, path[RECEIPT_MAX_DEPTH];
+  size_t n = 0;
+  const char *dev = sync_store_device_id(s);
+  for (size_t i = 0; i < BEFORE + p.n + AFTER; i++, n++) {
+    if (i >= BEFORE && i < BEFORE + p.n) {
+      size_t k = i - BEFORE;
+      assert_int_equal(receipt_leaf(ST_SERVER_ID, dev, p.uuid[k], p.revision[k], p.hlc[k],
+                                    1000 + p.seq[k], received_at, leaves[n]), SYNC_OK);
+    } else {
+      char other[PROTO_UUID_LEN + 1], hlc[PROTO_HLC_LEN + 1];
+      snprintf(other, sizeof other, "00000000-0000-4000-8000-%012u", (unsigned)i % 1000u);
+      snprintf(hlc, sizeof hlc, "000000000000001-00000-%s", other);
+      assert_int_equal(receipt_leaf(ST_SERVER_ID, dev, other, 1, hlc, 1 + (int64_t)i, received_at,
+                                    leaves[n]), SYNC_OK);
+    }
+  }
+  char sig64[89];
+  assert_int_equal(receipt_tree_root(leaves, n, root), SYNC_OK);
+  assert_int_equal(receipt_sign_root(ST_SERVER_ID, dev, n, root, sk ? sk : other_sk, sig64),
+                   SYNC_OK);
   assert_int_equal(store_sync_begin(ss), SYNC_OK);
-  for (size_t i = 0; i < p.n; i++) {
-    char text[512], sig64[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-    unsigned char sig[crypto_sign_BYTES];
-    int64_t server_seq = 1000 + p.seq[i];
-    assert_int_equal(proto_receipt_signed_text(ST_SERVER_ID, sync_store_device_id(s), p.uuid[i],
-                                               p.revision[i], p.hlc[i], server_seq, received_at,
-                                               text, sizeof text), SYNC_OK);
-    crypto_sign_detached(sig, NULL, (const unsigned char *)text, strlen(text), sk ? sk : other_sk);
-    sodium_bin2base64(sig64, sizeof sig64, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
-    assert_int_equal(store_outbox_ack(ss, p.seq[i], server_seq, received_at, sig64, received_at),
-                     SYNC_OK);
+  for (size_t k = 0; k < p.n; k++) {
+    size_t depth = 0;
+    char *proof = NULL;
+    assert_int_equal(receipt_tree_path(leaves, n, BEFORE + k, path, &depth), SYNC_OK);
+    assert_true(depth > 0);
+    assert_int_equal(receipt_proof_format(BEFORE + k, n, path, depth, sig64, &proof), SYNC_OK);
+    assert_int_equal(store_outbox_ack(ss, p.seq[k], 1000 + p.seq[k], received_at, proof,
+                                      received_at), SYNC_OK);
+    free(proof);
   }
   assert_int_equal(store_sync_commit(ss), SYNC_OK);
   store_sync_free(ss);

@@ -306,6 +306,7 @@ static void test_push_response_golden_round_trips(void **state)
   assert_string_equal(r->conflict->fields[0].device_value, "\"2024-12-03\"");
   assert_string_equal(r->conflict->fields[0].central_value, "\"2024-12-05\"");
   assert_null(r->error);
+  assert_int_equal(strlen(resp->signature), PROTO_SIG_B64_LEN); /* one per response */
   assert_int_equal(proto_push_resp_encode(resp, &json, NULL), SYNC_OK);
   assert_same_json(json, text, "push-response-conflict.json");
   proto_push_resp_free(resp);
@@ -327,6 +328,7 @@ static void test_push_response_golden_round_trips(void **state)
   assert_int_equal(resp->receipts[1].error->code, PROTO_E_UNKNOWN_FORM);
   assert_null(resp->receipts[1].error->issues);
   assert_int_equal(resp->receipts[2].outcome, PROTO_OUTCOME_STORED);
+  assert_int_equal(strlen(resp->signature), PROTO_SIG_B64_LEN); /* signs the stored receipt */
   proto_push_resp_free(resp);
   free(text);
 

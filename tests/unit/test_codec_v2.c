@@ -1,7 +1,8 @@
 /* Protocol 2 in the wire codec (libsync/src/codec.h, proto/SECURITY.md): sealed and dedup on
- * changes, signed receipts and their exact signed text, receipt_key in health,
- * credential_expires_at in whoami, the enrollment messages and the enrollment code. The golden
- * signatures and sealed text are real: they verify with the keys proto/golden/README.md names. */
+ * changes, the receipt leaf text and the one response signature over the receipts' Merkle root
+ * (receipt_proof.h), receipt_key in health, credential_expires_at in whoami, the enrollment
+ * messages and the enrollment code. The golden signatures and sealed text are real: they verify
+ * with the keys proto/golden/README.md names. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "receipt_proof.h"
 #include "test_support.h"
 
 #define DEVICE "6f1c2a4e-8b3d-4c71-9a0e-2d5b7c9e1f30"
@@ -284,7 +286,7 @@ static void test_bad_sealed_and_dedup_are_refused_both_ways(void **state)
   free(big);
 }
 
-/* ---- signed receipts -------------------------------------------------------------------------- */
+/* ---- signed receipts: leaf text, response signature ------------------------------------------ */
 
 static void test_signed_text_is_exactly_the_security_md_text(void **state)
 {
@@ -312,19 +314,10 @@ static void test_signed_text_is_exactly_the_security_md_text(void **state)
                    SYNC_ERR_INVALID_ARG);
 }
 
-/* Every signature of a golden response verifies over proto_receipt_signed_text() of its request
- * with the receipt_key of health.json and enroll-response.json. */
-static void test_golden_receipt_signatures_verify_with_the_golden_receipt_key(void **state)
+/* The public receipt key of the goldens, from health.json, equal in enroll-response.json. */
+static void golden_receipt_key(unsigned char pk[32])
 {
-  (void)state;
-  static const char *const pairs[][2] = {
-    {"push-response-basic.json", "push-request-basic.json"},
-    {"push-response-duplicate.json", "push-request-basic.json"},
-    {"push-response-conflict.json", "push-request-conflict.json"},
-    {"push-response-rejected.json", "push-request-rejected.json"},
-    {"push-response-sealed.json", "push-request-sealed.json"},
-  };
-  size_t len;
+  size_t len, n = 0;
   char *text = golden("health.json", &len);
   proto_health_t *h = NULL;
   assert_int_equal(proto_health_decode(text, len, &h, NULL), SYNC_OK);
@@ -334,11 +327,48 @@ static void test_golden_receipt_signatures_verify_with_the_golden_receipt_key(vo
   assert_int_equal(proto_enroll_resp_decode(text, len, &er, NULL), SYNC_OK);
   free(text);
   assert_string_equal(er->receipt_key, h->receipt_key);
-  unsigned char pk[32], sig[64];
-  size_t n = 0, verified = 0;
-  assert_int_equal(sodium_base642bin(pk, sizeof pk, h->receipt_key, strlen(h->receipt_key), NULL, &n,
-                                     NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+  assert_int_equal(sodium_base642bin(pk, 32, h->receipt_key, strlen(h->receipt_key), NULL, &n, NULL,
+                                     sodium_base64_VARIANT_ORIGINAL), 0);
   assert_int_equal(n, 32);
+  proto_health_free(h);
+  proto_enroll_resp_free(er);
+}
+
+/* The leaves of a response (its receipts that are not rejected, with the hlc of the change each
+ * answers), as the engine rebuilds them; returns their count. */
+static size_t response_leaves(const proto_push_resp_t *resp, const proto_push_req_t *req,
+                              receipt_hash_t *leaves, size_t *at)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < resp->n_receipts; i++) {
+    const proto_receipt_t *r = &resp->receipts[i];
+    if (r->outcome == PROTO_OUTCOME_REJECTED)
+      continue;
+    assert_int_equal(receipt_leaf(SERVER, DEVICE, r->uuid, r->revision, req->changes[i].hlc,
+                                  r->server_seq, r->received_at, leaves[n]),
+                     SYNC_OK);
+    at[n++] = i;
+  }
+  return n;
+}
+
+/* Every golden push response's signature verifies over the Merkle root of the leaves rebuilt from
+ * its receipts and its request, with the receipt_key of health.json and enroll-response.json; each
+ * record's own proof (path + signature) verifies; a changed byte anywhere does not. */
+static void test_golden_response_signatures_verify_over_the_merkle_root(void **state)
+{
+  (void)state;
+  static const char *const pairs[][2] = {
+    {"push-response-basic.json", "push-request-basic.json"},
+    {"push-response-duplicate.json", "push-request-basic.json"},
+    {"push-response-conflict.json", "push-request-conflict.json"},
+    {"push-response-rejected.json", "push-request-rejected.json"},
+    {"push-response-sealed.json", "push-request-sealed.json"},
+  };
+  unsigned char pk[32];
+  golden_receipt_key(pk);
+  size_t len, verified = 0;
+  char first_sig[PROTO_SIG_B64_LEN + 1] = "";
   for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
     char *rt = golden(pairs[p][0], &len), *qt;
     proto_push_resp_t *resp = NULL;
@@ -347,24 +377,47 @@ static void test_golden_receipt_signatures_verify_with_the_golden_receipt_key(vo
     qt = golden(pairs[p][1], &len);
     assert_int_equal(proto_push_req_decode(qt, len, &req, NULL), SYNC_OK);
     assert_int_equal(resp->n_receipts, req->n_changes);
-    for (size_t i = 0; i < resp->n_receipts; i++) {
-      const proto_receipt_t *r = &resp->receipts[i];
-      char msg[512];
-      if (r->outcome == PROTO_OUTCOME_REJECTED) {
-        assert_string_equal(r->signature, "");
-        continue;
-      }
-      assert_int_equal(strlen(r->signature), PROTO_SIG_B64_LEN);
-      assert_int_equal(proto_receipt_signed_text(SERVER, DEVICE, r->uuid, r->revision,
-                                                 req->changes[i].hlc, r->server_seq,
-                                                 r->received_at, msg, sizeof msg),
+    receipt_hash_t leaves[8], root, bad;
+    size_t at[8];
+    size_t n = response_leaves(resp, req, leaves, at);
+    assert_true(n >= 1);
+    assert_int_equal(strlen(resp->signature), PROTO_SIG_B64_LEN);
+    assert_int_equal(receipt_tree_root(leaves, n, root), SYNC_OK);
+    if (receipt_verify_root(SERVER, DEVICE, n, root, resp->signature, pk) != SYNC_OK)
+      fail_msg("%s: response signature does not verify", pairs[p][0]);
+    /* The same batch answered again: same leaves, same signature (Ed25519 is deterministic). */
+    if (p == 0)
+      snprintf(first_sig, sizeof first_sig, "%s", resp->signature);
+    if (p == 1)
+      assert_string_equal(resp->signature, first_sig);
+    /* One bit of the root, the leaf count, the ids or the signature changed: no longer verifies. */
+    memcpy(bad, root, sizeof bad);
+    bad[RECEIPT_HASH_LEN - 1] ^= 1;
+    assert_int_equal(receipt_verify_root(SERVER, DEVICE, n, bad, resp->signature, pk),
+                     SYNC_ERR_CRYPTO);
+    assert_int_equal(receipt_verify_root(SERVER, DEVICE, n + 1, root, resp->signature, pk),
+                     SYNC_ERR_CRYPTO);
+    assert_int_equal(receipt_verify_root(SERVER, UUID1, n, root, resp->signature, pk),
+                     SYNC_ERR_CRYPTO);
+    char sig[PROTO_SIG_B64_LEN + 1];
+    snprintf(sig, sizeof sig, "%s", resp->signature);
+    sig[10] = sig[10] == 'A' ? 'B' : 'A';
+    assert_int_equal(receipt_verify_root(SERVER, DEVICE, n, root, sig, pk), SYNC_ERR_CRYPTO);
+    /* Each record's proof on its own, and with one of its values changed. */
+    for (size_t k = 0; k < n; k++) {
+      const proto_receipt_t *r = &resp->receipts[at[k]];
+      const char *hlc = req->changes[at[k]].hlc;
+      receipt_hash_t path[RECEIPT_MAX_DEPTH];
+      size_t depth;
+      assert_int_equal(receipt_tree_path(leaves, n, k, path, &depth), SYNC_OK);
+      assert_int_equal(receipt_verify_parts(k, n, path, depth, resp->signature, SERVER, DEVICE,
+                                            r->uuid, r->revision, hlc, r->server_seq,
+                                            r->received_at, pk),
                        SYNC_OK);
-      assert_int_equal(sodium_base642bin(sig, sizeof sig, r->signature, strlen(r->signature), NULL,
-                                         &n, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
-      if (crypto_sign_verify_detached(sig, (const unsigned char *)msg, strlen(msg), pk) != 0)
-        fail_msg("%s receipts[%zu]: signature does not verify", pairs[p][0], i);
-      msg[strlen(msg) - 1] ^= 1; /* one byte of the text changed: no longer verifies */
-      assert_int_not_equal(crypto_sign_verify_detached(sig, (const unsigned char *)msg, strlen(msg), pk), 0);
+      assert_int_equal(receipt_verify_parts(k, n, path, depth, resp->signature, SERVER, DEVICE,
+                                            r->uuid, r->revision, hlc, r->server_seq,
+                                            r->received_at + 1, pk),
+                       SYNC_ERR_CRYPTO);
       verified++;
     }
     proto_push_req_free(req);
@@ -372,53 +425,87 @@ static void test_golden_receipt_signatures_verify_with_the_golden_receipt_key(vo
     free(rt);
     free(qt);
   }
-  assert_true(verified >= 10);
-  proto_health_free(h);
-  proto_enroll_resp_free(er);
+  assert_int_equal(verified, 10);
 }
 
-static void test_signature_presence_follows_the_outcome(void **state)
+/* The golden push-response-rejected.json with only its rejected receipts; `signed_` keeps the
+ * response signature. Compact JSON, caller frees. */
+static char *all_rejected_response(int signed_)
+{
+  char *text = golden("push-response-rejected.json", NULL);
+  cJSON *root = cJSON_Parse(text);
+  assert_non_null(root);
+  cJSON *receipts = cJSON_GetObjectItemCaseSensitive(root, "receipts");
+  assert_int_equal(cJSON_GetArraySize(receipts), 3);
+  cJSON_DeleteItemFromArray(receipts, 2); /* the stored one */
+  if (!signed_)
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "signature");
+  char *out = cJSON_PrintUnformatted(root);
+  cJSON_Delete(root);
+  free(text);
+  return out;
+}
+
+static void test_response_signature_presence_follows_the_outcomes(void **state)
 {
   (void)state;
-  REFUSED(push_resp, "push-response-basic.json", "receipts.0", "signature", NULL,
-          "receipts[0].signature: missing (outcome stored)");
-  REFUSED(push_resp, "push-response-conflict.json", "receipts.0", "signature", NULL,
-          "receipts[0].signature: missing (outcome conflict)");
-  REFUSED(push_resp, "push-response-duplicate.json", "receipts.2", "signature", NULL,
-          "receipts[2].signature: missing (outcome duplicate)");
+  REFUSED(push_resp, "push-response-basic.json", "", "signature", NULL,
+          "signature: missing (a receipt is not rejected)");
+  REFUSED(push_resp, "push-response-conflict.json", "", "signature", NULL,
+          "signature: missing (a receipt is not rejected)");
+  REFUSED(push_resp, "push-response-rejected.json", "", "signature", NULL,
+          "signature: missing (a receipt is not rejected)");
+  /* Receipts carry no signature any more: an unknown key like any other. */
+  REFUSED(push_resp, "push-response-basic.json", "receipts.0", "signature", "\"" SIG88 "\"",
+          "receipts[0].signature: unknown key");
   REFUSED(push_resp, "push-response-rejected.json", "receipts.0", "signature", "\"" SIG88 "\"",
-          "receipts[0].signature: not allowed with outcome rejected");
-  /* 64 bytes exactly, padded standard base64. */
-  REFUSED(push_resp, "push-response-basic.json", "receipts.0", "signature",
-          "\"7DmXO9h/t7Bj7gc+5NrQw5qOXVUECiIhatIpPpVol8g=\"", "receipts[0].signature: not a base64");
+          "receipts[0].signature: unknown key");
+  /* 64 bytes exactly, padded canonical standard base64. */
+  REFUSED(push_resp, "push-response-basic.json", "", "signature",
+          "\"7DmXO9h/t7Bj7gc+5NrQw5qOXVUECiIhatIpPpVol8g=\"", "signature: not a base64");
   char sig[PROTO_SIG_B64_LEN + 8];
   snprintf(sig, sizeof sig, "\"%.86s\"", SIG88);
-  REFUSED(push_resp, "push-response-basic.json", "receipts.1", "signature", sig,
-          "receipts[1].signature: not a base64");
+  REFUSED(push_resp, "push-response-sealed.json", "", "signature", sig, "signature: not a base64");
   snprintf(sig, sizeof sig, "\"%.85s-==\"", SIG88);
-  REFUSED(push_resp, "push-response-basic.json", "receipts.1", "signature", sig,
-          "receipts[1].signature: not a base64");
+  REFUSED(push_resp, "push-response-sealed.json", "", "signature", sig, "signature: not a base64");
+  REFUSED(push_resp, "push-response-sealed.json", "", "signature", "88", "signature: ");
 
-  /* The encoder refuses the same: no signature on stored, one on rejected. */
-  size_t len;
-  char *text = golden("push-response-rejected.json", &len), *json = NULL;
-  proto_push_resp_t *resp = NULL;
-  assert_int_equal(proto_push_resp_decode(text, len, &resp, NULL), SYNC_OK);
-  assert_int_equal(proto_push_resp_encode(resp, &json, NULL), SYNC_OK);
+  /* Every receipt rejected: nothing to sign, so no signature, and one is refused. */
+  char *json = all_rejected_response(1);
+  expect_refused(push_resp_dec, push_resp_free, json, SYNC_ERR_PROTOCOL, PROTO_E_BAD_REQUEST,
+                 "signature: not allowed when every receipt is rejected");
   free(json);
-  proto_receipt_t *stored = NULL, *rejected = NULL;
-  for (size_t i = 0; i < resp->n_receipts; i++)
-    *(resp->receipts[i].outcome == PROTO_OUTCOME_REJECTED ? &rejected : &stored) = &resp->receipts[i];
-  assert_non_null(stored);
-  assert_non_null(rejected);
-  snprintf(rejected->signature, sizeof rejected->signature, "%s", SIG88);
-  assert_int_equal(proto_push_resp_encode(resp, &json, NULL), SYNC_ERR_INVALID_ARG);
-  assert_null(json);
-  rejected->signature[0] = '\0';
-  stored->signature[0] = '\0';
-  assert_int_equal(proto_push_resp_encode(resp, &json, NULL), SYNC_ERR_INVALID_ARG);
-  snprintf(stored->signature, sizeof stored->signature, "%.86s==", &SIG88[1]); /* unused bits set */
-  assert_int_equal(proto_push_resp_encode(resp, &json, NULL), SYNC_ERR_INVALID_ARG);
+  json = all_rejected_response(0);
+  proto_push_resp_t *resp = NULL;
+  assert_int_equal(proto_push_resp_decode(json, strlen(json), &resp, NULL), SYNC_OK);
+  assert_string_equal(resp->signature, "");
+  char *out = NULL;
+  assert_int_equal(proto_push_resp_encode(resp, &out, NULL), SYNC_OK);
+  assert_null(strstr(out, "signature"));
+  free(out);
+  /* The encoder refuses the same: a signature with every receipt rejected ... */
+  snprintf(resp->signature, sizeof resp->signature, "%s", SIG88);
+  assert_int_equal(proto_push_resp_encode(resp, &out, NULL), SYNC_ERR_INVALID_ARG);
+  assert_null(out);
+  proto_push_resp_free(resp);
+  free(json);
+
+  /* ... and none, or a malformed one, when a receipt is not rejected. */
+  size_t len;
+  char *text = golden("push-response-rejected.json", &len);
+  assert_int_equal(proto_push_resp_decode(text, len, &resp, NULL), SYNC_OK);
+  assert_int_equal(proto_push_resp_encode(resp, &out, NULL), SYNC_OK);
+  assert_non_null(strstr(out, "\"signature\":\""));
+  free(out);
+  char saved[PROTO_SIG_B64_LEN + 1];
+  snprintf(saved, sizeof saved, "%s", resp->signature);
+  resp->signature[0] = '\0';
+  assert_int_equal(proto_push_resp_encode(resp, &out, NULL), SYNC_ERR_INVALID_ARG);
+  assert_null(out);
+  snprintf(resp->signature, sizeof resp->signature, "%.86s==", &saved[1]); /* unused bits set */
+  assert_int_equal(proto_push_resp_encode(resp, &out, NULL), SYNC_ERR_INVALID_ARG);
+  snprintf(resp->signature, sizeof resp->signature, "%.87s", saved);
+  assert_int_equal(proto_push_resp_encode(resp, &out, NULL), SYNC_ERR_INVALID_ARG);
   proto_push_resp_free(resp);
   free(text);
 }
@@ -631,8 +718,8 @@ int main(void)
     cmocka_unit_test(test_sealed_and_dedup_ride_on_pull_items_and_merged_revisions),
     cmocka_unit_test(test_bad_sealed_and_dedup_are_refused_both_ways),
     cmocka_unit_test(test_signed_text_is_exactly_the_security_md_text),
-    cmocka_unit_test(test_golden_receipt_signatures_verify_with_the_golden_receipt_key),
-    cmocka_unit_test(test_signature_presence_follows_the_outcome),
+    cmocka_unit_test(test_golden_response_signatures_verify_over_the_merkle_root),
+    cmocka_unit_test(test_response_signature_presence_follows_the_outcomes),
     cmocka_unit_test(test_health_needs_receipt_key_and_whoami_credential_expiry),
     cmocka_unit_test(test_new_error_codes_decode_to_the_table),
     cmocka_unit_test(test_enroll_goldens_decode_to_their_fields),

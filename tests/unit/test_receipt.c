@@ -94,6 +94,16 @@ static void test_newest_receipt_is_a_document_that_verifies(void **state)
   assert_int_equal(cJSON_GetObjectItem(doc, "revision")->valueint, 2);
   assert_true(cJSON_GetObjectItem(doc, "received_at")->valuedouble == 1732600000000.0);
   assert_int_equal(strlen(cJSON_GetObjectItem(doc, "signature")->valuestring), 88);
+  /* Its place in the push response (st_ack_all: 2 receipts before it, 3 after) and its path. */
+  assert_int_equal(cJSON_GetObjectItem(doc, "leaf_index")->valueint, 2);
+  assert_int_equal(cJSON_GetObjectItem(doc, "leaf_count")->valueint, 6);
+  const cJSON *path = cJSON_GetObjectItem(doc, "path");
+  assert_int_equal(cJSON_GetArraySize(path), 3);
+  for (int i = 0; i < 3; i++) {
+    const char *h = cJSON_GetArrayItem(path, i)->valuestring;
+    assert_int_equal(strlen(h), 64);
+    assert_int_equal(strspn(h, "0123456789abcdef"), 64);
+  }
   char key[128];
   assert_int_equal(store_state_get(f->s, STATE_RECEIPT_KEY, key, sizeof key), SYNC_OK);
   assert_string_equal(cJSON_GetObjectItem(doc, "receipt_key")->valuestring, key);
@@ -131,6 +141,33 @@ static void test_altered_receipt_does_not_verify(void **state)
   assert_int_equal(sync_receipt_verify(text, NULL), SYNC_ERR_CRYPTO);
   free(text);
   cJSON_Delete(doc);
+  /* Another place in the tree, another leaf count, an altered or shortened path. */
+  static const char *const places[] = { "leaf_index", "leaf_count" };
+  for (size_t i = 0; i < 2; i++) {
+    doc = receipt_doc(f, NULL);
+    cJSON *it = cJSON_GetObjectItem(doc, places[i]);
+    cJSON_SetNumberValue(it, it->valuedouble + 1);
+    text = print(doc);
+    assert_int_equal(sync_receipt_verify(text, NULL), SYNC_ERR_CRYPTO);
+    free(text);
+    cJSON_Delete(doc);
+  }
+  for (int i = 0; i < 3; i++) {
+    doc = receipt_doc(f, NULL);
+    cJSON *path = cJSON_GetObjectItem(doc, "path");
+    char hex[65];
+    snprintf(hex, sizeof hex, "%s", cJSON_GetArrayItem(path, i)->valuestring);
+    hex[63] = hex[63] == '0' ? '1' : '0';
+    cJSON_ReplaceItemInArray(path, i, cJSON_CreateString(hex));
+    text = print(doc);
+    assert_int_equal(sync_receipt_verify(text, NULL), SYNC_ERR_CRYPTO);
+    free(text);
+    cJSON_DeleteItemFromArray(path, i);
+    text = print(doc);
+    assert_int_equal(sync_receipt_verify(text, NULL), SYNC_ERR_CRYPTO);
+    free(text);
+    cJSON_Delete(doc);
+  }
 }
 
 static void test_receipt_of_another_key_is_refused(void **state)
@@ -170,7 +207,8 @@ static void test_what_is_not_a_receipt_is_refused(void **state)
   assert_int_equal(sync_receipt_verify(NULL, NULL), SYNC_ERR_INVALID_ARG);
   assert_int_equal(sync_receipt_verify("{not json", NULL), SYNC_ERR_JSON);
   assert_int_equal(sync_receipt_verify("[]", NULL), SYNC_ERR_INVALID_ARG);
-  static const char *const drop[] = { "kind", "server_id", "signature", "receipt_key", "revision", "hlc" };
+  static const char *const drop[] = { "kind", "server_id", "signature", "receipt_key", "revision",
+                                      "hlc", "leaf_index", "leaf_count", "path" };
   for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) {
     cJSON *doc = receipt_doc(f, NULL);
     cJSON_DeleteItemFromObject(doc, drop[i]);
@@ -185,6 +223,19 @@ static void test_what_is_not_a_receipt_is_refused(void **state)
   assert_int_equal(sync_receipt_verify(text, NULL), SYNC_ERR_INVALID_ARG);
   free(text);
   cJSON_ReplaceItemInObject(doc, "revision", cJSON_CreateNumber(1.5));
+  text = print(doc);
+  assert_int_equal(sync_receipt_verify(text, NULL), SYNC_ERR_INVALID_ARG);
+  free(text);
+  cJSON_Delete(doc);
+  /* A path that is not hex hashes, a leaf outside the tree. */
+  doc = receipt_doc(f, NULL);
+  cJSON_ReplaceItemInArray(cJSON_GetObjectItem(doc, "path"), 0, cJSON_CreateString("zz"));
+  text = print(doc);
+  assert_int_equal(sync_receipt_verify(text, NULL), SYNC_ERR_INVALID_ARG);
+  free(text);
+  cJSON_Delete(doc);
+  doc = receipt_doc(f, NULL);
+  cJSON_SetNumberValue(cJSON_GetObjectItem(doc, "leaf_index"), 6);
   text = print(doc);
   assert_int_equal(sync_receipt_verify(text, NULL), SYNC_ERR_INVALID_ARG);
   free(text);

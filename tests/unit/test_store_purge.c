@@ -145,14 +145,23 @@ static void test_records_with_bad_or_missing_signatures_are_kept(void **state)
 {
   fixture_t *f = *state;
   char forged[SYNC_UUID_STRLEN + 1], unsigned_[SYNC_UUID_STRLEN + 1], refused[SYNC_UUID_STRLEN + 1];
+  char bad_path[SYNC_UUID_STRLEN + 1];
   int64_t now = store_now_ms(), n = -1;
   assert_int_equal(sync_store_set_retention_days(f->s, 1), SYNC_OK);
   save(f->s, "Forged", SYNC_STATUS_FINAL, forged);
   st_ack_all(f->s, NULL, now - 10 * DAY_MS); /* signed with another key */
   save(f->s, "Unsigned", SYNC_STATUS_FINAL, unsigned_);
   st_ack_all(f->s, f->sk, now - 10 * DAY_MS);
-  char sql[160];
+  char sql[320];
   snprintf(sql, sizeof sql, "UPDATE outbox SET receipt_sig = NULL WHERE uuid = '%s'", unsigned_);
+  st_raw_int(f->path, sql);
+  /* A good signature over a tree the record's proof does not lead to: one hex digit of the first
+   * path hash ("<index>/<count>/<hash>,...") changed. */
+  save(f->s, "Bad path", SYNC_STATUS_FINAL, bad_path);
+  st_ack_all(f->s, f->sk, now - 10 * DAY_MS);
+  snprintf(sql, sizeof sql, "UPDATE outbox SET receipt_sig = substr(receipt_sig, 1, 10) ||"
+           " (CASE substr(receipt_sig, 11, 1) WHEN '0' THEN '1' ELSE '0' END) ||"
+           " substr(receipt_sig, 12) WHERE uuid = '%s'", bad_path);
   st_raw_int(f->path, sql);
   /* A record whose newest revision the server refused is never purged either. */
   save(f->s, "Refused", SYNC_STATUS_FINAL, refused);
@@ -164,8 +173,8 @@ static void test_records_with_bad_or_missing_signatures_are_kept(void **state)
 
   assert_int_equal(sync_store_purge(f->s, now, &n), SYNC_OK);
   assert_int_equal(n, 0);
-  const char *uuids[] = { forged, unsigned_, refused };
-  for (size_t i = 0; i < 3; i++) {
+  const char *uuids[] = { forged, unsigned_, refused, bad_path };
+  for (size_t i = 0; i < 4; i++) {
     sync_record_t *r = get(f->s, uuids[i]);
     assert_int_equal(sync_record_purged(r), 0);
     assert_string_not_equal(sync_record_payload(r), "{}");
