@@ -466,3 +466,21 @@ void fx_proxy_stop(fx_proxy_t *p)
   netproxy_free(p->np);
   p->np = NULL;
 }
+
+int fx_world_setup(void **state, size_t n, uint64_t seed)
+{
+  fx_world_t *w = calloc(1, sizeof *w);
+  if (!w || fx_device_create(&w->dev, n, seed) != 0 || fx_server_create(&w->srv, &w->dev) != 0)
+    return -1;
+  *state = w;
+  return 0;
+}
+
+int fx_world_teardown(void **state)
+{
+  fx_world_t *w = *state;
+  fx_server_destroy(&w->srv);
+  fx_device_destroy(&w->dev);
+  free(w);
+  return 0;
+}

@@ -89,6 +89,16 @@ int fx_device_create(fx_device_t *d, size_t n, uint64_t seed);
 int fx_add_records(const char *store_path, size_t n, uint64_t seed);
 void fx_device_destroy(fx_device_t *d);
 
+/* The common world of the engine tests against the real server: a device store with n sample
+ * records (seed) and a fresh server it is enrolled with. For cmocka: fx_world_setup puts a new
+ * world in *state (0 on success); fx_world_teardown stops the server and removes both. */
+typedef struct fx_world {
+  fx_device_t dev;
+  fx_server_t srv;
+} fx_world_t;
+int fx_world_setup(void **state, size_t n, uint64_t seed);
+int fx_world_teardown(void **state);
+
 /* Engine defaults for tests: the store (FX_PASSPHRASE) and server (url, else s->url), plain
  * http to loopback, quick backoff. */
 void fx_engine_config(sync_engine_config_t *c, const fx_device_t *d, const fx_server_t *s,

@@ -34,27 +34,16 @@ static int64_t wall_ms(void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-typedef struct world {
-  fx_device_t dev;
-  fx_server_t srv;
-} world_t;
+typedef fx_world_t world_t;
 
 static int setup(void **state)
 {
-  world_t *w = calloc(1, sizeof *w);
-  if (fx_device_create(&w->dev, 6, 41) != 0 || fx_server_create(&w->srv, &w->dev) != 0)
-    return -1;
-  *state = w;
-  return 0;
+  return fx_world_setup(state, 6, 41);
 }
 
 static int teardown(void **state)
 {
-  world_t *w = *state;
-  fx_server_destroy(&w->srv);
-  fx_device_destroy(&w->dev);
-  free(w);
-  return 0;
+  return fx_world_teardown(state);
 }
 
 static sync_err_t sync_once(const fx_device_t *d, const fx_server_t *s, sync_status_t *st)

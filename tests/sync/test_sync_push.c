@@ -66,27 +66,16 @@ static long long server_scalar(const fx_server_t *s, const char *sql)
   return v;
 }
 
-typedef struct world {
-  fx_device_t dev;
-  fx_server_t srv;
-} world_t;
+typedef fx_world_t world_t;
 
 static int setup(void **state)
 {
-  world_t *w = calloc(1, sizeof *w);
-  if (fx_device_create(&w->dev, 0, 1) != 0 || fx_server_create(&w->srv, &w->dev) != 0)
-    return -1;
-  *state = w;
-  return 0;
+  return fx_world_setup(state, 0, 1);
 }
 
 static int teardown(void **state)
 {
-  world_t *w = *state;
-  fx_server_destroy(&w->srv);
-  fx_device_destroy(&w->dev);
-  free(w);
-  return 0;
+  return fx_world_teardown(state);
 }
 
 static void verify(const world_t *w)
