@@ -40,13 +40,13 @@ static size_t skip_bracket(const char *s)
   return s[i] == ']' ? i + 1 : 0;
 }
 
-/* Reads "{m}", "{m,}" or "{m,n}" at s[0] == '{': returns its length and the largest count, or
- * 0 when it is no interval (regcomp will judge it). */
+/* Reads "{m}", "{m,}", "{m,n}" or "{,n}" (glibc's extension: {0,n}) at s[0] == '{': returns its
+ * length and the largest count, or 0 when it is no interval (regcomp will judge it). */
 static size_t read_interval(const char *s, double *count)
 {
   size_t i = 1;
   double m = 0, n;
-  if (!digit(s[i]))
+  if (!digit(s[i]) && !(s[i] == ',' && digit(s[i + 1])))
     return 0;
   while (digit(s[i]) && m < 1e6)
     m = m * 10 + (s[i++] - '0');
