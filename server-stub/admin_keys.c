@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "codec.h"
-#include "receipt_proof.h"
+#include "sync/receipt.h"
 #include "sync/seal.h"
 
 int admin_receipt_key(const cli_t *c)
@@ -96,11 +96,10 @@ int admin_keygen(const cli_t *c)
 
 /* ---- verify-receipt ------------------------------------------------------------------------ */
 
+/* The fields verify-receipt needs beyond the signature check, which sync_receipt_verify does. */
 typedef struct receipt_doc {
-  const char *server_id, *device_id, *uuid, *hlc, *signature, *receipt_key;
-  int64_t revision, server_seq, received_at, leaf_index, leaf_count;
-  receipt_hash_t path[RECEIPT_MAX_DEPTH];       /* the Merkle proof (receipt_proof.h) */
-  size_t depth;
+  const char *server_id, *device_id, *uuid, *hlc, *receipt_key;
+  int64_t revision, server_seq, received_at;
 } receipt_doc_t;
 
 static const char *str_of(const cJSON *o, const char *key)
@@ -118,26 +117,6 @@ static int int_of(const cJSON *o, const char *key, int64_t *out)
   return 0;
 }
 
-/* 0 when `v` is an array of at most RECEIPT_MAX_DEPTH lower-case hex hashes, copied to r->path. */
-static int path_of(const cJSON *v, receipt_doc_t *r)
-{
-  if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > RECEIPT_MAX_DEPTH)
-    return -1;
-  r->depth = 0;
-  const cJSON *h;
-  cJSON_ArrayForEach(h, v) {
-    const char *hex = cJSON_IsString(h) ? h->valuestring : NULL;
-    size_t bin_len = 0;
-    if (!hex || strlen(hex) != 2 * RECEIPT_HASH_LEN ||
-        strspn(hex, "0123456789abcdef") != 2 * RECEIPT_HASH_LEN ||
-        sodium_hex2bin(r->path[r->depth], RECEIPT_HASH_LEN, hex, strlen(hex), NULL, &bin_len,
-                       NULL) != 0 || bin_len != RECEIPT_HASH_LEN)
-      return -1;
-    r->depth++;
-  }
-  return 0;
-}
-
 /* NULL when the document is a receipt, else what is wrong with it. */
 static const char *parse_receipt(const cJSON *o, receipt_doc_t *r)
 {
@@ -148,33 +127,14 @@ static const char *parse_receipt(const cJSON *o, receipt_doc_t *r)
   r->device_id = str_of(o, "device_id");
   r->uuid = str_of(o, "uuid");
   r->hlc = str_of(o, "hlc");
-  r->signature = str_of(o, "signature");
   r->receipt_key = str_of(o, "receipt_key");
-  if (!r->server_id || !r->device_id || !r->uuid || !r->hlc || !r->signature ||
+  if (!r->server_id || !r->device_id || !r->uuid || !r->hlc ||
       int_of(o, "revision", &r->revision) || int_of(o, "server_seq", &r->server_seq) ||
-      int_of(o, "received_at", &r->received_at) || int_of(o, "leaf_index", &r->leaf_index) ||
-      int_of(o, "leaf_count", &r->leaf_count))
+      int_of(o, "received_at", &r->received_at))
     return "a field of the receipt is missing or of the wrong type";
   if (!proto_uuid_valid(r->uuid) || !proto_uuid_valid(r->device_id) || !proto_hlc_valid(r->hlc))
     return "the receipt's uuid, device_id or hlc is malformed";
-  if (r->leaf_index < 0 || r->leaf_count <= r->leaf_index ||
-      r->leaf_count > ((int64_t)1 << RECEIPT_MAX_DEPTH) ||
-      path_of(cJSON_GetObjectItemCaseSensitive(o, "path"), r) != 0)
-    return "the receipt's leaf_index, leaf_count or path is malformed";
   return NULL;
-}
-
-/* 1 when the proof leads from the receipt's values to a root signed with this key. */
-static int signature_ok(const receipt_doc_t *r, const char *pk_b64)
-{
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-  size_t n = 0;
-  return sodium_base642bin(pk, sizeof pk, pk_b64, strlen(pk_b64), NULL, &n, NULL,
-                           sodium_base64_VARIANT_ORIGINAL) == 0 && n == sizeof pk &&
-         receipt_verify_parts((size_t)r->leaf_index, (size_t)r->leaf_count,
-                              (const receipt_hash_t *)r->path, r->depth, r->signature,
-                              r->server_id, r->device_id, r->uuid, r->revision, r->hlc,
-                              r->server_seq, r->received_at, pk) == SYNC_OK;
 }
 
 int admin_verify_receipt(const cli_t *c)
@@ -191,19 +151,20 @@ int admin_verify_receipt(const cli_t *c)
   size_t len;
   char *text = admin_read_file(file, 65536, &len);
   cJSON *doc = text ? cJSON_ParseWithLength(text, len) : NULL;
-  free(text);
   receipt_doc_t r;
   memset(&r, 0, sizeof r);
   const char *bad = doc ? parse_receipt(doc, &r) : "cannot read it as JSON";
   if (bad) {
     fprintf(stderr, "syncserver: %s: %s\n", file, bad);
     cJSON_Delete(doc);
+    free(text);
     return 1;
   }
   db_conn_t *db = admin_open(c, 0);
   db_keys_t k;
   memset(&k, 0, sizeof k);
   int rc = 1;
+  sync_err_t e;
   if (!db || db_keys_get(db, &k) != SYNC_OK) {
     fprintf(stderr, "syncserver: the server's receipt key cannot be read\n");
     goto done;
@@ -217,13 +178,19 @@ int admin_verify_receipt(const cli_t *c)
     fprintf(stderr, "INVALID: the receipt names another receipt key than this server's\n");
     goto done;
   }
-  if (!signature_ok(&r, k.receipt_pk)) {
+  e = sync_receipt_verify(text, k.receipt_pk);
+  if (e == SYNC_ERR_INVALID_ARG || e == SYNC_ERR_JSON) {
+    fprintf(stderr, "INVALID: the receipt's signature, leaf_index, leaf_count or path is"
+            " malformed\n");
+    goto done;
+  }
+  if (e != SYNC_OK) {
     fprintf(stderr, "INVALID: the signature and proof do not match the receipt (altered, or not"
             " signed by this server)\n");
     goto done;
   }
   int64_t found = 0;
-  sync_err_t e = db_receipt_revision_exists(db, r.uuid, r.device_id, r.revision, r.hlc,
+  e = db_receipt_revision_exists(db, r.uuid, r.device_id, r.revision, r.hlc,
                                             r.server_seq, r.received_at, &found);
   if (e != SYNC_OK) {
     fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
@@ -243,5 +210,6 @@ done:
   db_keys_wipe(&k);
   db_close(db);
   cJSON_Delete(doc);
+  free(text);
   return rc;
 }
