@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "sample.h"
 #include "receipt_proof.h"
 #include "store_internal.h"
 #include "store_sync.h"
@@ -108,6 +109,30 @@ static inline void st_marker(char buf[32])
   randombytes_buf(r, sizeof r);
   memcpy(buf, "MARKER-", 7);
   sodium_bin2hex(buf + 7, 17, r, sizeof r);
+}
+
+/* A reference-form payload from the sample generator (seed) with consent given and full_name =
+ * marker; caller frees. */
+static inline char *st_marker_payload(const char *marker, uint64_t seed)
+{
+  size_t len = 0;
+  char *form = ts_source_file("proto/forms/tppo_screening.v1.json", &len);
+  char err[256];
+  sample_gen_t *g = sample_gen_new(form, len, seed, err, sizeof err);
+  if (!g)
+    fail_msg("sample: %s", err);
+  char *text = sample_gen_next(g);
+  sample_gen_free(g);
+  free(form);
+  cJSON *o = cJSON_Parse(text);
+  free(text);
+  cJSON_DeleteItemFromObjectCaseSensitive(o, "consent");
+  cJSON_AddStringToObject(o, "consent", "yes");
+  cJSON_DeleteItemFromObjectCaseSensitive(o, "full_name");
+  cJSON_AddStringToObject(o, "full_name", marker);
+  char *out = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return out;
 }
 
 /* The reference form, optionally changed by `edit` (may be NULL), added to the store. */

@@ -10,7 +10,6 @@
 
 #include <unistd.h>
 
-#include "sample.h"
 #include "store_test.h"
 
 /* Backquotes stand for double quotes. */
@@ -291,28 +290,6 @@ static void test_value_moved_to_another_row_fails_authentication(void **state)
 
 /* ---- nothing in clear ------------------------------------------------------------------------- */
 
-/* A reference-form payload (from the sample generator) with consent and full_name = marker. */
-static char *reference_payload(const char *marker, uint64_t seed)
-{
-  size_t len = 0;
-  char *form = ts_source_file("proto/forms/tppo_screening.v1.json", &len);
-  char err[256];
-  sample_gen_t *g = sample_gen_new(form, len, seed, err, sizeof err);
-  if (!g)
-    fail_msg("sample: %s", err);
-  char *text = sample_gen_next(g);
-  sample_gen_free(g);
-  free(form);
-  cJSON *o = cJSON_Parse(text);
-  free(text);
-  cJSON_DeleteItemFromObjectCaseSensitive(o, "consent");
-  cJSON_AddStringToObject(o, "consent", "yes");
-  cJSON_DeleteItemFromObjectCaseSensitive(o, "full_name");
-  cJSON_AddStringToObject(o, "full_name", marker);
-  char *out = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  return out;
-}
 
 static void test_marker_never_reaches_the_files_for_a_plain_form(void **state)
 {
@@ -321,7 +298,7 @@ static void test_marker_never_reaches_the_files_for_a_plain_form(void **state)
   st_marker(marker);
   sync_store_t *s = st_open(f->path);
   st_add_reference_form(s, NULL, NULL);
-  char *payload = reference_payload(marker, 7);
+  char *payload = st_marker_payload(marker, 7);
   sync_err_t err = sync_record_create(s, "tppo_screening", 1, payload, SYNC_STATUS_DRAFT, uuid);
   if (err)
     fail_msg("draft: %s", sync_store_errmsg(s));

@@ -8,7 +8,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sample.h"
 #include "store_test.h"
 #include "sync/seal.h"
 
@@ -65,28 +64,6 @@ static int teardown(void **state)
   return 0;
 }
 
-/* A reference-form payload with consent given and full_name = the marker. */
-static char *payload_with(const char *marker, uint64_t seed)
-{
-  size_t len = 0;
-  char *form = ts_source_file("proto/forms/tppo_screening.v1.json", &len);
-  char err[256];
-  sample_gen_t *g = sample_gen_new(form, len, seed, err, sizeof err);
-  if (!g)
-    fail_msg("sample: %s", err);
-  char *text = sample_gen_next(g);
-  sample_gen_free(g);
-  free(form);
-  cJSON *o = cJSON_Parse(text);
-  free(text);
-  cJSON_DeleteItemFromObjectCaseSensitive(o, "consent");
-  cJSON_AddStringToObject(o, "consent", "yes");
-  cJSON_DeleteItemFromObjectCaseSensitive(o, "full_name");
-  cJSON_AddStringToObject(o, "full_name", marker);
-  char *out = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  return out;
-}
 
 static void check_clear_only(const char *payload)
 {
@@ -111,7 +88,7 @@ static void test_marker_test_encrypted_form(void **state)
 {
   fixture_t *f = *state;
   char uuid[SYNC_UUID_STRLEN + 1];
-  char *payload = payload_with(f->marker, 11);
+  char *payload = st_marker_payload(f->marker, 11);
   sync_err_t err = sync_record_create(f->s, "tppo_screening", 1, payload, SYNC_STATUS_DRAFT, uuid);
   if (err)
     fail_msg("draft: %s", sync_store_errmsg(f->s));
@@ -167,7 +144,7 @@ static void test_create_final_seals_and_stores_the_dedup_hash(void **state)
 {
   fixture_t *f = *state;
   char uuid[SYNC_UUID_STRLEN + 1], sql[160];
-  char *payload = payload_with(f->marker, 12);
+  char *payload = st_marker_payload(f->marker, 12);
   assert_int_equal(sync_record_create(f->s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, uuid), SYNC_OK);
   assert_false(st_dir_contains(f->dir, f->marker));
   sync_record_t *r = NULL;
@@ -215,7 +192,7 @@ static int check_change(void *ctx, const outbox_row_t *row)
 static void test_outbox_scan_gives_clear_part_sealed_and_dedup(void **state)
 {
   fixture_t *f = *state;
-  char *payload = payload_with(f->marker, 13);
+  char *payload = st_marker_payload(f->marker, 13);
   assert_int_equal(sync_record_create(f->s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, NULL), SYNC_OK);
   store_sync_t *ss = NULL;
   scan_check_t c = { f, 0 };
@@ -230,7 +207,7 @@ static void test_sealed_record_cannot_be_revised_but_can_be_deleted(void **state
 {
   fixture_t *f = *state;
   char uuid[SYNC_UUID_STRLEN + 1];
-  char *payload = payload_with(f->marker, 14);
+  char *payload = st_marker_payload(f->marker, 14);
   assert_int_equal(sync_record_create(f->s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, uuid), SYNC_OK);
   assert_int_equal(sync_record_revise(f->s, uuid, payload), SYNC_ERR_STATE);
   assert_non_null(strstr(sync_store_errmsg(f->s), "sealed for the central office"));
