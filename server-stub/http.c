@@ -418,9 +418,10 @@ void http_stop(http_server_t *h, int grace_s)
   if (!h)
     return;
   srv_set_stopping(h->srv, 1);
+  /* The worker threads drop the quiesced socket from their epoll sets some time later; closing
+   * it before MHD_stop_daemon races with that and MHD aborts ("Failed to remove listen FD from
+   * epoll set"). Until then new connections wait in the backlog, unanswered. */
   MHD_socket ls = MHD_quiesce_daemon(h->d);
-  if (ls != MHD_INVALID_SOCKET)
-    close(ls);
   struct timespec t0, now;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (;;) {
@@ -436,5 +437,7 @@ void http_stop(http_server_t *h, int grace_s)
     nanosleep(&pause, NULL);
   }
   MHD_stop_daemon(h->d);
+  if (ls != MHD_INVALID_SOCKET)
+    close(ls);
   free(h);
 }

@@ -347,15 +347,24 @@ int add_device_in(server_t *s, const char *name, const char *unit, const char *i
   else
     make_uuid(device_id);
   const char *extra[] = {"--unit", unit, NULL};
-  if (enroll_code(s, name, unit ? extra : NULL, code) != 0)
+  if (enroll_code(s, name, unit ? extra : NULL, code) != 0) {
+    fprintf(stderr, "add_device: 'enroll create' failed for %s\n", name);
     return -1;
+  }
   int started = s->pid <= 0;
   if (started && server_start(s, NULL) != 0)
     return -1;
   long status = enroll_device(s, code, device_id, out);
-  if (started && server_stop(s, SIGTERM) != 0)
+  int stopped = started ? server_stop(s, SIGTERM) : 0;
+  if (status != 200 || stopped != 0) {
+    fprintf(stderr, "add_device: enroll of %s answered %ld, server exit %d; server log:\n", name,
+            status, stopped);
+    char *log = ts_read_file(s->log, NULL);
+    fputs(log ? log : "(none)\n", stderr);
+    free(log);
     return -1;
-  return status == 200 ? 0 : -1;
+  }
+  return 0;
 }
 
 int publish_form_version(const server_t *s, int version)
