@@ -68,3 +68,25 @@ char *ts_source_file(const char *relpath, size_t *len)
   free(p);
   return data;
 }
+
+int ts_make_test_ca(const char *dir, char **pin)
+{
+  if (pin)
+    *pin = NULL;
+  if (system("command -v certtool > /dev/null 2>&1") != 0)
+    return -1;
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "sh '%s/tests/support/make-test-ca.sh' '%s'", SYNC_SOURCE_DIR, dir);
+  if (system(cmd) != 0)
+    return -1;
+  if (!pin)
+    return 0;
+  char *path = ts_path(dir, "pin.txt");
+  char *text = path ? ts_read_file(path, NULL) : NULL;
+  free(path);
+  if (!text)
+    return -1;
+  text[strcspn(text, "\r\n")] = '\0';
+  *pin = text;
+  return 0;
+}

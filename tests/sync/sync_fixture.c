@@ -265,48 +265,6 @@ int fx_server_start(fx_server_t *s)
   return -1;
 }
 
-int fx_make_certs(const char *dir, char **pin)
-{
-  *pin = NULL;
-  if (system("command -v certtool > /dev/null 2>&1 && command -v openssl > /dev/null 2>&1") != 0)
-    return -1;
-  static const char script[] =
-    "set -e\ncd \"$1\"\n"
-    "printf 'cn=\"Test CA\"\\nca\\ncert_signing_key\\nexpiration_days=30\\n' > ca.tmpl\n"
-    "printf 'cn=\"127.0.0.1\"\\nip_address=\"127.0.0.1\"\\ntls_www_server\\nsigning_key\\n"
-    "encryption_key\\nexpiration_days=30\\n' > srv.tmpl\n"
-    "certtool --generate-privkey --key-type=ecdsa --no-text --outfile ca.key\n"
-    "certtool --generate-self-signed --no-text --load-privkey ca.key --template ca.tmpl --outfile ca.pem\n"
-    "certtool --generate-privkey --key-type=ecdsa --no-text --outfile srv.key\n"
-    "certtool --generate-certificate --no-text --load-privkey srv.key --load-ca-certificate ca.pem"
-    " --load-ca-privkey ca.key --template srv.tmpl --outfile srv.pem\n"
-    "openssl pkey -in srv.key -pubout -outform DER | openssl dgst -sha256 -binary | base64 > pin.txt\n";
-  char *sh = ts_path(dir, "mkcert.sh");
-  FILE *f = fopen(sh, "w");
-  if (!f) {
-    free(sh);
-    return -1;
-  }
-  fputs(script, f);
-  fclose(f);
-  char *argv[] = {(char *)"/bin/sh", sh, (char *)dir, NULL};
-  int rc = fx_run(NULL, argv);
-  free(sh);
-  if (rc != 0)
-    return -1;
-  char *pin_path = ts_path(dir, "pin.txt");
-  char *b64 = ts_read_file(pin_path, NULL);
-  free(pin_path);
-  if (!b64)
-    return -1;
-  b64[strcspn(b64, "\r\n")] = '\0';
-  size_t n = strlen(b64) + 16;
-  *pin = malloc(n);
-  snprintf(*pin, n, "sha256//%s", b64);
-  free(b64);
-  return 0;
-}
-
 void fx_server_kill(fx_server_t *s, int sig)
 {
   if (s->pid <= 0)

@@ -52,10 +52,6 @@ int fx_enroll_direct(const char *store_path, const char *url, const char *secret
                      const char *server_id, const char *receipt_key);
 /* (Re)starts `serve` on s->port (0 the first time: a free port). 0 on success. */
 int fx_server_start(fx_server_t *s);
-/* A test CA (ca.pem) and a certificate for 127.0.0.1 signed by it (srv.pem, srv.key) in dir, made
- * with certtool; *pin gets the server key's "sha256//<base64>" pin (caller frees). -1 without
- * certtool or openssl. */
-int fx_make_certs(const char *dir, char **pin);
 /* Sends `sig` and reaps the process. */
 void fx_server_kill(fx_server_t *s, int sig);
 /* Stops the server and removes its directory. */
