@@ -29,6 +29,7 @@ typedef struct {
   char *server_url;           /* enroll */
   char *code;                 /* enroll; guarded */
   char *ca_file;
+  char *pinned_key;
   char *language;
   sync_kdf_strength_t kdf;
   sync_store_t *store;        /* unlock: the handles opened */
@@ -46,6 +47,7 @@ job_free (gpointer data)
   g_free (job->server_url);
   fa_secret_free (job->code);
   g_free (job->ca_file);
+  g_free (job->pinned_key);
   g_free (job->language);
   sync_store_close (job->store);
   sync_store_close (job->reader);
@@ -61,6 +63,7 @@ job_new (FaApp *self, const char *passphrase)
   job->passphrase = fa_secret_dup (passphrase);
   job->language = g_strdup (self->language);
   job->ca_file = g_strdup (self->settings->ca_file);
+  job->pinned_key = g_strdup (self->settings->pinned_key);
   job->kdf = kdf_strength ();
   return job;
 }
@@ -302,6 +305,7 @@ _fa_app_restart_sync (FaApp *self, GError **error)
   setup.passphrase = self->passphrase;
   setup.server_url = cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (enrollment, "server_url"));
   setup.ca_file = self->settings->ca_file;
+  setup.pinned_key = self->settings->pinned_key;
   setup.language = self->language;
   ok = fa_sync_controller_configure (self->sync, &setup, error);
   cJSON_Delete (enrollment);
@@ -329,6 +333,7 @@ enroll_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   config.server_url = job->server_url;
   config.code = job->code;
   config.ca_file = job->ca_file;
+  config.pinned_pubkey = job->pinned_key;
   config.allow_plain_http_loopback = 1;
   config.language = job->language;
   err = sync_enroll (store, &config, errbuf, sizeof errbuf);

@@ -20,6 +20,9 @@ struct _FaSettingsPage
   GtkWidget *enroll_group;
   GtkWidget *url_row;
   GtkWidget *code_row;
+  GtkWidget *tls_row;
+  GtkWidget *ca_row;
+  GtkWidget *pin_row;
   GtkWidget *enroll_button;
   GtkWidget *enroll_error;
   GtkWidget *officer_name_row;

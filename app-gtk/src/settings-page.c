@@ -110,6 +110,9 @@ fa_settings_page_load (FaSettingsPage *self, FaApp *app, gboolean first_run)
   gtk_widget_set_visible (self->welcome_text, first_run);
   gtk_editable_set_text (GTK_EDITABLE (self->url_row), s->server_url ? s->server_url : "");
   gtk_editable_set_text (GTK_EDITABLE (self->code_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->ca_row), s->ca_file ? s->ca_file : "");
+  gtk_editable_set_text (GTK_EDITABLE (self->pin_row), s->pinned_key ? s->pinned_key : "");
+  adw_expander_row_set_expanded (ADW_EXPANDER_ROW (self->tls_row), s->ca_file != NULL || s->pinned_key != NULL);
   gtk_editable_set_text (GTK_EDITABLE (self->officer_name_row), s->officer_name ? s->officer_name : "");
   gtk_editable_set_text (GTK_EDITABLE (self->officer_unit_row), s->officer_unit ? s->officer_unit : "");
   gtk_editable_set_text (GTK_EDITABLE (self->store_row), fa_app_get_store_path (app));
@@ -141,6 +144,39 @@ valid_url (const char *url)
          && g_uri_get_host (uri) != NULL && *g_uri_get_host (uri) != '\0';
 }
 
+/* Takes the CA file and the key pin into the settings (both apply to enrolling and to every
+ * sync). FALSE, with the reason shown in `error_label`, when one of them cannot be right. */
+static gboolean
+take_tls_settings (FaSettingsPage *self, GtkWidget *error_label)
+{
+  FaSettings *s = fa_app_get_settings (self->app);
+  g_autofree char *ca = g_strstrip (g_strdup (text_of (self->ca_row)));
+  g_autofree char *pin = g_strstrip (g_strdup (text_of (self->pin_row)));
+  const char *problem = NULL;
+  GtkWidget *row = NULL;
+
+  if (*ca != '\0' && !g_file_test (ca, G_FILE_TEST_IS_REGULAR))
+    {
+      problem = _("The CA certificate file does not exist.");
+      row = self->ca_row;
+    }
+  else if (*pin != '\0' && !fa_settings_pin_valid (pin))
+    {
+      problem = _("The key pin must look like sha256//… followed by 44 base64 characters.");
+      row = self->pin_row;
+    }
+  if (problem != NULL)
+    {
+      adw_expander_row_set_expanded (ADW_EXPANDER_ROW (self->tls_row), TRUE);
+      _fa_settings_page_show_error (error_label, problem);
+      gtk_widget_grab_focus (row);
+      return FALSE;
+    }
+  fa_settings_set (&s->ca_file, ca);
+  fa_settings_set (&s->pinned_key, pin);
+  return TRUE;
+}
+
 /* Takes the officer's entries into the settings, keeps the retention in the store and applies
  * them. FALSE (with the reason shown) when something must be corrected first. */
 static gboolean
@@ -161,6 +197,8 @@ save_settings (FaSettingsPage *self)
       gtk_widget_grab_focus (self->store_row);
       return FALSE;
     }
+  if (!take_tls_settings (self, self->error_label))
+    return FALSE;
   if (store != NULL && sync_store_set_retention_days (store, days) != SYNC_OK)
     {
       _fa_settings_page_show_error (self->error_label, sync_store_errmsg (store));
@@ -244,6 +282,8 @@ on_enroll_clicked (FaSettingsPage *self)
       gtk_widget_grab_focus (self->code_row);
       return;
     }
+  if (!take_tls_settings (self, self->enroll_error))
+    return;
   fa_settings_set (&s->server_url, url);
   if (!fa_settings_save (s, &error))
     g_warning ("cannot save the settings: %s", error->message);
@@ -308,6 +348,9 @@ fa_settings_page_class_init (FaSettingsPageClass *klass)
   CHILD (enroll_group);
   CHILD (url_row);
   CHILD (code_row);
+  CHILD (tls_row);
+  CHILD (ca_row);
+  CHILD (pin_row);
   CHILD (enroll_button);
   CHILD (enroll_error);
   CHILD (officer_name_row);

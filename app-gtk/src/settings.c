@@ -42,6 +42,7 @@ fa_settings_load (const char *config_dir_override, const char *store_override)
 
       s->server_url = get_string (kf, "server", "url");
       s->ca_file = get_string (kf, "server", "ca-file");
+      s->pinned_key = get_string (kf, "server", "pinned-key");
       s->officer_name = get_string (kf, "officer", "name");
       s->officer_unit = get_string (kf, "officer", "unit");
       s->store_path = get_string (kf, "store", "path");
@@ -69,11 +70,36 @@ fa_settings_free (FaSettings *s)
   g_free (s->store_override);
   g_free (s->server_url);
   g_free (s->ca_file);
+  g_free (s->pinned_key);
   g_free (s->officer_name);
   g_free (s->officer_unit);
   g_free (s->store_path);
   g_free (s->open_draft);
   g_free (s);
+}
+
+gboolean
+fa_settings_pin_valid (const char *pin)
+{
+  g_auto (GStrv) parts = g_strsplit (pin, ";", -1);
+
+  for (int i = 0; parts[i] != NULL; i++)
+    {
+      const char *b64 = parts[i];
+      gsize len = 0;
+      g_autofree guchar *raw = NULL;
+
+      if (!g_str_has_prefix (b64, "sha256//"))
+        return FALSE;
+      b64 += strlen ("sha256//");
+      /* g_base64_decode skips what is not base64; the exact length keeps a typo from passing */
+      if (strlen (b64) != 44 || strspn (b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != 44)
+        return FALSE;
+      raw = g_base64_decode (b64, &len);
+      if (len != 32)
+        return FALSE;
+    }
+  return parts[0] != NULL;
 }
 
 static void
@@ -99,6 +125,7 @@ fa_settings_save (FaSettings *s, GError **error)
     }
   put (kf, "server", "url", s->server_url);
   put (kf, "server", "ca-file", s->ca_file);
+  put (kf, "server", "pinned-key", s->pinned_key);
   put (kf, "officer", "name", s->officer_name);
   put (kf, "officer", "unit", s->officer_unit);
   put (kf, "store", "path", s->store_path);

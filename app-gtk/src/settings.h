@@ -20,7 +20,8 @@ typedef struct {
   char *store_override;     /* set by --store / $LIBSYNC_APP_STORE; wins over store_path */
 
   char *server_url;         /* the address last used to enrol (the engine uses the enrolled one) */
-  char *ca_file;            /* optional PEM bundle to trust */
+  char *ca_file;            /* optional PEM bundle to trust instead of the system's */
+  char *pinned_key;         /* optional "sha256//<base64>[;...]" pin of the server's public key */
   char *officer_name;
   char *officer_unit;
   char *store_path;         /* as configured (may be NULL: default) */
@@ -38,6 +39,10 @@ gboolean fa_settings_save (FaSettings *settings, GError **error);
 
 /* The store file in use (override, configured or default); never NULL. Caller frees. */
 char *fa_settings_effective_store_path (const FaSettings *settings);
+
+/* TRUE when `pin` is one or more "sha256//<base64 of 32 bytes>" separated by ';' (libcurl's
+ * CURLOPT_PINNEDPUBLICKEY form; anything else libcurl would read as a file name). */
+gboolean fa_settings_pin_valid (const char *pin);
 
 /* Replaces a string member (NULL or "" clears it). */
 void fa_settings_set (char **member, const char *value);

@@ -189,6 +189,7 @@ fa_sync_controller_configure (FaSyncController *self, const FaSyncSetup *setup, 
   config.store_passphrase = setup->passphrase;
   config.server_url = NULL;     /* the enrolled server */
   config.ca_file = setup->ca_file;
+  config.pinned_pubkey = setup->pinned_key;
   config.allow_plain_http_loopback = 1;
   config.language = setup->language;
   config.on_status = on_engine_status;

@@ -26,6 +26,7 @@ typedef struct {
   const char *server_url;   /* the enrolled server (the engine reads it from the store; the
                              * controller only looks whether it is on this machine) */
   const char *ca_file;      /* or NULL */
+  const char *pinned_key;   /* or NULL */
   const char *language;
 } FaSyncSetup;
 

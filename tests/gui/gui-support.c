@@ -240,13 +240,16 @@ die_with_parent (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
-/* A fresh server database with the reference form, served on `listen` (HOST:PORT). */
+/* A fresh server database with the reference form, served on `listen` (HOST:PORT); over HTTPS
+ * with the srv.pem and srv.key of `tls_dir` unless that is NULL. */
 static gboolean
-serve_fresh (const char *listen)
+serve_fresh (const char *listen, const char *tls_dir)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree char *cert = tls_dir ? g_build_filename (tls_dir, "srv.pem", NULL) : NULL;
+  g_autofree char *key = tls_dir ? g_build_filename (tls_dir, "srv.key", NULL) : NULL;
   const char *argv[] = { SYNCSERVER_PATH, "serve", "--db", NULL, "--listen", listen,
-                         "--log-level", "warn", NULL };
+                         "--log-level", "warn", NULL, NULL, NULL, NULL, NULL };
   int out_fd = -1;
   g_autoptr (GIOChannel) ch = NULL;
   char *line = NULL;
@@ -257,6 +260,13 @@ serve_fresh (const char *listen)
          "syncserver form publish");
 
   argv[3] = server.db;
+  if (tls_dir != NULL)
+    {
+      argv[8] = "--tls-cert";
+      argv[9] = cert;
+      argv[10] = "--tls-key";
+      argv[11] = key;
+    }
   CHECK (g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
                                    NULL, &server.pid, NULL, &out_fd, NULL, &error),
          "cannot start syncserver: %s", error ? error->message : "");
@@ -267,7 +277,7 @@ serve_fresh (const char *listen)
          "syncserver printed nothing");
   g_strstrip (line);
   CHECK (g_str_has_prefix (line, "LISTENING "), "unexpected syncserver output: %s", line);
-  server.url = g_strdup_printf ("http://%s", line + strlen ("LISTENING "));
+  server.url = g_strdup_printf ("%s://%s", tls_dir ? "https" : "http", line + strlen ("LISTENING "));
   g_free (line);
   note ("syncserver at %s", server.url);
   return TRUE;
@@ -276,7 +286,17 @@ serve_fresh (const char *listen)
 gboolean
 start_server (void)
 {
-  return serve_fresh ("127.0.0.1:0");
+  return serve_fresh ("127.0.0.1:0", NULL);
+}
+
+/* The server over HTTPS with a test CA made now (tests/support/make-test-ca.sh) in `dir`: ca.pem,
+ * srv.pem, srv.key and pin.txt. */
+gboolean
+start_tls_server (const char *dir)
+{
+  g_mkdir_with_parents (dir, 0700);
+  CHECK (run (NULL, "/bin/sh", FA_MAKE_TEST_CA, dir, NULL), "make-test-ca.sh (certtool from gnutls-bin)");
+  return serve_fresh ("127.0.0.1:0", dir);
 }
 
 /* The central server replaced by one that never heard of this device, at the same address (the
@@ -293,7 +313,7 @@ replace_server (void)
   CHECK (g_rename (server.db, moved) == 0, "cannot move the old server database");
   g_clear_pointer (&server.db, g_free);
   g_clear_pointer (&server.url, g_free);
-  return serve_fresh (listen);
+  return serve_fresh (listen, NULL);
 }
 
 /* A one-time enrollment code from central staff (`syncserver enroll create`), or NULL. */

@@ -36,6 +36,9 @@
  *   test_app_gui revoked enrolment through the settings page, Sync now, the signed receipt of a
  *                        delivered record verified ("Valid signature"), retention purging it,
  *                        then `syncserver device revoke` and the revoked banner after Sync now.
+ *   test_app_gui https   enrolment over HTTPS from Settings: a certificate from an unknown CA
+ *                        refused, then a malformed and a wrong key pin; the test CA and the right
+ *                        pin enrol, are kept in settings.ini, and a record syncs over HTTPS.
  *
  * Exit status: 0 pass, 1 fail, 77 skip (only when a required program is missing).
  */
@@ -60,6 +63,8 @@ run_scenario (gpointer data)
     ok = scenario_unlock ();
   else if (strcmp (mode, "revoked") == 0)
     ok = scenario_revoked ();
+  else if (strcmp (mode, "https") == 0)
+    ok = scenario_https ();
   else
     ok = scenario_kill_verify ();
   if (!ok)
@@ -102,12 +107,12 @@ main (int argc, char **argv)
   int status;
   gboolean keep;
 
-  const char *const modes[] = { "e2e", "kill", "kill-child", "fields", "conflict", "unlock", "revoked", NULL };
-  const char *const with_server[] = { "e2e", "conflict", "revoked", NULL };
+  const char *const modes[] = { "e2e", "kill", "kill-child", "fields", "conflict", "unlock", "revoked", "https", NULL };
+  const char *const with_server[] = { "e2e", "conflict", "revoked", "https", NULL };
 
   if (!g_strv_contains (modes, run_mode))
     {
-      fprintf (stderr, "usage: %s e2e|kill|fields|conflict|unlock|revoked\n", argv[0]);
+      fprintf (stderr, "usage: %s e2e|kill|fields|conflict|unlock|revoked|https\n", argv[0]);
       return 2;
     }
   if (g_strv_contains (with_server, run_mode) && !have_program (SYNCSERVER_PATH))
@@ -147,7 +152,8 @@ main (int argc, char **argv)
   else if ((strcmp (run_mode, "e2e") == 0 && !prepare_e2e ())
            || (strcmp (run_mode, "conflict") == 0 && !prepare_conflict ())
            || (strcmp (run_mode, "unlock") == 0 && !prepare_unlock ())
-           || (strcmp (run_mode, "revoked") == 0 && !prepare_revoked ()))
+           || (strcmp (run_mode, "revoked") == 0 && !prepare_revoked ())
+           || (strcmp (run_mode, "https") == 0 && !prepare_https ()))
     {
       stop_server ();
       return 1;
