@@ -385,6 +385,27 @@ create_test_store (void)
   return TRUE;
 }
 
+/* create_test_store() with one finalized interview waiting to be sent; its uuid (caller frees)
+ * or NULL. */
+char *
+create_store_with_final_record (void)
+{
+  g_autofree char *example = NULL;
+  char uuid[SYNC_UUID_STRLEN + 1];
+  sync_store_t *s;
+  sync_err_t err;
+
+  CHECK (g_file_get_contents (FA_EXAMPLES_DIR "/valid_no_indication.json", &example, NULL, NULL), "example");
+  if (!create_test_store ())
+    return NULL;
+  s = open_test_store (FALSE);
+  CHECK (s != NULL, "store");
+  err = sync_record_create (s, "tppo_screening", 0, example, SYNC_STATUS_FINAL, uuid);
+  sync_store_close (s);
+  CHECK (err == SYNC_OK, "record: %s", sync_strerror (err));
+  return g_strdup (uuid);
+}
+
 /* Enrolls the store with a fresh code, as syncctl or another embedder would. */
 gboolean
 enroll_test_store (void)

@@ -88,6 +88,7 @@ void stop_server (void);
 char *enrollment_code (void);
 sync_store_t *open_test_store (gboolean read_only);
 gboolean create_test_store (void);
+char *create_store_with_final_record (void);
 gboolean enroll_test_store (void);
 gboolean sync_test_store (void);
 char *store_device_id (void);

@@ -9,23 +9,17 @@ static char *conflict_uuid;
 gboolean
 prepare_conflict (void)
 {
-  g_autofree char *example = NULL;
-  char uuid[SYNC_UUID_STRLEN + 1];
+  const char *uuid;
   sync_store_t *s;
   sync_record_t *rec = NULL;
   cJSON *payload;
   char *text;
   sync_err_t err;
 
-  CHECK (g_file_get_contents (FA_EXAMPLES_DIR "/valid_no_indication.json", &example, NULL, NULL), "example");
-  if (!create_test_store ())
+  conflict_uuid = create_store_with_final_record ();
+  if (conflict_uuid == NULL)
     return FALSE;
-  s = open_test_store (FALSE);
-  CHECK (s != NULL, "store");
-  err = sync_record_create (s, "tppo_screening", 0, example, SYNC_STATUS_FINAL, uuid);
-  sync_store_close (s);
-  CHECK (err == SYNC_OK, "record: %s", sync_strerror (err));
-  conflict_uuid = g_strdup (uuid);
+  uuid = conflict_uuid;
   if (!start_server () || !enroll_test_store () || !sync_test_store ())
     return FALSE;
   CHECK (run (NULL, SYNCSERVER_PATH, "record", "set-status", "--db", server.db, uuid, "--status", "referred",

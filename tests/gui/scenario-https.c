@@ -10,20 +10,9 @@ static char *tls_dir;
 gboolean
 prepare_https (void)
 {
-  g_autofree char *example = NULL;
-  char uuid[SYNC_UUID_STRLEN + 1];
-  sync_store_t *s;
-  sync_err_t err;
-
-  CHECK (g_file_get_contents (FA_EXAMPLES_DIR "/valid_no_indication.json", &example, NULL, NULL), "example");
-  if (!create_test_store ())
+  record_uuid = create_store_with_final_record ();
+  if (record_uuid == NULL)
     return FALSE;
-  s = open_test_store (FALSE);
-  CHECK (s != NULL, "store");
-  err = sync_record_create (s, "tppo_screening", 0, example, SYNC_STATUS_FINAL, uuid);
-  sync_store_close (s);
-  CHECK (err == SYNC_OK, "record: %s", sync_strerror (err));
-  record_uuid = g_strdup (uuid);
   tls_dir = g_build_filename (tmpdir, "tls", NULL);
   return start_tls_server (tls_dir) && write_settings (FALSE);
 }
