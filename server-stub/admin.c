@@ -165,6 +165,26 @@ int admin_print_json(cJSON *doc)
   return 0;
 }
 
+int admin_list_done(db_conn_t *db, sync_err_t e, cJSON *json_list)
+{
+  db_close(db);
+  if (e != SYNC_OK) {
+    cJSON_Delete(json_list);
+    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
+    return 1;
+  }
+  return json_list ? admin_print_json(json_list) : 0;
+}
+
+int admin_named_result(sync_err_t e, const char *what, const char *name)
+{
+  if (e == SYNC_ERR_NOT_FOUND)
+    fprintf(stderr, "syncserver: no %s %s\n", what, name);
+  else if (e != SYNC_OK)
+    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
+  return e == SYNC_OK ? 0 : 1;
+}
+
 /* ---- init --------------------------------------------------------------------------------- */
 
 int admin_init(const cli_t *c)
@@ -243,13 +263,7 @@ int admin_device_list(const cli_t *c)
     printf("%-36s  %-7s  %-20s  %-20s  %-20s  %8s  %9s  %s\n", "DEVICE", "STATUS", "LAST SEEN",
            "LAST PUSH", "CREDENTIAL EXPIRES", "RECORDS", "CONFLICTS", "NAME / UNIT");
   sync_err_t e = db_device_activity(db, print_device, &l);
-  db_close(db);
-  if (e != SYNC_OK) {
-    cJSON_Delete(l.arr);
-    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
-    return 1;
-  }
-  return l.json ? admin_print_json(l.arr) : 0;
+  return admin_list_done(db, e, l.arr);
 }
 
 int admin_device_revoke(const cli_t *c)
@@ -267,14 +281,8 @@ int admin_device_revoke(const cli_t *c)
     return 1;
   sync_err_t e = db_device_revoke(db, id);
   db_close(db);
-  if (e == SYNC_ERR_NOT_FOUND) {
-    fprintf(stderr, "syncserver: no device %s\n", id);
+  if (admin_named_result(e, "device", id))
     return 1;
-  }
-  if (e != SYNC_OK) {
-    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
-    return 1;
-  }
   printf("device %s revoked\n", id);
   return 0;
 }

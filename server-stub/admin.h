@@ -51,6 +51,12 @@ int admin_user_remove(const cli_t *c);
 /* Prints a cJSON document (compact) and a newline to stdout, then frees it; 1 if it is NULL. */
 struct cJSON;
 int admin_print_json(struct cJSON *doc);
+/* The end of a list command: closes `db`; on an error prints it and frees `json_list`, else
+ * prints `json_list` (the --json output; NULL for the table, already printed). 0 or 1. */
+int admin_list_done(db_conn_t *db, sync_err_t e, struct cJSON *json_list);
+/* The outcome of a command on one thing (`what` "device", "user", "record" named `name`): 0 for
+ * SYNC_OK, else 1 after printing "no <what> <name>" (SYNC_ERR_NOT_FOUND) or the error. */
+int admin_named_result(sync_err_t e, const char *what, const char *name);
 
 /* Opens --db (must exist unless `flags` has DB_OPEN_CREATE); prints the error and returns NULL. */
 db_conn_t *admin_open(const cli_t *c, int flags);

@@ -57,14 +57,8 @@ int admin_duplicates(const cli_t *c)
     l.groups = cJSON_CreateArray();
   int64_t groups = 0;
   sync_err_t e = db_duplicates(db, print_dupe, &l, &groups);
-  db_close(db);
-  if (e != SYNC_OK) {
-    cJSON_Delete(l.groups);
-    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
-    return 1;
-  }
-  if (l.json)
-    return admin_print_json(l.groups);
-  printf("%lld group(s) of likely duplicates\n", (long long)groups);
-  return 0;
+  int rc = admin_list_done(db, e, l.groups);
+  if (rc == 0 && !l.json)
+    printf("%lld group(s) of likely duplicates\n", (long long)groups);
+  return rc;
 }

@@ -166,11 +166,5 @@ int admin_enroll_list(const cli_t *c)
     printf("%-7s  %-20s  %-20s  %-36s  %s\n", "STATUS", "EXPIRES", "USED", "USED BY",
            "NAME / UNIT");
   sync_err_t e = db_enroll_code_list(db, print_code, &l);
-  db_close(db);
-  if (e != SYNC_OK) {
-    cJSON_Delete(l.arr);
-    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
-    return 1;
-  }
-  return l.json ? admin_print_json(l.arr) : 0;
+  return admin_list_done(db, e, l.arr);
 }

@@ -426,13 +426,7 @@ int admin_user_list(const cli_t *c)
   else
     printf("%-24s  %-20s  %-20s  %s\n", "NAME", "CREATED", "LAST LOGIN", "SESSIONS");
   sync_err_t e = db_staff_list(db, print_user, &l);
-  db_close(db);
-  if (e != SYNC_OK) {
-    cJSON_Delete(l.arr);
-    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
-    return 1;
-  }
-  return l.json ? admin_print_json(l.arr) : 0;
+  return admin_list_done(db, e, l.arr);
 }
 
 int admin_user_remove(const cli_t *c)
@@ -450,14 +444,8 @@ int admin_user_remove(const cli_t *c)
     return 1;
   sync_err_t e = db_staff_remove(db, name);
   db_close(db);
-  if (e == SYNC_ERR_NOT_FOUND) {
-    fprintf(stderr, "syncserver: no user %s\n", name);
+  if (admin_named_result(e, "user", name))
     return 1;
-  }
-  if (e != SYNC_OK) {
-    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
-    return 1;
-  }
   printf("user %s removed; their sessions ended\n", name);
   return 0;
 }

@@ -143,14 +143,8 @@ int admin_record_get(const cli_t *c)
   char *payload = NULL;
   sync_err_t e = db_record_payload(db, uuid, &payload, NULL);
   db_close(db);
-  if (e == SYNC_ERR_NOT_FOUND) {
-    fprintf(stderr, "syncserver: no record %s\n", uuid);
+  if (admin_named_result(e, "record", uuid))
     return 1;
-  }
-  if (e != SYNC_OK) {
-    fprintf(stderr, "syncserver: %s\n", sync_strerror(e));
-    return 1;
-  }
   /* Exactly the stored bytes; a newline only for a human at a terminal. */
   fwrite(payload, 1, strlen(payload), stdout);
   if (isatty(STDOUT_FILENO))
