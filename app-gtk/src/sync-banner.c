@@ -1,7 +1,11 @@
 /* sync-banner: see sync-banner.h. */
 #include "sync-banner.h"
 
+#include <cjson/cJSON.h>
 #include <glib/gi18n.h>
+
+/* A new code needs the administrator, who may be days away: warn a month ahead. */
+#define EXPIRY_WARNING_DAYS 30
 
 struct _FaSyncBanner
 {
@@ -18,32 +22,62 @@ struct _FaSyncBanner
 
 G_DEFINE_FINAL_TYPE (FaSyncBanner, fa_sync_banner, ADW_TYPE_BIN)
 
-/* The words for what blocks sync, or NULL when nothing the officer must act on does. */
-static const char *
+/* Whole days, rounded up, until the enrolled credential expires (0: expired), or G_MAXINT when
+ * the enrollment states no expiry. */
+static int
+credential_days_left (const char *enrollment_json)
+{
+  cJSON *e = cJSON_Parse (enrollment_json);
+  const cJSON *at = cJSON_GetObjectItemCaseSensitive (e, "credential_expires_at");
+  int days = G_MAXINT;
+
+  if (cJSON_IsNumber (at) && at->valuedouble > 0)
+    {
+      double left = (at->valuedouble - (double) (g_get_real_time () / 1000)) / 86400000.0;
+      left = CLAMP (left, 0.0, 100000.0);
+      days = (int) left + (left > (int) left);
+    }
+  cJSON_Delete (e);
+  return days;
+}
+
+/* The words for what blocks sync or soon will, or NULL when nothing the officer must act on
+ * does. Caller frees. */
+static char *
 blocking_message (FaApp *app)
 {
   const sync_status_t *st = fa_sync_controller_get_status (fa_app_get_sync (app));
+  const char *enrollment = fa_app_get_enrollment_json (app);
+  int days;
 
   if (!fa_app_is_unlocked (app))
     return NULL;
-  if (fa_app_get_enrollment_json (app) == NULL)
-    return _("This device is not enrolled with the central server yet: records stay on the device "
-             "until it is. Enrol it in Settings with the code from the administrator.");
-  if (st->state != SYNC_STATE_ERROR)
-    return NULL;
-  if (st->last_error == SYNC_ERR_REVOKED)
-    return _("This device was revoked by the central office. Records not yet sent stay on this "
-             "device; contact the administrator.");
-  if (st->last_error == SYNC_ERR_AUTH)
-    return _("The central server no longer accepts this device's credential (refused or expired). "
-             "Enrol the device again in Settings with a new code from the administrator.");
+  if (enrollment == NULL)
+    return g_strdup (_("This device is not enrolled with the central server yet: records stay on the device "
+                       "until it is. Enrol it in Settings with the code from the administrator."));
+  if (st->state == SYNC_STATE_ERROR && st->last_error == SYNC_ERR_REVOKED)
+    return g_strdup (_("This device was revoked by the central office. Records not yet sent stay on this "
+                       "device; contact the administrator."));
+  if (st->state == SYNC_STATE_ERROR && st->last_error == SYNC_ERR_AUTH)
+    return g_strdup (_("The central server no longer accepts this device's credential (refused or expired). "
+                       "Enrol the device again in Settings with a new code from the administrator."));
+  days = credential_days_left (enrollment);
+  if (days <= 0)
+    return g_strdup (_("This device's credential has expired: the central server will refuse it. Enrol the "
+                       "device again in Settings with a new code from the administrator."));
+  if (days <= EXPIRY_WARNING_DAYS)
+    return g_strdup_printf (ngettext ("This device's credential expires in %d day. Ask the administrator for "
+                                      "a new code and enrol again in Settings before then.",
+                                      "This device's credential expires in %d days. Ask the administrator for "
+                                      "a new code and enrol again in Settings before then.", days),
+                            days);
   return NULL;
 }
 
 static void
 refresh (FaSyncBanner *self)
 {
-  const char *message = self->app ? blocking_message (self->app) : NULL;
+  g_autofree char *message = self->app ? blocking_message (self->app) : NULL;
 
   if (message != NULL)
     gtk_label_set_text (GTK_LABEL (self->label), message);

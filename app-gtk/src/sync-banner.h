@@ -1,6 +1,7 @@
 /* sync-banner: a banner across the top of the window when sync cannot work until the officer or
  * the administrator acts: the device was revoked by the central office, its credential was
- * refused or has expired (enrol again), or it was never enrolled. Hidden otherwise, and while
+ * refused or has expired (enrol again), or it was never enrolled; and a month before the
+ * credential expires, so the officer can get a new code in time. Hidden otherwise, and while
  * the app is locked. Its button opens Settings (win.settings). */
 #pragma once
 

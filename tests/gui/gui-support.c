@@ -320,12 +320,20 @@ replace_server (void)
 char *
 enrollment_code (void)
 {
+  return enrollment_code_valid_for (365);
+}
+
+/* The same for a credential valid for `days` days. */
+char *
+enrollment_code_valid_for (int days)
+{
   g_autofree char *out = NULL;
+  g_autofree char *valid = g_strdup_printf ("%d", days);
   g_autoptr (GRegex) re = g_regex_new ("\\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\\b", 0, 0, NULL);
   g_autoptr (GMatchInfo) match = NULL;
 
   if (!run (&out, SYNCSERVER_PATH, "enroll", "create", "--db", server.db, "--name", "Laptop Polres 01",
-            "--unit", "Polres Metro Jakarta Utara", NULL))
+            "--unit", "Polres Metro Jakarta Utara", "--valid-days", valid, NULL))
     return NULL;
   if (!g_regex_match (re, out, 0, &match))
     {

@@ -86,6 +86,7 @@ gboolean start_tls_server (const char *dir);
 gboolean replace_server (void);
 void stop_server (void);
 char *enrollment_code (void);
+char *enrollment_code_valid_for (int days);
 sync_store_t *open_test_store (gboolean read_only);
 gboolean create_test_store (void);
 char *create_store_with_final_record (void);

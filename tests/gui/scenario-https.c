@@ -1,5 +1,5 @@
 /* GUI test scenario: enrolment and sync over HTTPS, with the CA file and the key pin typed in
- * Settings (see test_app_gui.c). */
+ * Settings, and the warning before the credential expires (see test_app_gui.c). */
 #include "gui-support.h"
 
 static char *record_uuid;
@@ -128,10 +128,28 @@ settings_kept (const char *pin)
   return TRUE;
 }
 
+/* The code was made for a credential of 10 days: the banner warns, in time for a new code. */
+static gboolean
+expiry_warned (void)
+{
+  const char *text = fa_sync_banner_get_message (FA_SYNC_BANNER (win_named ("sync-banner")));
+  g_autofree char *expect = g_strdup_printf (ngettext ("This device's credential expires in %d day. Ask the administrator for "
+                                                       "a new code and enrol again in Settings before then.",
+                                                       "This device's credential expires in %d days. Ask the administrator for "
+                                                       "a new code and enrol again in Settings before then.", 10),
+                                             10);
+
+  CHECK (g_strcmp0 (text, expect) == 0, "the banner says '%s'", text ? text : "nothing");
+  if (strcmp (fa_app_get_language (app), "id") == 0)
+    CHECK (strstr (text, "kedaluwarsa dalam 10 hari") != NULL, "expiry warning in Indonesian: %s", text);
+  note ("expiry: %s", text);
+  return TRUE;
+}
+
 gboolean
 scenario_https (void)
 {
-  g_autofree char *code = enrollment_code ();
+  g_autofree char *code = enrollment_code_valid_for (10);
   g_autofree char *pin = file_text (tls_dir, "pin.txt");
   ServerPoll poll = { record_uuid, NULL };
 
@@ -147,5 +165,5 @@ scenario_https (void)
          fa_sync_controller_get_status (fa_app_get_sync (app))->message);
   CHECK (wait_for (server_has_record, &poll, 10000), "the record did not reach the server");
   g_free (poll.payload);
-  return TRUE;
+  return expiry_warned ();
 }
