@@ -78,36 +78,32 @@ sync_err_t proto_enroll_req_encode(const proto_enroll_req_t *req, char **out_jso
   return jb_finish(&b, out_json, out_len);
 }
 
+static sync_err_t req_fields(jctx_t *c, const cJSON **f, void *msg)
+{
+  proto_enroll_req_t *req = msg;
+  sync_err_t rc = jget_str(c, f[1], "code", typed_code_valid,
+                           "code of 1..32 letters, digits, '-', ' '", req->code, sizeof req->code);
+  return rc ? rc
+            : jget_str(c, f[2], "device_id", proto_uuid_valid, "lower-case uuid", req->device_id,
+                       sizeof req->device_id);
+}
+
+static void req_release(void *msg)
+{
+  proto_enroll_req_free(msg);
+}
+
 sync_err_t proto_enroll_req_decode(const char *json, size_t len, proto_enroll_req_t **out,
                                    proto_diag_t *diag)
 {
   static const char *const keys[] = {"protocol", "code", "device_id"};
-  const cJSON *f[3];
-  proto_diag_t local;
-  jctx_t c;
-  cJSON *root = NULL;
-  proto_enroll_req_t *req = NULL;
-  jctx_init(&c, diag, &local);
-  if (!out)
-    return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
-  *out = NULL;
-  sync_err_t rc = jparse_body(&c, json, len, &root);
-  if (rc)
-    return rc;
-  if (!(req = calloc(1, sizeof *req)))
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-  if (rc || (rc = jprotocol(&c, root, &req->protocol)) || (rc = jfields(&c, root, NULL, keys, 3, f)) ||
-      (rc = jget_str(&c, f[1], "code", typed_code_valid, "code of 1..32 letters, digits, '-', ' '",
-                     req->code, sizeof req->code)) ||
-      (rc = jget_str(&c, f[2], "device_id", proto_uuid_valid, "lower-case uuid", req->device_id,
-                     sizeof req->device_id))) {
-    proto_enroll_req_free(req);
-    cJSON_Delete(root);
-    return rc;
-  }
-  cJSON_Delete(root);
-  *out = req;
-  return SYNC_OK;
+  static const jmessage_t m = {keys, 3, sizeof(proto_enroll_req_t),
+                               offsetof(proto_enroll_req_t, protocol), req_fields, req_release};
+  void *msg;
+  sync_err_t rc = jdecode_message(&m, json, len, out != NULL, diag, &msg);
+  if (out)
+    *out = msg;
+  return rc;
 }
 
 void proto_enroll_req_free(proto_enroll_req_t *req)
@@ -149,8 +145,9 @@ sync_err_t proto_enroll_resp_encode(const proto_enroll_resp_t *resp, char **out_
   return jb_finish(&b, out_json, out_len);
 }
 
-static sync_err_t resp_fields(jctx_t *c, const cJSON **f, proto_enroll_resp_t *r)
+static sync_err_t resp_fields(jctx_t *c, const cJSON **f, void *msg)
 {
+  proto_enroll_resp_t *r = msg;
   sync_err_t rc;
   if ((rc = jget_str(c, f[1], "device_id", proto_uuid_valid, "lower-case uuid", r->device_id,
                      sizeof r->device_id)) ||
@@ -168,35 +165,24 @@ static sync_err_t resp_fields(jctx_t *c, const cJSON **f, proto_enroll_resp_t *r
   return jget_int(c, f[8], "server_time", 0, CODEC_MAX_MS, &r->server_time);
 }
 
+static void resp_release(void *msg)
+{
+  proto_enroll_resp_free(msg);
+}
+
 sync_err_t proto_enroll_resp_decode(const char *json, size_t len, proto_enroll_resp_t **out,
                                     proto_diag_t *diag)
 {
   static const char *const keys[] = {"protocol", "device_id", "secret", "name", "unit",
                                      "server_id", "receipt_key", "credential_expires_at",
                                      "server_time"};
-  const cJSON *f[9];
-  proto_diag_t local;
-  jctx_t c;
-  cJSON *root = NULL;
-  proto_enroll_resp_t *resp = NULL;
-  jctx_init(&c, diag, &local);
-  if (!out)
-    return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
-  *out = NULL;
-  sync_err_t rc = jparse_body(&c, json, len, &root);
-  if (rc)
-    return rc;
-  if (!(resp = calloc(1, sizeof *resp)))
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-  if (rc || (rc = jprotocol(&c, root, &resp->protocol)) ||
-      (rc = jfields(&c, root, NULL, keys, 9, f)) || (rc = resp_fields(&c, f, resp))) {
-    proto_enroll_resp_free(resp);
-    cJSON_Delete(root);
-    return rc;
-  }
-  cJSON_Delete(root);
-  *out = resp;
-  return SYNC_OK;
+  static const jmessage_t m = {keys, 9, sizeof(proto_enroll_resp_t),
+                               offsetof(proto_enroll_resp_t, protocol), resp_fields, resp_release};
+  void *msg;
+  sync_err_t rc = jdecode_message(&m, json, len, out != NULL, diag, &msg);
+  if (out)
+    *out = msg;
+  return rc;
 }
 
 void proto_enroll_resp_free(proto_enroll_resp_t *resp)

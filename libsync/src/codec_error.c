@@ -228,37 +228,25 @@ void error_clear(proto_error_t *err)
   err->n_issues = 0;
 }
 
+static sync_err_t error_fields(jctx_t *c, const cJSON **f, void *msg)
+{
+  return f[0] ? error_decode_obj(c, f[0], "error", msg) : jfail(c, "error", "missing");
+}
+
+static void error_release(void *msg)
+{
+  proto_error_free(msg);
+}
+
 sync_err_t proto_error_decode(const char *json, size_t len, proto_error_t **out, proto_diag_t *diag)
 {
   static const char *const root_keys[] = {"error"};
-  proto_diag_t local;
-  jctx_t c;
-  cJSON *root = NULL;
-  const cJSON *f[1];
-  proto_error_t *e = NULL;
-  jctx_init(&c, diag, &local);
-  if (!out)
-    return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
-  *out = NULL;
-  sync_err_t rc = jparse_body(&c, json, len, &root);
-  if (rc || (rc = jfields(&c, root, NULL, root_keys, 1, f)))
-    goto fail;
-  if (!f[0]) {
-    rc = jfail(&c, "error", "missing");
-    goto fail;
-  }
-  if (!(e = calloc(1, sizeof *e))) {
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-    goto fail;
-  }
-  if ((rc = error_decode_obj(&c, f[0], "error", e)))
-    goto fail;
-  cJSON_Delete(root);
-  *out = e;
-  return SYNC_OK;
-fail:
-  proto_error_free(e);
-  cJSON_Delete(root);
+  static const jmessage_t m = {root_keys, 1, sizeof(proto_error_t), -1, error_fields,
+                               error_release};
+  void *msg;
+  sync_err_t rc = jdecode_message(&m, json, len, out != NULL, diag, &msg);
+  if (out)
+    *out = msg;
   return rc;
 }
 

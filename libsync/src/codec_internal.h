@@ -156,6 +156,21 @@ sync_err_t jparse_body_capture(jctx_t *c, const char *json, size_t len, int payl
  * bytes in *msg. On failure the context is finished and nothing is left to free. */
 sync_err_t jdecode_begin(jctx_t *c, const char *json, size_t len, int payload_level, cJSON **root,
                          size_t size, void **msg);
+/* A message without payloads, decoded whole by jdecode_message(). */
+typedef struct jmessage {
+  const char *const *keys;  /* the root object's members */
+  size_t n_keys;
+  size_t size;              /* of the message struct, allocated zeroed */
+  ptrdiff_t protocol_at;    /* offsetof its int `protocol`, or -1: the message has none */
+  /* Reads the members found (f[i] for keys[i]; NULL = missing) into msg. */
+  sync_err_t (*fill)(jctx_t *c, const cJSON **f, void *msg);
+  void (*release)(void *msg);  /* frees a message, also one fill() left half done */
+} jmessage_t;
+/* The whole of such a decoder: jparse_body, the message, its `protocol` (before the members, so
+ * a newer body is reported as such), jfields, fill. *out gets the message, or NULL on failure
+ * (`want_out` 0: the caller gave no output pointer, reported as bad_request). */
+sync_err_t jdecode_message(const jmessage_t *m, const char *json, size_t len, int want_out,
+                           proto_diag_t *diag, void **out);
 /* `protocol` of a root object: missing or not an integer is bad_request, another version is
  * unsupported_protocol. Run it before jfields() so a newer body is reported as such. */
 sync_err_t jprotocol(jctx_t *c, const cJSON *root, int *out);

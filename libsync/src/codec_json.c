@@ -227,6 +227,35 @@ sync_err_t jdecode_begin(jctx_t *c, const char *json, size_t len, int payload_le
   return rc;
 }
 
+sync_err_t jdecode_message(const jmessage_t *m, const char *json, size_t len, int want_out,
+                           proto_diag_t *diag, void **out)
+{
+  proto_diag_t local;
+  jctx_t c;
+  cJSON *root = NULL;
+  const cJSON *f[32];
+  void *msg = NULL;
+  jctx_init(&c, diag, &local);
+  *out = NULL;
+  if (!want_out)
+    return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
+  sync_err_t rc = jparse_body(&c, json, len, &root);
+  if (rc)
+    return rc;
+  if (!(msg = calloc(1, m->size)))
+    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
+  if (rc || (m->protocol_at >= 0 && (rc = jprotocol(&c, root, (int *)((char *)msg + m->protocol_at)))) ||
+      (rc = jfields(&c, root, NULL, m->keys, m->n_keys, f)) || (rc = m->fill(&c, f, msg))) {
+    if (msg)
+      m->release(msg);
+    cJSON_Delete(root);
+    return rc;
+  }
+  cJSON_Delete(root);
+  *out = msg;
+  return SYNC_OK;
+}
+
 sync_err_t jget_payload(jctx_t *c, const cJSON *it, const char *key, int empty, char **out)
 {
   const cJSON *ph = cJSON_IsObject(it) ? it->child : NULL;

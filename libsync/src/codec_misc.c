@@ -66,8 +66,9 @@ invalid:
   return SYNC_ERR_INVALID_ARG;
 }
 
-static sync_err_t health_fields(jctx_t *c, const cJSON **f, proto_health_t *h)
+static sync_err_t health_fields(jctx_t *c, const cJSON **f, void *msg)
 {
+  proto_health_t *h = msg;
   static const char *const status_names[] = {"ok", "degraded"};
   const cJSON *lf[5];
   size_t n, i = 0;
@@ -106,33 +107,22 @@ static sync_err_t health_fields(jctx_t *c, const cJSON **f, proto_health_t *h)
                        h->receipt_key, sizeof h->receipt_key);
 }
 
+static void health_release(void *msg)
+{
+  proto_health_free(msg);
+}
+
 sync_err_t proto_health_decode(const char *json, size_t len, proto_health_t **out, proto_diag_t *diag)
 {
   static const char *const keys[] = {"status", "server_version", "server_id", "protocols",
                                      "server_time", "limits", "receipt_key"};
-  const cJSON *f[7];
-  proto_diag_t local;
-  jctx_t c;
-  cJSON *root = NULL;
-  proto_health_t *h = NULL;
-  jctx_init(&c, diag, &local);
-  if (!out)
-    return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
-  *out = NULL;
-  sync_err_t rc = jparse_body(&c, json, len, &root);
-  if (rc)
-    return rc;
-  if (!(h = calloc(1, sizeof *h)))
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-  else if (!(rc = jfields(&c, root, NULL, keys, 7, f)))
-    rc = health_fields(&c, f, h);
-  cJSON_Delete(root);
-  if (rc) {
-    proto_health_free(h);
-    return rc;
-  }
-  *out = h;
-  return SYNC_OK;
+  static const jmessage_t m = {keys, 7, sizeof(proto_health_t), -1, health_fields,
+                               health_release};
+  void *msg;
+  sync_err_t rc = jdecode_message(&m, json, len, out != NULL, diag, &msg);
+  if (out)
+    *out = msg;
+  return rc;
 }
 
 void proto_health_free(proto_health_t *h)
@@ -167,41 +157,37 @@ sync_err_t proto_whoami_encode(const proto_whoami_t *w, char **out_json, size_t 
   return jb_finish(&b, out_json, out_len);
 }
 
+static sync_err_t whoami_fields(jctx_t *c, const cJSON **f, void *msg)
+{
+  proto_whoami_t *w = msg;
+  int idx;
+  sync_err_t rc;
+  if ((rc = jget_str(c, f[1], "device_id", proto_uuid_valid, "lower-case uuid", w->device_id,
+                     sizeof w->device_id)) ||
+      (rc = jget_strdup(c, f[2], "name", 0, CODEC_MAX_NAME_CHARS, &w->name)) ||
+      (rc = jget_strdup(c, f[3], "unit", 0, CODEC_MAX_NAME_CHARS, &w->unit)) ||
+      (rc = jget_enum(c, f[4], "status", (const char *const[]){"active"}, 1, &idx)) ||
+      (rc = jget_int(c, f[5], "server_time", 0, CODEC_MAX_MS, &w->server_time)))
+    return rc;
+  return jget_int(c, f[6], "credential_expires_at", 0, CODEC_MAX_MS, &w->credential_expires_at);
+}
+
+static void whoami_release(void *msg)
+{
+  proto_whoami_free(msg);
+}
+
 sync_err_t proto_whoami_decode(const char *json, size_t len, proto_whoami_t **out, proto_diag_t *diag)
 {
   static const char *const keys[] = {"protocol", "device_id", "name", "unit", "status",
                                      "server_time", "credential_expires_at"};
-  const cJSON *f[7];
-  proto_diag_t local;
-  jctx_t c;
-  cJSON *root = NULL;
-  proto_whoami_t *w = NULL;
-  int idx;
-  jctx_init(&c, diag, &local);
-  if (!out)
-    return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
-  *out = NULL;
-  sync_err_t rc = jparse_body(&c, json, len, &root);
-  if (rc)
-    return rc;
-  if (!(w = calloc(1, sizeof *w)))
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-  if (rc || (rc = jprotocol(&c, root, &w->protocol)) || (rc = jfields(&c, root, NULL, keys, 7, f)) ||
-      (rc = jget_str(&c, f[1], "device_id", proto_uuid_valid, "lower-case uuid", w->device_id,
-                     sizeof w->device_id)) ||
-      (rc = jget_strdup(&c, f[2], "name", 0, CODEC_MAX_NAME_CHARS, &w->name)) ||
-      (rc = jget_strdup(&c, f[3], "unit", 0, CODEC_MAX_NAME_CHARS, &w->unit)) ||
-      (rc = jget_enum(&c, f[4], "status", (const char *const[]){"active"}, 1, &idx)) ||
-      (rc = jget_int(&c, f[5], "server_time", 0, CODEC_MAX_MS, &w->server_time)) ||
-      (rc = jget_int(&c, f[6], "credential_expires_at", 0, CODEC_MAX_MS,
-                     &w->credential_expires_at))) {
-    proto_whoami_free(w);
-    cJSON_Delete(root);
-    return rc;
-  }
-  cJSON_Delete(root);
-  *out = w;
-  return SYNC_OK;
+  static const jmessage_t m = {keys, 7, sizeof(proto_whoami_t), offsetof(proto_whoami_t, protocol),
+                               whoami_fields, whoami_release};
+  void *msg;
+  sync_err_t rc = jdecode_message(&m, json, len, out != NULL, diag, &msg);
+  if (out)
+    *out = msg;
+  return rc;
 }
 
 void proto_whoami_free(proto_whoami_t *w)
@@ -283,50 +269,42 @@ static sync_err_t form_info_decode(jctx_t *c, const cJSON *obj, proto_form_info_
   return jget_int(c, f[4], "published_at", 0, CODEC_MAX_MS, &fi->published_at);
 }
 
+static sync_err_t forms_list_fields(jctx_t *c, const cJSON **f, void *msg)
+{
+  proto_forms_list_t *l = msg;
+  size_t n = 0, i = 0;
+  sync_err_t rc = jget_array(c, f[1], "forms", 0, CODEC_MAX_FORMS, 1, &n);
+  if (rc)
+    return rc;
+  if (n && !(l->forms = calloc(n, sizeof *l->forms)))
+    return jfail_code(c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
+  l->n_forms = n;
+  size_t mark = jpath_key(c, "forms");
+  for (const cJSON *e = f[1]->child; e && rc == SYNC_OK; e = e->next, i++) {
+    size_t m2 = jpath_index(c, i);
+    rc = form_info_decode(c, e, &l->forms[i]);
+    jpath_pop(c, m2);
+  }
+  jpath_pop(c, mark);
+  return rc;
+}
+
+static void forms_list_release(void *msg)
+{
+  proto_forms_list_free(msg);
+}
+
 sync_err_t proto_forms_list_decode(const char *json, size_t len, proto_forms_list_t **out,
                                    proto_diag_t *diag)
 {
   static const char *const keys[] = {"protocol", "forms"};
-  const cJSON *f[2];
-  proto_diag_t local;
-  jctx_t c;
-  cJSON *root = NULL;
-  proto_forms_list_t *l = NULL;
-  size_t n = 0, i = 0;
-  jctx_init(&c, diag, &local);
-  if (!out)
-    return jfail_code(&c, PROTO_E_BAD_REQUEST, SYNC_ERR_INVALID_ARG, NULL, "no output");
-  *out = NULL;
-  sync_err_t rc = jparse_body(&c, json, len, &root);
-  if (rc)
-    return rc;
-  if (!(l = calloc(1, sizeof *l))) {
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-    goto fail;
-  }
-  if ((rc = jprotocol(&c, root, &l->protocol)) || (rc = jfields(&c, root, NULL, keys, 2, f)) ||
-      (rc = jget_array(&c, f[1], "forms", 0, CODEC_MAX_FORMS, 1, &n)))
-    goto fail;
-  if (n && !(l->forms = calloc(n, sizeof *l->forms))) {
-    rc = jfail_code(&c, PROTO_E_INTERNAL, SYNC_ERR_NOMEM, NULL, "out of memory");
-    goto fail;
-  }
-  l->n_forms = n;
-  size_t mark = jpath_key(&c, "forms");
-  for (const cJSON *e = f[1]->child; e && rc == SYNC_OK; e = e->next, i++) {
-    size_t m2 = jpath_index(&c, i);
-    rc = form_info_decode(&c, e, &l->forms[i]);
-    jpath_pop(&c, m2);
-  }
-  jpath_pop(&c, mark);
-  if (rc)
-    goto fail;
-  cJSON_Delete(root);
-  *out = l;
-  return SYNC_OK;
-fail:
-  proto_forms_list_free(l);
-  cJSON_Delete(root);
+  static const jmessage_t m = {keys, 2, sizeof(proto_forms_list_t),
+                               offsetof(proto_forms_list_t, protocol), forms_list_fields,
+                               forms_list_release};
+  void *msg;
+  sync_err_t rc = jdecode_message(&m, json, len, out != NULL, diag, &msg);
+  if (out)
+    *out = msg;
   return rc;
 }
 
