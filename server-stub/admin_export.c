@@ -104,24 +104,29 @@ int admin_export(const cli_t *c)
     o.omit = omit;
   }
 
-  /* The central secret key opens sealed answers; it is read here and never stored. */
-  char central_key[64] = "";
+  /* The central secret key opens sealed answers; it is read here, held only by the opener (in
+   * guarded memory) and never stored. */
+  sync_seal_opener_t *opener = NULL;
   const char *key_path = cli_opt(c, "private-key");
   if (key_path) {
-    char why[300];
-    if (read_central_key(key_path, central_key, why, sizeof why) != 0) {
+    char central_key[64] = "", why[300] = "";
+    if (read_central_key(key_path, central_key, why, sizeof why) == 0 &&
+        sync_seal_opener_new(central_key, &opener) != SYNC_OK)
+      snprintf(why, sizeof why, "%s holds no usable secret key", key_path);
+    sodium_memzero(central_key, sizeof central_key);
+    if (!opener) {
       fprintf(stderr, "syncserver: %s\n", why);
       return 1;
     }
     o.open_payload = export_open_sealed;
-    o.open_ctx = central_key;
+    o.open_ctx = opener;
   }
 
   /* A closed pipe (| head) must fail the write and be audited as failed, not kill us. */
   signal(SIGPIPE, SIG_IGN);
   db_conn_t *db = admin_open(c, 0);
   if (!db) {
-    sodium_memzero(central_key, sizeof central_key);
+    sync_seal_opener_free(opener);
     return 1;
   }
   db_no_mmap(db);   /* memory stays flat however large the database is */
@@ -134,7 +139,7 @@ int admin_export(const cli_t *c)
       if (fd >= 0)
         close(fd);
       db_close(db);
-      sodium_memzero(central_key, sizeof central_key);
+      sync_seal_opener_free(opener);
       return 1;
     }
     if (!realpath(out_path, output))
@@ -150,7 +155,7 @@ int admin_export(const cli_t *c)
                             : SYNC_ERR_NOMEM;
   int closed = out == stdout ? fflush(out) : fclose(out);
   db_close(db);
-  sodium_memzero(central_key, sizeof central_key);
+  sync_seal_opener_free(opener);
   free(audit_path);
   if (e == SYNC_OK && closed != 0) {
     snprintf(err, sizeof err, "write failed: %s", strerror(errno));

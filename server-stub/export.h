@@ -64,9 +64,9 @@ typedef struct exp_result {
 /* The default opener (export_open.c): the clear answers; sealed texts stay closed. */
 struct cJSON *export_open_plain(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
                                 size_t whylen);
-/* The central key's opener: ctx is the secret key (base64 text). The envelope must name the
- * record's uuid, form and version; its payload overlaid with the clear answers (central fields
- * are newer) is returned. */
+/* The central key's opener: ctx is a sync_seal_opener_t (sync/seal.h) made from the central
+ * secret key. The envelope must name the record's uuid, form and version; its payload overlaid
+ * with the clear answers (central fields are newer) is returned. */
 struct cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
                                  size_t whylen);
 

@@ -53,7 +53,7 @@ cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, int *sealed_left, 
   if (!rec->sealed)
     return parse_clear(rec, why, whylen);
   char *text = NULL;
-  sync_err_t e = sync_seal_open((const char *)ctx, rec->sealed, &text);
+  sync_err_t e = sync_seal_opener_open(ctx, rec->sealed, &text);
   if (e != SYNC_OK) {
     snprintf(why, whylen, "the sealed text does not open (%s: altered, or sealed to another"
              " key)", sync_strerror(e));

@@ -70,23 +70,69 @@ static int envelope_ok(const cJSON *root)
   return seen == 0x3f;
 }
 
+struct sync_seal_opener {
+  unsigned char sk[crypto_box_SECRETKEYBYTES];
+  unsigned char pk[crypto_box_PUBLICKEYBYTES];
+};
+
+/* The key, and the public key derived from it once. 0, or the error. */
+static sync_err_t opener_init(sync_seal_opener_t *o, const char *secret_b64)
+{
+  if (!secret_b64 || key_from_b64(secret_b64, o->sk))
+    return SYNC_ERR_INVALID_ARG;
+  return crypto_scalarmult_base(o->pk, o->sk) == 0 ? SYNC_OK : SYNC_ERR_CRYPTO;
+}
+
+sync_err_t sync_seal_opener_new(const char *secret_b64, sync_seal_opener_t **out)
+{
+  if (!out)
+    return SYNC_ERR_INVALID_ARG;
+  *out = NULL;
+  if (sodium_init() < 0)
+    return SYNC_ERR_CRYPTO;
+  sync_seal_opener_t *o = sodium_malloc(sizeof *o);
+  if (!o)
+    return SYNC_ERR_NOMEM;
+  sync_err_t rc = opener_init(o, secret_b64);
+  if (rc != SYNC_OK) {
+    sodium_free(o);
+    return rc;
+  }
+  *out = o;
+  return SYNC_OK;
+}
+
+void sync_seal_opener_free(sync_seal_opener_t *opener)
+{
+  sodium_free(opener);   /* NULL-safe; wipes before it frees */
+}
+
 sync_err_t sync_seal_open(const char *secret_b64, const char *sealed_b64, char **out_envelope)
 {
   if (!out_envelope)
     return SYNC_ERR_INVALID_ARG;
   *out_envelope = NULL;
-  if (!secret_b64 || !sealed_b64)
+  if (sodium_init() < 0)
+    return SYNC_ERR_CRYPTO;
+  sync_seal_opener_t o;   /* one text: no need for guarded memory, wiped below */
+  sync_err_t rc = opener_init(&o, secret_b64);
+  if (rc == SYNC_OK)
+    rc = sync_seal_opener_open(&o, sealed_b64, out_envelope);
+  sodium_memzero(&o, sizeof o);
+  return rc;
+}
+
+sync_err_t sync_seal_opener_open(const sync_seal_opener_t *opener, const char *sealed_b64,
+                                 char **out_envelope)
+{
+  if (!out_envelope)
+    return SYNC_ERR_INVALID_ARG;
+  *out_envelope = NULL;
+  if (!opener || !sealed_b64)
     return SYNC_ERR_INVALID_ARG;
   size_t b64_len = strlen(sealed_b64);
   if (b64_len > SEAL_MAX_B64)
     return SYNC_ERR_TOO_LARGE;
-  if (sodium_init() < 0)
-    return SYNC_ERR_CRYPTO;
-  unsigned char sk[crypto_box_SECRETKEYBYTES], pk[crypto_box_PUBLICKEYBYTES];
-  if (key_from_b64(secret_b64, sk)) {
-    sodium_memzero(sk, sizeof sk);
-    return SYNC_ERR_INVALID_ARG;
-  }
   sync_err_t rc = SYNC_OK;
   size_t clen = 0;
   const char *end = NULL;
@@ -98,13 +144,11 @@ sync_err_t sync_seal_open(const char *secret_b64, const char *sealed_b64, char *
                                sodium_base64_VARIANT_ORIGINAL) != 0 ||
              *end != '\0' || clen < crypto_box_SEALBYTES) {
     rc = SYNC_ERR_INVALID_ARG;
-  } else if (crypto_scalarmult_base(pk, sk) != 0 ||
-             !(m = malloc(clen - crypto_box_SEALBYTES + 1))) {
-    rc = m ? SYNC_ERR_CRYPTO : SYNC_ERR_NOMEM;
-  } else if (crypto_box_seal_open((unsigned char *)m, c, clen, pk, sk) != 0) {
+  } else if (!(m = malloc(clen - crypto_box_SEALBYTES + 1))) {
+    rc = SYNC_ERR_NOMEM;
+  } else if (crypto_box_seal_open((unsigned char *)m, c, clen, opener->pk, opener->sk) != 0) {
     rc = SYNC_ERR_CRYPTO;
   }
-  sodium_memzero(sk, sizeof sk);
   free(c);
   if (rc != SYNC_OK) {
     free(m);
