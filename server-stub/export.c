@@ -408,10 +408,98 @@ static sync_err_t resolve_form(db_conn_t *c, rq_filter_t *f, char *err, size_t e
   return e;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+/* ---- rows read ahead and opened together ------------------------------------------------- */
+
+/* Rows read ahead of the opening: enough to keep the threads busy, few enough (a few MiB) to
+ * keep memory flat. */
+#define BATCH_ROWS 256
+
+/* A row copied out of the statement; its texts live in `block`. */
+typedef struct pending {
+  row_t r;
+  char *block;
+} pending_t;
+
+/* Threads for opening: one per processor (export_open_jobs caps it). */
+static int open_threads(void)
 {
-  const unsigned char *t = sqlite3_column_text(st, i);
-  return t ? (const char *)t : "";
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* The current row of export_run's query into p (texts copied into p->block) and the opener's
+ * part of it into job. -1 when out of memory. */
+static int pending_take(sqlite3_stmt *st, pending_t *p, exp_job_t *job)
+{
+  /* uuid, form_id, creator_device, device name, unit, head_source, author, payload, sealed */
+  enum { N_TEXT = 9, PAYLOAD = 7, SEALED = 8 };
+  static const int cols[N_TEXT] = {0, 1, 5, 6, 7, 10, 11, 12, 13};
+  const char *src[N_TEXT];
+  char *dst[N_TEXT];
+  size_t len[N_TEXT], total = 0;
+  for (int k = 0; k < N_TEXT; k++) {
+    src[k] = k == PAYLOAD ? (const char *)sqlite3_column_blob(st, cols[k])
+                          : (const char *)sqlite3_column_text(st, cols[k]);
+    len[k] = (size_t)sqlite3_column_bytes(st, cols[k]);
+    total += len[k] + 1;
+  }
+  if (!(p->block = malloc(total)))
+    return -1;
+  char *w = p->block;
+  for (int k = 0; k < N_TEXT; k++) {
+    dst[k] = w;
+    if (len[k])
+      memcpy(w, src[k], len[k]);
+    w[len[k]] = '\0';
+    w += len[k] + 1;
+  }
+  p->r = (row_t){
+    .uuid = dst[0], .form_id = dst[1], .version = sqlite3_column_int(st, 2),
+    .revision = sqlite3_column_int64(st, 3), .deleted = sqlite3_column_int(st, 4),
+    .device_id = dst[2], .device_name = dst[3], .device_unit = dst[4],
+    .first_received = sqlite3_column_int64(st, 8), .last_change = sqlite3_column_int64(st, 9),
+    .head_source = dst[5], .author = dst[6]};
+  *job = (exp_job_t){.rec = {.uuid = dst[0], .form_id = dst[1], .form_version = p->r.version,
+                             .payload = dst[PAYLOAD], .payload_len = len[PAYLOAD],
+                             .sealed = src[SEALED] ? dst[SEALED] : NULL}};
+  return 0;
+}
+
+/* Writes one opened row, or names it on stderr (and in err) when the opener refused it. */
+static sync_err_t emit(exporter_t *x, row_t *r, const exp_job_t *job, const cJSON **vals,
+                       FILE *out, exp_result_t *res, char *err, size_t errlen)
+{
+  if (!job->answers) {
+    fprintf(stderr, "syncserver: record %s not exported: %s\n", r->uuid, job->why);
+    if (res->unreadable++ == 0)
+      snprintf(err, errlen, "record(s) not exported because they cannot be read: %s", r->uuid);
+    else if (res->unreadable <= 5 && strlen(err) + PROTO_UUID_LEN + 3 < errlen)
+      snprintf(err + strlen(err), errlen - strlen(err), ", %s", r->uuid);
+    return SYNC_OK;
+  }
+  const catalog_t *cat = x->cat;
+  r->v = catalog_version(cat, r->version);
+  r->vals = vals;
+  r->sealed_left = job->sealed_left;
+  memset(vals, 0, cat->n_cols * sizeof *vals);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, job->answers) {
+    int col = it->string ? catalog_col(cat, it->string, strlen(it->string)) : -1;
+    if (col >= 0)
+      vals[col] = it;
+  }
+  if (x->o->format == EXP_CSV)
+    csv_row(x, r);
+  else
+    json_row(x, r);
+  if (sbuf_failed(&x->line))
+    return SYNC_ERR_NOMEM;
+  if (fwrite(x->line.data, 1, x->line.len, out) != x->line.len) {
+    snprintf(err, errlen, "write failed: %s", strerror(errno));
+    return SYNC_ERR_IO;
+  }
+  res->records++;
+  return SYNC_OK;
 }
 
 sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_result_t *res,
@@ -429,6 +517,8 @@ sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_resul
   catalog_t *cat = NULL;
   sqlite3_stmt *st = NULL;
   const cJSON **vals = NULL;
+  pending_t *rows = NULL;
+  exp_job_t *jobs = NULL;
   exporter_t x = {.o = o};
   sbuf_init(&x.line);
   sbuf_t sql;
@@ -472,57 +562,36 @@ sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_resul
   rq_bind(&f, st);
 
   exp_open_fn opener = o->open_payload ? o->open_payload : export_open_plain;
+  if (!(rows = calloc(BATCH_ROWS, sizeof *rows)) || !(jobs = calloc(BATCH_ROWS, sizeof *jobs))) {
+    e = SYNC_ERR_NOMEM;
+    goto done;
+  }
   if (o->format == EXP_CSV) {
     csv_header(&x);
     fwrite(x.line.data, 1, x.line.len, out);
   }
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    row_t r = {
-      .uuid = col_text(st, 0), .form_id = col_text(st, 1), .version = sqlite3_column_int(st, 2),
-      .revision = sqlite3_column_int64(st, 3), .deleted = sqlite3_column_int(st, 4),
-      .device_id = col_text(st, 5), .device_name = col_text(st, 6), .device_unit = col_text(st, 7),
-      .first_received = sqlite3_column_int64(st, 8), .last_change = sqlite3_column_int64(st, 9),
-      .head_source = col_text(st, 10), .author = col_text(st, 11), .vals = vals};
-    r.v = catalog_version(cat, r.version);
-    exp_stored_t rec = {
-      .uuid = r.uuid, .form_id = r.form_id, .form_version = r.version,
-      .payload = (const char *)sqlite3_column_blob(st, 12),
-      .payload_len = (size_t)sqlite3_column_bytes(st, 12),
-      .sealed = (const char *)sqlite3_column_text(st, 13)};
-    char why[200];
-    cJSON *answers = opener(o->open_ctx, &rec, &r.sealed_left, why, sizeof why);
-    if (!answers) {
-      fprintf(stderr, "syncserver: record %s not exported: %s\n", r.uuid, why);
-      if (res->unreadable++ == 0)
-        snprintf(err, errlen, "record(s) not exported because they cannot be read: %s", r.uuid);
-      else if (res->unreadable <= 5 && strlen(err) + PROTO_UUID_LEN + 3 < errlen)
-        snprintf(err + strlen(err), errlen - strlen(err), ", %s", r.uuid);
-      continue;
+  int threads = open_threads();
+  int rc = SQLITE_ROW;
+  while (e == SYNC_OK && rc == SQLITE_ROW) {
+    size_t n = 0;
+    while (n < BATCH_ROWS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      if (pending_take(st, &rows[n], &jobs[n]) != 0) {
+        e = SYNC_ERR_NOMEM;
+        break;
+      }
+      n++;
     }
-    memset(vals, 0, cat->n_cols * sizeof *vals);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, answers) {
-      int col = it->string ? catalog_col(cat, it->string, strlen(it->string)) : -1;
-      if (col >= 0)
-        vals[col] = it;
+    if (e == SYNC_OK)
+      export_open_jobs(opener, o->open_ctx, jobs, n, threads);
+    for (size_t i = 0; i < n; i++) {
+      if (e == SYNC_OK)
+        e = emit(&x, &rows[i].r, &jobs[i], vals, out, res, err, errlen);
+      cJSON_Delete(jobs[i].answers);
+      free(rows[i].block);
     }
-    if (o->format == EXP_CSV)
-      csv_row(&x, &r);
-    else
-      json_row(&x, &r);
-    cJSON_Delete(answers);
-    if (sbuf_failed(&x.line)) {
-      e = SYNC_ERR_NOMEM;
-      goto done;
-    }
-    if (fwrite(x.line.data, 1, x.line.len, out) != x.line.len) {
-      snprintf(err, errlen, "write failed: %s", strerror(errno));
-      e = SYNC_ERR_IO;
-      goto done;
-    }
-    res->records++;
   }
+  if (e != SYNC_OK)
+    goto done;
   if (rc != SQLITE_DONE) {
     snprintf(err, errlen, "query: %s", db_errmsg(c));
     e = db_err(rc);
@@ -540,6 +609,8 @@ done:
   sbuf_free(&x.line);
   free(x.cols);
   free(vals);
+  free(rows);
+  free(jobs);
   catalog_free(cat);
   return e;
 }
