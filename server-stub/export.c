@@ -19,6 +19,7 @@
 
 #include "db_internal.h"
 #include "form_seal.h"
+#include "pfor.h"
 #include "sbuf.h"
 
 /* M_SEALED is a column only for forms with an encrypted version. */
@@ -414,22 +415,38 @@ static sync_err_t resolve_form(db_conn_t *c, rq_filter_t *f, char *err, size_t e
  * keep memory flat. */
 #define BATCH_ROWS 256
 
-/* A row copied out of the statement; its texts live in `block`. */
+/* A row copied out of the statement (its texts live in `block`), then opened and formatted. */
 typedef struct pending {
   row_t r;
+  exp_stored_t rec;
   char *block;
+  int refused;      /* the opener could not read the record: why */
+  char why[200];
+  char *out;        /* the formatted line (NULL when refused or out of memory) */
+  size_t out_len;
 } pending_t;
 
-/* Threads for opening: one per processor (export_open_jobs caps it). */
-static int open_threads(void)
+/* What the threads of one batch share; each thread t formats with its own exporter x[t] (its own
+ * line buffer, same plan) and its own answer slots vals[t * n_cols ...]. */
+typedef struct batch {
+  exp_open_fn open;
+  void *open_ctx;
+  pending_t *rows;
+  exporter_t *x;
+  const cJSON **vals;
+  size_t n_cols;
+} batch_t;
+
+/* Threads for a batch: one per processor (pfor_run caps it). */
+static size_t batch_threads(void)
 {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+  return n < 1 ? 1 : (size_t)n;
 }
 
-/* The current row of export_run's query into p (texts copied into p->block) and the opener's
- * part of it into job. -1 when out of memory. */
-static int pending_take(sqlite3_stmt *st, pending_t *p, exp_job_t *job)
+/* The current row of export_run's query into p, its texts copied into p->block. -1 when out of
+ * memory. */
+static int pending_take(sqlite3_stmt *st, pending_t *p)
 {
   /* uuid, form_id, creator_device, device name, unit, head_source, author, payload, sealed */
   enum { N_TEXT = 9, PAYLOAD = 7, SEALED = 8 };
@@ -443,6 +460,7 @@ static int pending_take(sqlite3_stmt *st, pending_t *p, exp_job_t *job)
     len[k] = (size_t)sqlite3_column_bytes(st, cols[k]);
     total += len[k] + 1;
   }
+  memset(p, 0, sizeof *p);
   if (!(p->block = malloc(total)))
     return -1;
   char *w = p->block;
@@ -459,42 +477,59 @@ static int pending_take(sqlite3_stmt *st, pending_t *p, exp_job_t *job)
     .device_id = dst[2], .device_name = dst[3], .device_unit = dst[4],
     .first_received = sqlite3_column_int64(st, 8), .last_change = sqlite3_column_int64(st, 9),
     .head_source = dst[5], .author = dst[6]};
-  *job = (exp_job_t){.rec = {.uuid = dst[0], .form_id = dst[1], .form_version = p->r.version,
-                             .payload = dst[PAYLOAD], .payload_len = len[PAYLOAD],
-                             .sealed = src[SEALED] ? dst[SEALED] : NULL}};
+  p->rec = (exp_stored_t){.uuid = dst[0], .form_id = dst[1], .form_version = p->r.version,
+                          .payload = dst[PAYLOAD], .payload_len = len[PAYLOAD],
+                          .sealed = src[SEALED] ? dst[SEALED] : NULL};
   return 0;
 }
 
-/* Writes one opened row, or names it on stderr (and in err) when the opener refused it. */
-static sync_err_t emit(exporter_t *x, row_t *r, const exp_job_t *job, const cJSON **vals,
-                       FILE *out, exp_result_t *res, char *err, size_t errlen)
+/* Row i on thread t: opened (an X25519 for a sealed record) and formatted, both in parallel with
+ * the other rows; the answers are freed by the thread that made them. */
+static void open_and_format(void *ctx, size_t t, size_t i)
 {
-  if (!job->answers) {
-    fprintf(stderr, "syncserver: record %s not exported: %s\n", r->uuid, job->why);
-    if (res->unreadable++ == 0)
-      snprintf(err, errlen, "record(s) not exported because they cannot be read: %s", r->uuid);
-    else if (res->unreadable <= 5 && strlen(err) + PROTO_UUID_LEN + 3 < errlen)
-      snprintf(err + strlen(err), errlen - strlen(err), ", %s", r->uuid);
-    return SYNC_OK;
+  batch_t *b = ctx;
+  pending_t *p = &b->rows[i];
+  exporter_t *x = &b->x[t];
+  const cJSON **vals = b->vals + t * b->n_cols;
+  cJSON *answers = b->open(b->open_ctx, &p->rec, &p->r.sealed_left, p->why, sizeof p->why);
+  if (!answers) {
+    p->refused = 1;
+    return;
   }
-  const catalog_t *cat = x->cat;
-  r->v = catalog_version(cat, r->version);
-  r->vals = vals;
-  r->sealed_left = job->sealed_left;
-  memset(vals, 0, cat->n_cols * sizeof *vals);
+  p->r.v = catalog_version(x->cat, p->r.version);
+  p->r.vals = vals;
+  memset(vals, 0, b->n_cols * sizeof *vals);
   const cJSON *it;
-  cJSON_ArrayForEach(it, job->answers) {
-    int col = it->string ? catalog_col(cat, it->string, strlen(it->string)) : -1;
+  cJSON_ArrayForEach(it, answers) {
+    int col = it->string ? catalog_col(x->cat, it->string, strlen(it->string)) : -1;
     if (col >= 0)
       vals[col] = it;
   }
   if (x->o->format == EXP_CSV)
-    csv_row(x, r);
+    csv_row(x, &p->r);
   else
-    json_row(x, r);
-  if (sbuf_failed(&x->line))
+    json_row(x, &p->r);
+  if (!sbuf_failed(&x->line) && (p->out = malloc(x->line.len ? x->line.len : 1))) {
+    memcpy(p->out, x->line.data, x->line.len);
+    p->out_len = x->line.len;
+  }
+  cJSON_Delete(answers);
+}
+
+/* Writes a formatted row, or names it on stderr (and in err) when the opener refused it. */
+static sync_err_t emit(const pending_t *p, FILE *out, exp_result_t *res, char *err, size_t errlen)
+{
+  if (p->refused) {
+    fprintf(stderr, "syncserver: record %s not exported: %s\n", p->r.uuid, p->why);
+    if (res->unreadable++ == 0)
+      snprintf(err, errlen, "record(s) not exported because they cannot be read: %s", p->r.uuid);
+    else if (res->unreadable <= 5 && strlen(err) + PROTO_UUID_LEN + 3 < errlen)
+      snprintf(err + strlen(err), errlen - strlen(err), ", %s", p->r.uuid);
+    return SYNC_OK;
+  }
+  if (!p->out)
     return SYNC_ERR_NOMEM;
-  if (fwrite(x->line.data, 1, x->line.len, out) != x->line.len) {
+  if (fwrite(p->out, 1, p->out_len, out) != p->out_len) {
     snprintf(err, errlen, "write failed: %s", strerror(errno));
     return SYNC_ERR_IO;
   }
@@ -518,7 +553,8 @@ sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_resul
   sqlite3_stmt *st = NULL;
   const cJSON **vals = NULL;
   pending_t *rows = NULL;
-  exp_job_t *jobs = NULL;
+  exporter_t *xs = NULL;   /* one per thread */
+  size_t threads = batch_threads();
   exporter_t x = {.o = o};
   sbuf_init(&x.line);
   sbuf_t sql;
@@ -534,9 +570,16 @@ sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_resul
       e = SYNC_ERR_INVALID_ARG;
       goto done;
     }
-  if (plan(&x) != 0 || !(vals = calloc(cat->n_cols ? cat->n_cols : 1, sizeof *vals))) {
+  if (threads > PFOR_MAX_THREADS)
+    threads = PFOR_MAX_THREADS;
+  if (plan(&x) != 0 || !(vals = calloc(threads * (cat->n_cols ? cat->n_cols : 1), sizeof *vals)) ||
+      !(rows = calloc(BATCH_ROWS, sizeof *rows)) || !(xs = calloc(threads, sizeof *xs))) {
     e = SYNC_ERR_NOMEM;
     goto done;
+  }
+  for (size_t t = 0; t < threads; t++) {
+    xs[t] = x;
+    sbuf_init(&xs[t].line);
   }
 
   sbuf_puts(&sql, "SELECT r.uuid, r.form_id, r.form_version, r.revision, r.deleted,"
@@ -561,32 +604,28 @@ sync_err_t export_run(db_conn_t *c, const exp_options_t *o, FILE *out, exp_resul
   }
   rq_bind(&f, st);
 
-  exp_open_fn opener = o->open_payload ? o->open_payload : export_open_plain;
-  if (!(rows = calloc(BATCH_ROWS, sizeof *rows)) || !(jobs = calloc(BATCH_ROWS, sizeof *jobs))) {
-    e = SYNC_ERR_NOMEM;
-    goto done;
-  }
+  batch_t batch = {o->open_payload ? o->open_payload : export_open_plain, o->open_ctx, rows, xs,
+                   vals, cat->n_cols};
   if (o->format == EXP_CSV) {
     csv_header(&x);
     fwrite(x.line.data, 1, x.line.len, out);
   }
-  int threads = open_threads();
   int rc = SQLITE_ROW;
   while (e == SYNC_OK && rc == SQLITE_ROW) {
     size_t n = 0;
     while (n < BATCH_ROWS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      if (pending_take(st, &rows[n], &jobs[n]) != 0) {
+      if (pending_take(st, &rows[n]) != 0) {
         e = SYNC_ERR_NOMEM;
         break;
       }
       n++;
     }
     if (e == SYNC_OK)
-      export_open_jobs(opener, o->open_ctx, jobs, n, threads);
+      pfor_run(open_and_format, &batch, n, threads);
     for (size_t i = 0; i < n; i++) {
       if (e == SYNC_OK)
-        e = emit(&x, &rows[i].r, &jobs[i], vals, out, res, err, errlen);
-      cJSON_Delete(jobs[i].answers);
+        e = emit(&rows[i], out, res, err, errlen);
+      free(rows[i].out);
       free(rows[i].block);
     }
   }
@@ -607,10 +646,12 @@ done:
     db_rollback(c);   /* a read snapshot: nothing to keep */
   sbuf_free(&sql);
   sbuf_free(&x.line);
+  for (size_t t = 0; xs && t < threads; t++)
+    sbuf_free(&xs[t].line);
+  free(xs);
   free(x.cols);
   free(vals);
   free(rows);
-  free(jobs);
   catalog_free(cat);
   return e;
 }

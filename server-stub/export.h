@@ -70,18 +70,6 @@ struct cJSON *export_open_plain(void *ctx, const exp_stored_t *rec, int *sealed_
 struct cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
                                  size_t whylen);
 
-/* One record to open, and what the opener made of it. */
-typedef struct exp_job {
-  exp_stored_t rec;
-  struct cJSON *answers;     /* NULL: refused, the reason in `why` */
-  int sealed_left;
-  char why[200];
-} exp_job_t;
-/* Runs `open` over jobs[0..n) on up to `threads` threads (this one included): opening a sealed
- * record costs an X25519, which would otherwise keep a large export on one core. The opener
- * must be safe to call from several threads (both openers here are). */
-void export_open_jobs(exp_open_fn open, void *ctx, exp_job_t *jobs, size_t n, int threads);
-
 /* Writes the export to `out`. SYNC_ERR_NOT_FOUND (no such form), SYNC_ERR_INVALID_ARG (several
  * forms and none chosen), SYNC_ERR_IO (write failed), storage errors; err tells. Records the
  * opener refuses are reported on stderr, counted in res->unreadable and noted in err (first

@@ -3,7 +3,6 @@
 #include "export.h"
 
 #include <cJSON.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,45 +84,3 @@ cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, int *sealed_left, 
   return answers;
 }
 
-/* ---- several at once ---------------------------------------------------------------------- */
-
-#define MAX_OPEN_THREADS 16
-
-typedef struct open_share {
-  exp_open_fn open;
-  void *ctx;
-  exp_job_t *jobs;
-  size_t n, first, step;   /* this thread's jobs: first, first + step, ... */
-} open_share_t;
-
-static void *open_share(void *arg)
-{
-  const open_share_t *s = arg;
-  for (size_t i = s->first; i < s->n; i += s->step) {
-    exp_job_t *j = &s->jobs[i];
-    j->answers = s->open(s->ctx, &j->rec, &j->sealed_left, j->why, sizeof j->why);
-  }
-  return NULL;
-}
-
-void export_open_jobs(exp_open_fn open, void *ctx, exp_job_t *jobs, size_t n, int threads)
-{
-  size_t t = threads < 1 ? 1 : threads > MAX_OPEN_THREADS ? MAX_OPEN_THREADS : (size_t)threads;
-  if (t > n)
-    t = n ? n : 1;
-  open_share_t shares[MAX_OPEN_THREADS];
-  pthread_t ids[MAX_OPEN_THREADS];
-  size_t started = 1;   /* share 0 runs here */
-  for (size_t k = 0; k < t; k++)
-    shares[k] = (open_share_t){open, ctx, jobs, n, k, t};
-  /* A thread that cannot start leaves its share to this one. */
-  for (size_t k = 1; k < t; k++) {
-    if (pthread_create(&ids[started], NULL, open_share, &shares[k]) == 0)
-      started++;
-    else
-      open_share(&shares[k]);
-  }
-  open_share(&shares[0]);
-  for (size_t k = 1; k < started; k++)
-    pthread_join(ids[k], NULL);
-}
