@@ -1,6 +1,7 @@
 /* Dashboard HTML (dash_page.h). */
 #include "dash_page.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +354,14 @@ int dash_device_silent(const db_device_activity_t *a, int64_t now, int days)
   return now - last > (int64_t)days * DAY_MS;
 }
 
+int dash_credential_days_left(const db_device_t *d, int64_t now)
+{
+  if (d->revoked || d->credential_expires_at <= 0)
+    return INT_MAX;
+  int64_t left = d->credential_expires_at - now;
+  return left <= 0 ? 0 : (int)((left + DAY_MS - 1) / DAY_MS);
+}
+
 static int silent_first(const void *x, const void *y)
 {
   const db_device_activity_t *a = *(const db_device_activity_t *const *)x;
@@ -403,13 +412,19 @@ static void devices_table(sbuf_t *b, const dash_view_t *v)
       sbuf_printf(b, "<span class=\"tag\">%s %lld %s</span>", dash_t(lang, T_SILENT_FOR),
                   (long long)((v->now - since) / DAY_MS), dash_t(lang, T_DAYS));
     }
+    int days = dash_credential_days_left(&a->d, v->now);
     sbuf_printf(b, "</td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">%lld</td>"
-                   "<td>%s</td></tr>",
+                   "<td>%s",
                 a->last_push_at ? dash_time(lang, a->last_push_at, t1, sizeof t1)
                                 : dash_t(lang, T_NEVER),
                 dash_int(lang, a->d.records_received, num, sizeof num),
                 (long long)a->pending_conflicts,
-                dash_t(lang, a->d.revoked ? T_REVOKED : T_ACTIVE));
+                dash_t(lang, a->d.revoked ? T_REVOKED : days == 0 ? T_EXPIRED : T_ACTIVE));
+    /* a new code needs central staff: name the devices whose credential ends soon */
+    if (days > 0 && days <= DASH_EXPIRY_WARNING_DAYS)
+      sbuf_printf(b, "<span class=\"tag\">%s %d %s</span>", dash_t(lang, T_EXPIRES_IN), days,
+                  dash_t(lang, T_DAYS));
+    sbuf_puts(b, "</td></tr>");
   }
   sbuf_puts(b, "</tbody></table>");
   free(order);

@@ -38,4 +38,10 @@ void dash_login_page(sbuf_t *b, const char *lang, const char *msg, int error, co
 /* 1 if the device counts as silent: active and not connected for more than `days` days. */
 int dash_device_silent(const db_device_activity_t *a, int64_t now, int days);
 
+/* A device whose credential ends within this many days is named (it needs a new code). */
+#define DASH_EXPIRY_WARNING_DAYS 30
+/* Whole days, rounded up, until the device's credential ends: 0 when it has ended, INT_MAX when
+ * it has no expiry or the device is revoked. */
+int dash_credential_days_left(const db_device_t *d, int64_t now);
+
 #endif

@@ -1,6 +1,7 @@
 /* The dashboard over plain HTTP (libcurl): staff accounts (Argon2id), login, the session cookie,
  * the rate limit on failed logins, logout and expiry, the counts on the page against the
- * database, both languages, filters, escaping of field text, and silent devices. The same page
+ * database, both languages, filters, escaping of field text, silent devices and credentials
+ * about to end. The same page
  * in a real browser is test_server_dashboard_browser. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,6 +438,56 @@ static void test_silent_devices_are_highlighted(void **state)
   page_free(&pg);
 }
 
+/* The row of `device_id` on the page (up to its end), or NULL. Caller frees. */
+static char *device_row(const page_t *pg, const char *device_id)
+{
+  char key[128];
+  snprintf(key, sizeof key, "data-device=\"%s\">", device_id);
+  const char *start = strstr(pg->body, key);
+  const char *end = start ? strstr(start, "</tr>") : NULL;
+  return end ? strndup(start, (size_t)(end - start)) : NULL;
+}
+
+/* A credential that ends within 30 days is named with its days left (central staff must give
+ * the device a new code); one that has ended says so. */
+static void test_devices_whose_credential_ends_are_named(void **state)
+{
+  (void)state;
+  char sql[256];
+  /* ten days less a minute: "10 days" (rounded up) */
+  snprintf(sql, sizeof sql, "UPDATE devices SET credential_expires_at = strftime('%%s', 'now') *"
+           " 1000 + 10 * 86400000 - 60000 WHERE device_id = '%s'", DEV.id);
+  sql_exec(sql);
+  snprintf(sql, sizeof sql, "UPDATE devices SET credential_expires_at = (strftime('%%s', 'now') -"
+           " 86400) * 1000 WHERE device_id = '%s'", QUIET.id);
+  sql_exec(sql);
+  page_t pg;
+  request("/dashboard/", COOKIE, NULL, NULL, NULL, &pg);
+  char *dev = device_row(&pg, DEV.id), *quiet = device_row(&pg, QUIET.id);
+  assert_non_null(dev);
+  assert_non_null(quiet);
+  assert_non_null(strstr(dev, "kredensial habis dalam 10 hari"));
+  assert_non_null(strstr(quiet, "kredensial kedaluwarsa"));
+  assert_null(strstr(quiet, "habis dalam"));
+  free(dev);
+  free(quiet);
+  page_free(&pg);
+  request("/dashboard/?lang=en", COOKIE, NULL, NULL, NULL, &pg);
+  dev = device_row(&pg, DEV.id);
+  assert_non_null(dev);
+  assert_non_null(strstr(dev, "credential ends in 10 days"));
+  free(dev);
+  page_free(&pg);
+  /* a year away: nothing to say */
+  snprintf(sql, sizeof sql, "UPDATE devices SET credential_expires_at = strftime('%%s', 'now') *"
+           " 1000 + 365 * 86400000 WHERE device_id IN ('%s', '%s')", DEV.id, QUIET.id);
+  sql_exec(sql);
+  request("/dashboard/", COOKIE, NULL, NULL, NULL, &pg);
+  assert_null(strstr(pg.body, "kredensial habis dalam"));
+  assert_null(strstr(pg.body, "kredensial kedaluwarsa"));
+  page_free(&pg);
+}
+
 static void test_failed_logins_are_rate_limited_and_logged(void **state)
 {
   (void)state;
@@ -552,6 +603,7 @@ int main(void)
     cmocka_unit_test(test_english_page_and_language_switch),
     cmocka_unit_test(test_filters_by_province_and_period),
     cmocka_unit_test(test_silent_devices_are_highlighted),
+    cmocka_unit_test(test_devices_whose_credential_ends_are_named),
     cmocka_unit_test(test_failed_logins_are_rate_limited_and_logged),
     cmocka_unit_test(test_cross_site_posts_are_refused),
     cmocka_unit_test(test_logout_and_expiry_end_sessions),
