@@ -165,6 +165,16 @@ int admin_print_json(cJSON *doc)
   return 0;
 }
 
+db_conn_t *admin_list_open(const cli_t *c, int *rc)
+{
+  static const char *const known[] = {"db", "flag:json", NULL};
+  *rc = 2;
+  if (cli_check(c, known))
+    return NULL;
+  *rc = 1;
+  return admin_open(c, DB_OPEN_READONLY);
+}
+
 int admin_list_done(db_conn_t *db, sync_err_t e, cJSON *json_list)
 {
   db_close(db);
@@ -250,12 +260,10 @@ static int print_device(void *ctx, const db_device_activity_t *a)
 
 int admin_device_list(const cli_t *c)
 {
-  static const char *const known[] = {"db", "flag:json", NULL};
-  if (cli_check(c, known))
-    return 2;
-  db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
+  int rc;
+  db_conn_t *db = admin_list_open(c, &rc);
   if (!db)
-    return 1;
+    return rc;
   list_ctx_t l = {cli_flag(c, "json"), NULL};
   if (l.json)
     l.arr = cJSON_CreateArray();
@@ -468,12 +476,10 @@ done:
 
 int admin_form_list(const cli_t *c)
 {
-  static const char *const known[] = {"db", "flag:json", NULL};
-  if (cli_check(c, known))
-    return 2;
-  db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
+  int rc;
+  db_conn_t *db = admin_list_open(c, &rc);
   if (!db)
-    return 1;
+    return rc;
   proto_forms_list_t l;
   sync_err_t e = db_forms_list(db, &l);
   db_close(db);

@@ -51,6 +51,9 @@ int admin_user_remove(const cli_t *c);
 /* Prints a cJSON document (compact) and a newline to stdout, then frees it; 1 if it is NULL. */
 struct cJSON;
 int admin_print_json(struct cJSON *doc);
+/* The start of a list command (options --db and --json only): --db opened read-only, or NULL
+ * after printing why, with the exit code in *rc (2 usage, 1 failure). */
+db_conn_t *admin_list_open(const cli_t *c, int *rc);
 /* The end of a list command: closes `db`; on an error prints it and frees `json_list`, else
  * prints `json_list` (the --json output; NULL for the table, already printed). 0 or 1. */
 int admin_list_done(db_conn_t *db, sync_err_t e, struct cJSON *json_list);

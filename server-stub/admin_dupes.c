@@ -46,18 +46,16 @@ static int print_dupe(void *ctx, const db_dupe_t *d)
 
 int admin_duplicates(const cli_t *c)
 {
-  static const char *const known[] = {"db", "flag:json", NULL};
-  if (cli_check(c, known))
-    return 2;
-  db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
+  int rc;
+  db_conn_t *db = admin_list_open(c, &rc);
   if (!db)
-    return 1;
+    return rc;
   dupe_ctx_t l = {cli_flag(c, "json"), NULL, NULL};
   if (l.json)
     l.groups = cJSON_CreateArray();
   int64_t groups = 0;
   sync_err_t e = db_duplicates(db, print_dupe, &l, &groups);
-  int rc = admin_list_done(db, e, l.groups);
+  rc = admin_list_done(db, e, l.groups);
   if (rc == 0 && !l.json)
     printf("%lld group(s) of likely duplicates\n", (long long)groups);
   return rc;

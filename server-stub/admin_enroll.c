@@ -153,12 +153,10 @@ static int print_code(void *ctx, const db_enroll_code_t *e)
 
 int admin_enroll_list(const cli_t *c)
 {
-  static const char *const known[] = {"db", "flag:json", NULL};
-  if (cli_check(c, known))
-    return 2;
-  db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
+  int rc;
+  db_conn_t *db = admin_list_open(c, &rc);
   if (!db)
-    return 1;
+    return rc;
   code_ctx_t l = {cli_flag(c, "json"), db_now_ms(), NULL};
   if (l.json)
     l.arr = cJSON_CreateArray();

@@ -419,12 +419,10 @@ static int print_user(void *ctx, const db_staff_t *s)
 
 int admin_user_list(const cli_t *c)
 {
-  static const char *const known[] = {"db", "flag:json", NULL};
-  if (cli_check(c, known))
-    return 2;
-  db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
+  int rc;
+  db_conn_t *db = admin_list_open(c, &rc);
   if (!db)
-    return 1;
+    return rc;
   user_ctx_t l = {cli_flag(c, "json"), NULL};
   if (l.json)
     l.arr = cJSON_CreateArray();

@@ -227,12 +227,10 @@ int admin_record_delete(const cli_t *c)
 
 int admin_conflicts(const cli_t *c)
 {
-  static const char *const known[] = {"db", "flag:json", NULL};
-  if (cli_check(c, known))
-    return 2;
-  db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
+  int rc;
+  db_conn_t *db = admin_list_open(c, &rc);
   if (!db)
-    return 1;
+    return rc;
   sqlite3_stmt *st;
   const char *sql = "SELECT conflict_id, uuid, device_seq, central_seq, merged_seq, fields,"
                     " created_at FROM conflicts ORDER BY created_at, conflict_id";
@@ -268,12 +266,10 @@ int admin_conflicts(const cli_t *c)
 
 int admin_stats(const cli_t *c)
 {
-  static const char *const known[] = {"db", "flag:json", NULL};
-  if (cli_check(c, known))
-    return 2;
-  db_conn_t *db = admin_open(c, DB_OPEN_READONLY);
+  int rc;
+  db_conn_t *db = admin_list_open(c, &rc);
   if (!db)
-    return 1;
+    return rc;
   db_counts_t n;
   sync_err_t e = db_counts(db, &n);
   char sid[PROTO_UUID_LEN + 1];
