@@ -58,6 +58,15 @@ int cli_open_store(cli_t *cli, int create)
   return EXIT_FAIL;
 }
 
+int cli_open_store_no_args(cli_t *cli, int argc, char **argv)
+{
+  const char *pos[1];
+  cli_opt_t opts[] = {{NULL, NULL, NULL}};
+  if (cli_parse(argc, argv, opts, pos, 0) < 0)
+    return EXIT_USAGE;
+  return cli_open_store(cli, 0);
+}
+
 int cli_fail(const cli_t *cli, sync_err_t err, const char *what)
 {
   const char *detail = cli->store ? sync_store_errmsg(cli->store) : "";

@@ -40,6 +40,9 @@ int cli_parse(int argc, char **argv, const cli_opt_t *opts, const char **pos, in
 /* Opens cli->store (creating it only if `create`, with cli->kdf) with the passphrase from
  * --passphrase-file, $SYNC_PASSPHRASE or the terminal. Returns EXIT_OK or prints the error. */
 int cli_open_store(cli_t *cli, int create);
+/* For a command that takes no arguments or options: refuses any (EXIT_USAGE), then
+ * cli_open_store(cli, 0). */
+int cli_open_store_no_args(cli_t *cli, int argc, char **argv);
 
 /* A passphrase from `file` if given, else the environment variable `env` (may be NULL), else the
  * terminal without echo (asked twice when `confirm`); NULL after a message on stderr. `what` names

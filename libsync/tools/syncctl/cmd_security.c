@@ -92,11 +92,7 @@ int cmd_retention(cli_t *cli, int argc, char **argv)
 
 int cmd_purge(cli_t *cli, int argc, char **argv)
 {
-  const char *pos[1];
-  cli_opt_t opts[] = {{NULL, NULL, NULL}};
-  if (cli_parse(argc, argv, opts, pos, 0) < 0)
-    return EXIT_USAGE;
-  int rc = cli_open_store(cli, 0);
+  int rc = cli_open_store_no_args(cli, argc, argv);
   if (rc != EXIT_OK)
     return rc;
   int64_t purged = 0;
