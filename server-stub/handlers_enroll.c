@@ -28,10 +28,7 @@ void handle_enroll(srv_t *s, const srv_request_t *req, const char *json, size_t 
   memset(&diag, 0, sizeof diag);
   sync_err_t e = proto_enroll_req_decode(json, len, &er, &diag);
   if (e != SYNC_OK) {
-    if (e == SYNC_ERR_NOMEM)
-      resp_error(r, PROTO_E_SERVER_BUSY, NULL, NULL);
-    else
-      resp_diag(r, &diag);
+    resp_decode_error(r, e, &diag);
     return;
   }
   snprintf(r->device_id, sizeof r->device_id, "%s", er->device_id);

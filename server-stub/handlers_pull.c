@@ -35,10 +35,11 @@ void handle_pull(srv_t *s, const srv_request_t *req, srv_call_t *call, srv_respo
   int limit = PROTO_PULL_DEFAULT_LIMIT;
   proto_diag_t diag;
   memset(&diag, 0, sizeof diag);
-  if (proto_pull_params_parse(query_arg(req, "cursor"), query_arg(req, "limit"), cursor, &limit,
-                              &diag) != SYNC_OK) {
+  sync_err_t bad = proto_pull_params_parse(query_arg(req, "cursor"), query_arg(req, "limit"),
+                                           cursor, &limit, &diag);
+  if (bad != SYNC_OK) {
     diag.code = PROTO_E_BAD_REQUEST;
-    resp_diag(r, &diag);
+    resp_decode_error(r, bad, &diag);
     return;
   }
   int64_t after = 0;

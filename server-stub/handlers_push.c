@@ -145,10 +145,7 @@ void handle_push(srv_t *s, const char *json, size_t len, srv_call_t *call, srv_r
   sync_err_t e = proto_push_req_decode(json, len, &req, &diag);
   double t_decode = elapsed_ms(&t0), t_check = 0, t_db = 0;
   if (e != SYNC_OK) {
-    if (e == SYNC_ERR_NOMEM)
-      resp_error(r, PROTO_E_SERVER_BUSY, NULL, NULL);
-    else
-      resp_diag(r, &diag);
+    resp_decode_error(r, e, &diag);
     return;
   }
   if (strcmp(req->device_id, call->device.device_id) != 0) {

@@ -159,8 +159,12 @@ void resp_retry(srv_response_t *r, proto_errcode_t code, int seconds)
   resp_error_after(r, code, NULL, NULL, seconds > 0 ? seconds : 1);
 }
 
-void resp_diag(srv_response_t *r, const proto_diag_t *diag)
+void resp_decode_error(srv_response_t *r, sync_err_t e, const proto_diag_t *diag)
 {
+  if (e == SYNC_ERR_NOMEM) {
+    resp_error(r, PROTO_E_SERVER_BUSY, NULL, NULL);
+    return;
+  }
   proto_errcode_t code = diag->code;
   if (code == PROTO_E_NONE || code == PROTO_E_UNKNOWN)
     code = PROTO_E_BAD_REQUEST;

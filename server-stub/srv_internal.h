@@ -33,8 +33,9 @@ void resp_json(srv_response_t *r, int status, char *json, size_t len);
 void resp_error(srv_response_t *r, proto_errcode_t code, const char *msg_id, const char *msg_en);
 /* A retryable error (rate_limited, server_busy) with Retry-After and retry_after = seconds. */
 void resp_retry(srv_response_t *r, proto_errcode_t code, int seconds);
-/* An error response from a decoder's diagnosis. */
-void resp_diag(srv_response_t *r, const proto_diag_t *diag);
+/* An error response from a decoder's result: server_busy when it ran out of memory (the body
+ * may be fine), else its diagnosis. */
+void resp_decode_error(srv_response_t *r, sync_err_t e, const proto_diag_t *diag);
 /* 500/503 from a storage failure (SYNC_ERR_BUSY → 503 with Retry-After). */
 void resp_db_error(srv_response_t *r, sync_err_t e, const char *what);
 
