@@ -43,6 +43,37 @@ static inline sync_store_t *st_open(const char *path)
   return s;
 }
 
+/* A store in a folder of its own: <dir>/store.db, opened with ST_PASSPHRASE. */
+typedef struct st_store {
+  char *dir, *path;
+  sync_store_t *s;
+} st_store_t;
+
+static inline void st_store_open(st_store_t *t)
+{
+  t->dir = ts_tempdir();
+  assert_non_null(t->dir);
+  t->path = ts_path(t->dir, "store.db");
+  t->s = st_open(t->path);
+}
+
+/* Closes the store and removes its folder. */
+static inline void st_store_close(st_store_t *t)
+{
+  sync_store_close(t->s);
+  ts_rmtree(t->dir);
+  free(t->dir);
+  free(t->path);
+  memset(t, 0, sizeof *t);
+}
+
+/* A one-field form ("visit": a required name) for the retention and receipt tests. */
+#define ST_VISIT_FORM                                                                              \
+  "{\"format\":1,\"form_id\":\"visit\",\"version\":1,\"default_language\":\"id\","              \
+  "\"languages\":[\"id\"],\"title\":{\"id\":\"Kunjungan\"},\"choice_lists\":{},"                   \
+  "\"sections\":[{\"name\":\"main\",\"label\":{\"id\":\"Utama\"},\"fields\":["                     \
+  "{\"name\":\"name\",\"type\":\"text\",\"label\":{\"id\":\"Nama\"},\"required\":true}]}]}"
+
 /* Runs SQL on the file through a connection of its own; the first column of the last row as an
  * integer (0 if none). */
 static inline long long st_raw_int(const char *path, const char *sql)

@@ -9,15 +9,8 @@
 #include "store_test.h"
 #include "sync/receipt.h"
 
-static const char FORM[] =
-  "{\"format\":1,\"form_id\":\"visit\",\"version\":1,\"default_language\":\"id\",\"languages\":[\"id\"],"
-  "\"title\":{\"id\":\"Kunjungan\"},\"choice_lists\":{},"
-  "\"sections\":[{\"name\":\"main\",\"label\":{\"id\":\"Utama\"},\"fields\":["
-  "{\"name\":\"name\",\"type\":\"text\",\"label\":{\"id\":\"Nama\"},\"required\":true}]}]}";
-
 typedef struct fixture {
-  char *dir;
-  sync_store_t *s;
+  st_store_t st;
   unsigned char sk[crypto_sign_SECRETKEYBYTES];
   char uuid[SYNC_UUID_STRLEN + 1];
 } fixture_t;
@@ -25,13 +18,10 @@ typedef struct fixture {
 static int setup(void **state)
 {
   fixture_t *f = calloc(1, sizeof *f);
-  f->dir = ts_tempdir();
-  char *path = ts_path(f->dir, "store.db");
-  f->s = st_open(path);
-  free(path);
-  assert_int_equal(sync_form_add(f->s, FORM, strlen(FORM), NULL, NULL), SYNC_OK);
-  st_enroll(f->s, f->sk);
-  assert_int_equal(sync_record_create(f->s, "visit", 0, "{\"name\":\"Siti\"}", SYNC_STATUS_FINAL, f->uuid),
+  st_store_open(&f->st);
+  assert_int_equal(sync_form_add(f->st.s, ST_VISIT_FORM, strlen(ST_VISIT_FORM), NULL, NULL), SYNC_OK);
+  st_enroll(f->st.s, f->sk);
+  assert_int_equal(sync_record_create(f->st.s, "visit", 0, "{\"name\":\"Siti\"}", SYNC_STATUS_FINAL, f->uuid),
                    SYNC_OK);
   *state = f;
   return 0;
@@ -40,9 +30,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
   fixture_t *f = *state;
-  sync_store_close(f->s);
-  ts_rmtree(f->dir);
-  free(f->dir);
+  st_store_close(&f->st);
   free(f);
   return 0;
 }
@@ -51,9 +39,9 @@ static int teardown(void **state)
 static cJSON *receipt_doc(const fixture_t *f, char **text)
 {
   char *json = NULL;
-  sync_err_t err = sync_record_receipt(f->s, f->uuid, &json);
+  sync_err_t err = sync_record_receipt(f->st.s, f->uuid, &json);
   if (err)
-    fail_msg("receipt: %s: %s", sync_errname(err), sync_store_errmsg(f->s));
+    fail_msg("receipt: %s: %s", sync_errname(err), sync_store_errmsg(f->st.s));
   cJSON *doc = cJSON_Parse(json);
   assert_non_null(doc);
   if (text)
@@ -72,24 +60,24 @@ static void test_record_without_receipt_has_none(void **state)
 {
   fixture_t *f = *state;
   char *json = (char *)f;
-  assert_int_equal(sync_record_receipt(f->s, f->uuid, &json), SYNC_ERR_NOT_FOUND);
+  assert_int_equal(sync_record_receipt(f->st.s, f->uuid, &json), SYNC_ERR_NOT_FOUND);
   assert_null(json);
-  assert_int_equal(sync_record_receipt(f->s, "not-a-uuid", &json), SYNC_ERR_INVALID_ARG);
-  assert_int_equal(sync_record_receipt(f->s, f->uuid, NULL), SYNC_ERR_INVALID_ARG);
+  assert_int_equal(sync_record_receipt(f->st.s, "not-a-uuid", &json), SYNC_ERR_INVALID_ARG);
+  assert_int_equal(sync_record_receipt(f->st.s, f->uuid, NULL), SYNC_ERR_INVALID_ARG);
 }
 
 static void test_newest_receipt_is_a_document_that_verifies(void **state)
 {
   fixture_t *f = *state;
-  st_ack_all(f->s, f->sk, 1732500000000LL);
-  assert_int_equal(sync_record_revise(f->s, f->uuid, "{\"name\":\"Siti Aminah\"}"), SYNC_OK);
-  st_ack_all(f->s, f->sk, 1732600000000LL);
+  st_ack_all(f->st.s, f->sk, 1732500000000LL);
+  assert_int_equal(sync_record_revise(f->st.s, f->uuid, "{\"name\":\"Siti Aminah\"}"), SYNC_OK);
+  st_ack_all(f->st.s, f->sk, 1732600000000LL);
 
   char *text = NULL;
   cJSON *doc = receipt_doc(f, &text);
   assert_string_equal(cJSON_GetObjectItem(doc, "kind")->valuestring, "libsync-receipt");
   assert_string_equal(cJSON_GetObjectItem(doc, "server_id")->valuestring, ST_SERVER_ID);
-  assert_string_equal(cJSON_GetObjectItem(doc, "device_id")->valuestring, sync_store_device_id(f->s));
+  assert_string_equal(cJSON_GetObjectItem(doc, "device_id")->valuestring, sync_store_device_id(f->st.s));
   assert_string_equal(cJSON_GetObjectItem(doc, "uuid")->valuestring, f->uuid);
   assert_int_equal(cJSON_GetObjectItem(doc, "revision")->valueint, 2);
   assert_true(cJSON_GetObjectItem(doc, "received_at")->valuedouble == 1732600000000.0);
@@ -105,7 +93,7 @@ static void test_newest_receipt_is_a_document_that_verifies(void **state)
     assert_int_equal(strspn(h, "0123456789abcdef"), 64);
   }
   char key[128];
-  assert_int_equal(store_state_get(f->s, STATE_RECEIPT_KEY, key, sizeof key), SYNC_OK);
+  assert_int_equal(store_state_get(f->st.s, STATE_RECEIPT_KEY, key, sizeof key), SYNC_OK);
   assert_string_equal(cJSON_GetObjectItem(doc, "receipt_key")->valuestring, key);
 
   assert_int_equal(sync_receipt_verify(text, NULL), SYNC_OK);
@@ -117,7 +105,7 @@ static void test_newest_receipt_is_a_document_that_verifies(void **state)
 static void test_altered_receipt_does_not_verify(void **state)
 {
   fixture_t *f = *state;
-  st_ack_all(f->s, f->sk, 1732500000000LL);
+  st_ack_all(f->st.s, f->sk, 1732500000000LL);
   static const char *const fields[] = { "revision", "server_seq", "received_at" };
   for (size_t i = 0; i < 3; i++) {
     cJSON *doc = receipt_doc(f, NULL);
@@ -173,7 +161,7 @@ static void test_altered_receipt_does_not_verify(void **state)
 static void test_receipt_of_another_key_is_refused(void **state)
 {
   fixture_t *f = *state;
-  st_ack_all(f->s, f->sk, 1732500000000LL);
+  st_ack_all(f->st.s, f->sk, 1732500000000LL);
   char *text = NULL;
   cJSON *doc = receipt_doc(f, &text);
   /* The document's own key is not the server's the officer expects. */
@@ -191,8 +179,8 @@ static void test_receipt_of_another_key_is_refused(void **state)
   sync_free(text);
 
   /* A receipt the engine stored with a bad signature still comes out, and does not verify. */
-  assert_int_equal(sync_record_revise(f->s, f->uuid, "{\"name\":\"B\"}"), SYNC_OK);
-  st_ack_all(f->s, NULL, 1732600000000LL);
+  assert_int_equal(sync_record_revise(f->st.s, f->uuid, "{\"name\":\"B\"}"), SYNC_OK);
+  st_ack_all(f->st.s, NULL, 1732600000000LL);
   doc = receipt_doc(f, &text);
   assert_int_equal(cJSON_GetObjectItem(doc, "revision")->valueint, 2);
   assert_int_equal(sync_receipt_verify(text, NULL), SYNC_ERR_CRYPTO);
@@ -203,7 +191,7 @@ static void test_receipt_of_another_key_is_refused(void **state)
 static void test_what_is_not_a_receipt_is_refused(void **state)
 {
   fixture_t *f = *state;
-  st_ack_all(f->s, f->sk, 1732500000000LL);
+  st_ack_all(f->st.s, f->sk, 1732500000000LL);
   assert_int_equal(sync_receipt_verify(NULL, NULL), SYNC_ERR_INVALID_ARG);
   assert_int_equal(sync_receipt_verify("{not json", NULL), SYNC_ERR_JSON);
   assert_int_equal(sync_receipt_verify("[]", NULL), SYNC_ERR_INVALID_ARG);

@@ -12,9 +12,7 @@
 #include "sync/seal.h"
 
 typedef struct fixture {
-  char *dir;
-  char *path;
-  sync_store_t *s;
+  st_store_t st;
   char pub[SYNC_SEAL_KEY_B64_LEN + 1];
   char sec[SYNC_SEAL_KEY_B64_LEN + 1];
   char marker[32];
@@ -43,12 +41,10 @@ static void make_encrypted(cJSON *form, void *ctx)
 static int setup(void **state)
 {
   fixture_t *f = calloc(1, sizeof *f);
-  f->dir = ts_tempdir();
-  f->path = ts_path(f->dir, "store.db");
   assert_int_equal(sync_seal_keypair(f->pub, f->sec), SYNC_OK);
   st_marker(f->marker);
-  f->s = st_open(f->path);
-  st_add_reference_form(f->s, make_encrypted, f);
+  st_store_open(&f->st);
+  st_add_reference_form(f->st.s, make_encrypted, f);
   *state = f;
   return 0;
 }
@@ -56,10 +52,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
   fixture_t *f = *state;
-  sync_store_close(f->s);
-  ts_rmtree(f->dir);
-  free(f->dir);
-  free(f->path);
+  st_store_close(&f->st);
   free(f);
   return 0;
 }
@@ -81,7 +74,7 @@ static char *sealed_text(const fixture_t *f, const char *uuid, int revision)
   char sql[160];
   snprintf(sql, sizeof sql, "SELECT sealed FROM record_revisions WHERE uuid = '%s' AND revision = %d",
            uuid, revision);
-  return st_raw_text(f->path, sql);
+  return st_raw_text(f->st.path, sql);
 }
 
 static void test_marker_test_encrypted_form(void **state)
@@ -89,22 +82,22 @@ static void test_marker_test_encrypted_form(void **state)
   fixture_t *f = *state;
   char uuid[SYNC_UUID_STRLEN + 1];
   char *payload = st_marker_payload(f->marker, 11);
-  sync_err_t err = sync_record_create(f->s, "tppo_screening", 1, payload, SYNC_STATUS_DRAFT, uuid);
+  sync_err_t err = sync_record_create(f->st.s, "tppo_screening", 1, payload, SYNC_STATUS_DRAFT, uuid);
   if (err)
-    fail_msg("draft: %s", sync_store_errmsg(f->s));
-  assert_false(st_dir_contains(f->dir, f->marker));
+    fail_msg("draft: %s", sync_store_errmsg(f->st.s));
+  assert_false(st_dir_contains(f->st.dir, f->marker));
   sync_record_t *r = NULL;
-  assert_int_equal(sync_record_get(f->s, uuid, &r), SYNC_OK);
+  assert_int_equal(sync_record_get(f->st.s, uuid, &r), SYNC_OK);
   assert_non_null(strstr(sync_record_payload(r), f->marker)); /* a draft is readable */
   assert_int_equal(sync_record_sealed(r), 0);
   sync_record_free(r);
 
-  err = sync_record_finalize(f->s, uuid);
+  err = sync_record_finalize(f->st.s, uuid);
   if (err)
-    fail_msg("finalize: %s", sync_store_errmsg(f->s));
-  assert_false(st_dir_contains(f->dir, f->marker));
+    fail_msg("finalize: %s", sync_store_errmsg(f->st.s));
+  assert_false(st_dir_contains(f->st.dir, f->marker));
 
-  assert_int_equal(sync_record_get(f->s, uuid, &r), SYNC_OK);
+  assert_int_equal(sync_record_get(f->st.s, uuid, &r), SYNC_OK);
   assert_int_equal(sync_record_sealed(r), 1);
   assert_null(strstr(sync_record_payload(r), f->marker));
   check_clear_only(sync_record_payload(r));
@@ -117,7 +110,7 @@ static void test_marker_test_encrypted_form(void **state)
   /* The draft's answers are gone from the records row. */
   char sql[128];
   snprintf(sql, sizeof sql, "SELECT count(*) FROM records WHERE uuid = '%s' AND payload IS NULL", uuid);
-  assert_int_equal(st_raw_int(f->path, sql), 1);
+  assert_int_equal(st_raw_int(f->st.path, sql), 1);
 
   /* Central staff open the sealed text with the private key and find the full answers. */
   char *sealed = sealed_text(f, uuid, 2);
@@ -145,22 +138,22 @@ static void test_create_final_seals_and_stores_the_dedup_hash(void **state)
   fixture_t *f = *state;
   char uuid[SYNC_UUID_STRLEN + 1], sql[160];
   char *payload = st_marker_payload(f->marker, 12);
-  assert_int_equal(sync_record_create(f->s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, uuid), SYNC_OK);
-  assert_false(st_dir_contains(f->dir, f->marker));
+  assert_int_equal(sync_record_create(f->st.s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, uuid), SYNC_OK);
+  assert_false(st_dir_contains(f->st.dir, f->marker));
   sync_record_t *r = NULL;
-  assert_int_equal(sync_record_get(f->s, uuid, &r), SYNC_OK);
+  assert_int_equal(sync_record_get(f->st.s, uuid, &r), SYNC_OK);
   assert_int_equal(sync_record_sealed(r), 1);
   check_clear_only(sync_record_payload(r));
   sync_record_free(r);
   snprintf(sql, sizeof sql, "SELECT dedup FROM record_revisions WHERE uuid = '%s'", uuid);
-  char *dedup = st_raw_text(f->path, sql);
+  char *dedup = st_raw_text(f->st.path, sql);
   assert_non_null(dedup);
   assert_int_equal(strlen(dedup), 64);
 
   /* The engine gets the clear part, the sealed text and the hash. */
   store_sync_t *ss = NULL;
   st_pending_t p = { 0 };
-  assert_int_equal(store_sync_new(f->s, &ss), SYNC_OK);
+  assert_int_equal(store_sync_new(f->st.s, &ss), SYNC_OK);
   assert_int_equal(store_outbox_scan(ss, 0, st_collect, &p), SYNC_OK);
   assert_int_equal(p.n, 1);
   store_sync_free(ss);
@@ -193,10 +186,10 @@ static void test_outbox_scan_gives_clear_part_sealed_and_dedup(void **state)
 {
   fixture_t *f = *state;
   char *payload = st_marker_payload(f->marker, 13);
-  assert_int_equal(sync_record_create(f->s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, NULL), SYNC_OK);
+  assert_int_equal(sync_record_create(f->st.s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, NULL), SYNC_OK);
   store_sync_t *ss = NULL;
   scan_check_t c = { f, 0 };
-  assert_int_equal(store_sync_new(f->s, &ss), SYNC_OK);
+  assert_int_equal(store_sync_new(f->st.s, &ss), SYNC_OK);
   assert_int_equal(store_outbox_scan(ss, 0, check_change, &c), SYNC_OK);
   assert_int_equal(c.rows, 1);
   store_sync_free(ss);
@@ -208,13 +201,13 @@ static void test_sealed_record_cannot_be_revised_but_can_be_deleted(void **state
   fixture_t *f = *state;
   char uuid[SYNC_UUID_STRLEN + 1];
   char *payload = st_marker_payload(f->marker, 14);
-  assert_int_equal(sync_record_create(f->s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, uuid), SYNC_OK);
-  assert_int_equal(sync_record_revise(f->s, uuid, payload), SYNC_ERR_STATE);
-  assert_non_null(strstr(sync_store_errmsg(f->s), "sealed for the central office"));
-  assert_non_null(strstr(sync_store_errmsg(f->s), uuid));
-  assert_int_equal(sync_record_delete(f->s, uuid), SYNC_OK);
+  assert_int_equal(sync_record_create(f->st.s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, uuid), SYNC_OK);
+  assert_int_equal(sync_record_revise(f->st.s, uuid, payload), SYNC_ERR_STATE);
+  assert_non_null(strstr(sync_store_errmsg(f->st.s), "sealed for the central office"));
+  assert_non_null(strstr(sync_store_errmsg(f->st.s), uuid));
+  assert_int_equal(sync_record_delete(f->st.s, uuid), SYNC_OK);
   sync_record_t *r = NULL;
-  assert_int_equal(sync_record_get(f->s, uuid, &r), SYNC_OK);
+  assert_int_equal(sync_record_get(f->st.s, uuid, &r), SYNC_OK);
   assert_int_equal(sync_record_deleted(r), 1);
   assert_string_equal(sync_record_payload(r), "{}");
   sync_record_free(r);
@@ -233,21 +226,21 @@ static void test_plain_form_with_duplicate_key_gets_dedup_only(void **state)
     "{\"name\":\"full_name\",\"type\":\"text\",\"label\":{\"id\":\"Nama\"}}]}],"
     "\"duplicate_key\":{\"fields\":[\"full_name\"],\"key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}}";
   char a[SYNC_UUID_STRLEN + 1], b[SYNC_UUID_STRLEN + 1], c[SYNC_UUID_STRLEN + 1], sql[256];
-  assert_int_equal(sync_form_add(f->s, form, strlen(form), NULL, NULL), SYNC_OK);
-  assert_int_equal(sync_record_create(f->s, "intake", 1, "{\"full_name\":\"Siti  Aminah\"}", SYNC_STATUS_FINAL, a),
+  assert_int_equal(sync_form_add(f->st.s, form, strlen(form), NULL, NULL), SYNC_OK);
+  assert_int_equal(sync_record_create(f->st.s, "intake", 1, "{\"full_name\":\"Siti  Aminah\"}", SYNC_STATUS_FINAL, a),
                    SYNC_OK);
-  assert_int_equal(sync_record_create(f->s, "intake", 1, "{\"full_name\":\"siti aminah\"}", SYNC_STATUS_FINAL, b),
+  assert_int_equal(sync_record_create(f->st.s, "intake", 1, "{\"full_name\":\"siti aminah\"}", SYNC_STATUS_FINAL, b),
                    SYNC_OK);
-  assert_int_equal(sync_record_create(f->s, "intake", 1, "{}", SYNC_STATUS_FINAL, c), SYNC_OK);
+  assert_int_equal(sync_record_create(f->st.s, "intake", 1, "{}", SYNC_STATUS_FINAL, c), SYNC_OK);
   snprintf(sql, sizeof sql, "SELECT count(DISTINCT dedup) FROM record_revisions WHERE uuid IN ('%s', '%s')"
            " AND dedup IS NOT NULL AND sealed IS NULL", a, b);
-  assert_int_equal(st_raw_int(f->path, sql), 1); /* same person, same hash */
+  assert_int_equal(st_raw_int(f->st.path, sql), 1); /* same person, same hash */
   snprintf(sql, sizeof sql, "SELECT count(*) FROM record_revisions WHERE uuid = '%s' AND dedup IS NULL", c);
-  assert_int_equal(st_raw_int(f->path, sql), 1); /* unanswered: no hash */
+  assert_int_equal(st_raw_int(f->st.path, sql), 1); /* unanswered: no hash */
   sync_record_t *r = NULL;
-  assert_int_equal(sync_record_get(f->s, a, &r), SYNC_OK);
+  assert_int_equal(sync_record_get(f->st.s, a, &r), SYNC_OK);
   assert_int_equal(sync_record_sealed(r), 0);
-  assert_int_equal(sync_record_revise(f->s, a, "{\"full_name\":\"Siti A.\"}"), SYNC_OK);
+  assert_int_equal(sync_record_revise(f->st.s, a, "{\"full_name\":\"Siti A.\"}"), SYNC_OK);
   sync_record_free(r);
 }
 
