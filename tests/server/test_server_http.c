@@ -73,15 +73,6 @@ static void expect_error(const reply_t *r, long status, const char *code)
   cJSON_Delete(j);
 }
 
-static char *golden(const char *name, size_t *len)
-{
-  char path[256];
-  snprintf(path, sizeof path, "proto/golden/%s", name);
-  char *t = ts_source_file(path, len);
-  assert_non_null(t);
-  return t;
-}
-
 /* A push body of one fresh record with this payload. */
 static char *one_change_push(const char *device_id, const char *payload)
 {
@@ -301,7 +292,7 @@ static void test_corrupt_truncated_or_trailing_lz4_is_bad_compression(void **sta
 {
   (void)state;
   size_t len;
-  char *body = golden("push-request-basic.json", &len);
+  char *body = ts_golden("push-request-basic.json", &len);
   char *z = NULL;
   size_t zlen = 0;
   assert_int_equal(codec_lz4_compress(body, len, 0, &z, &zlen), SYNC_OK);
@@ -329,7 +320,7 @@ static void test_unsupported_content_type_or_encoding_is_415(void **state)
 {
   (void)state;
   size_t len;
-  char *body = golden("push-request-basic.json", &len);
+  char *body = ts_golden("push-request-basic.json", &len);
   const char *text[] = {"Content-Type: text/plain", NULL};
   push_expect(body, len, REQ_NO_TYPE, text, 415, "unsupported_media_type");
   const char *gzip[] = {"Content-Encoding: gzip", NULL};
@@ -410,7 +401,7 @@ static void test_schema_violations_are_400_bad_request(void **state)
 {
   (void)state;
   size_t len;
-  char *basic = golden("push-request-basic.json", &len);
+  char *basic = ts_golden("push-request-basic.json", &len);
   const char *edits[][2] = {
     {"\"revision\": 4", "\"revision\": \"4\""},      /* wrong type */
     {"\"op\": \"upsert\"", "\"op\": \"replace\""},   /* unknown enum */

@@ -42,23 +42,11 @@ static int group_teardown(void **state)
 
 static cJSON *load_golden(const char *name)
 {
-  char path[256];
-  snprintf(path, sizeof path, "proto/golden/%s", name);
-  char *t = ts_source_file(path, NULL);
-  assert_non_null(t);
+  char *t = ts_golden(name, NULL);
   cJSON *j = cJSON_Parse(t);
   free(t);
   assert_non_null(j);
   return j;
-}
-
-static char *golden_text(const char *name, size_t *len)
-{
-  char path[256];
-  snprintf(path, sizeof path, "proto/golden/%s", name);
-  char *t = ts_source_file(path, len);
-  assert_non_null(t);
-  return t;
 }
 
 /* POSTs a push and returns the decoded 200 body. */
@@ -140,7 +128,7 @@ static void test_golden_push_is_stored_with_increasing_server_seq(void **state)
 {
   (void)state;
   size_t len;
-  char *body = golden_text("push-request-basic.json", &len);
+  char *body = ts_golden("push-request-basic.json", &len);
   cJSON *resp = push_ok(&DEV, body, len, 0);
   free(body);
   for (int i = 0; i < 3; i++) {
@@ -159,7 +147,7 @@ static void test_resent_lz4_batch_gets_the_same_receipts_and_stores_nothing(void
 {
   (void)state;
   size_t len;
-  char *body = golden_text("push-request-basic.json", &len);
+  char *body = ts_golden("push-request-basic.json", &len);
   long long before = count("SELECT count(*) FROM record_revisions");
   for (int round = 0; round < 2; round++) {
     cJSON *resp = push_ok(&DEV, body, len, REQ_LZ4 | REQ_ACCEPT_LZ4);
@@ -196,7 +184,7 @@ static void test_golden_rejected_batch_stores_only_the_good_change(void **state)
 {
   (void)state;
   size_t len;
-  char *body = golden_text("push-request-rejected.json", &len);
+  char *body = ts_golden("push-request-rejected.json", &len);
   long long before = count("SELECT count(*) FROM record_revisions");
   cJSON *resp = push_ok(&DEV, body, len, REQ_LZ4);
   free(body);

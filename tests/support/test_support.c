@@ -69,6 +69,18 @@ char *ts_source_file(const char *relpath, size_t *len)
   return data;
 }
 
+char *ts_golden(const char *name, size_t *len)
+{
+  char rel[256];
+  snprintf(rel, sizeof rel, "proto/golden/%s", name);
+  char *text = ts_source_file(rel, len);
+  if (!text) {
+    fprintf(stderr, "cannot read %s/%s\n", SYNC_SOURCE_DIR, rel);
+    abort();
+  }
+  return text;
+}
+
 int ts_make_test_ca(const char *dir, char **pin)
 {
   if (pin)

@@ -15,6 +15,9 @@ char *ts_path(const char *dir, const char *name);
 char *ts_read_file(const char *path, size_t *len);
 /* A file of the source tree, e.g. ts_source_file("proto/forms/tppo_screening.v1.json"). */
 char *ts_source_file(const char *relpath, size_t *len);
+/* A golden test vector, proto/golden/<name>; a missing one ends the test program (the repo is
+ * incomplete). */
+char *ts_golden(const char *name, size_t *len);
 /* tests/support/make-test-ca.sh in `dir`: ca.pem, srv.pem, srv.key for 127.0.0.1; *pin (may be
  * NULL) gets the server key's "sha256//..." pin. -1 when certtool is missing or fails. */
 int ts_make_test_ca(const char *dir, char **pin);

@@ -25,16 +25,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
-static char *golden(const char *name, size_t *len)
-{
-  char rel[256];
-  snprintf(rel, sizeof rel, "proto/golden/%s", name);
-  char *text = ts_source_file(rel, len);
-  if (!text)
-    fail_msg("cannot read %s", rel);
-  return text;
-}
-
 static void assert_same_json(const char *got, const char *want, const char *what)
 {
   cJSON *a = cJSON_Parse(got), *b = cJSON_Parse(want);
@@ -134,7 +124,7 @@ static void expect_ok(roundtrip_fn fn, const char *json)
 /* Parses a golden file, lets `edit` change it, prints it compactly. */
 static char *edited(const char *name, void (*edit)(cJSON *root, const void *arg), const void *arg)
 {
-  char *text = golden(name, NULL);
+  char *text = ts_golden(name, NULL);
   cJSON *root = cJSON_Parse(text);
   assert_non_null(root);
   edit(root, arg);
@@ -206,7 +196,7 @@ static void test_every_golden_file_decodes_and_round_trips(void **state)
     roundtrip_fn fn = decoder_for(name);
     if (!fn)
       fail_msg("golden file %s has no decoder in test_codec.c", name);
-    char *text = golden(name, &len), *re = NULL;
+    char *text = ts_golden(name, &len), *re = NULL;
     proto_diag_t diag;
     sync_err_t rc = fn(text, len, &diag, &re);
     if (rc != SYNC_OK)
@@ -233,7 +223,7 @@ static void test_push_request_golden_round_trips_through_the_writer(void **state
                          "push-request-rejected.json"};
   for (size_t f = 0; f < 3; f++) {
     size_t len;
-    char *text = golden(files[f], &len), *json = NULL;
+    char *text = ts_golden(files[f], &len), *json = NULL;
     proto_push_req_t *req = NULL;
     proto_push_writer_t *w = NULL;
     assert_int_equal(proto_push_req_decode(text, len, &req, NULL), SYNC_OK);
@@ -256,7 +246,7 @@ static void test_push_request_golden_decodes_to_the_expected_fields(void **state
 {
   (void)state;
   size_t len;
-  char *text = golden("push-request-basic.json", &len);
+  char *text = ts_golden("push-request-basic.json", &len);
   proto_push_req_t *req = NULL;
   assert_int_equal(proto_push_req_decode(text, len, &req, NULL), SYNC_OK);
   assert_int_equal(req->protocol, 2);
@@ -288,7 +278,7 @@ static void test_push_response_golden_round_trips(void **state)
 {
   (void)state;
   size_t len;
-  char *text = golden("push-response-conflict.json", &len), *json = NULL;
+  char *text = ts_golden("push-response-conflict.json", &len), *json = NULL;
   proto_push_resp_t *resp = NULL;
   assert_int_equal(proto_push_resp_decode(text, len, &resp, NULL), SYNC_OK);
   assert_int_equal(resp->n_receipts, 1);
@@ -313,7 +303,7 @@ static void test_push_response_golden_round_trips(void **state)
   free(json);
   free(text);
 
-  text = golden("push-response-rejected.json", &len);
+  text = ts_golden("push-response-rejected.json", &len);
   assert_int_equal(proto_push_resp_decode(text, len, &resp, NULL), SYNC_OK);
   assert_int_equal(resp->n_receipts, 3);
   r = &resp->receipts[0];
@@ -332,7 +322,7 @@ static void test_push_response_golden_round_trips(void **state)
   proto_push_resp_free(resp);
   free(text);
 
-  text = golden("push-response-duplicate.json", &len);
+  text = ts_golden("push-response-duplicate.json", &len);
   assert_int_equal(proto_push_resp_decode(text, len, &resp, NULL), SYNC_OK);
   assert_int_equal(resp->receipts[2].outcome, PROTO_OUTCOME_DUPLICATE);
   assert_int_equal(resp->receipts[2].received_at, 1732512399101LL);
@@ -345,8 +335,8 @@ static void test_pull_golden_embeds_the_form_golden(void **state)
 {
   (void)state;
   size_t len;
-  char *text = golden("pull-response-forms-and-status.json", &len);
-  char *form = golden("form-tppo_screening-v2.json", NULL);
+  char *text = ts_golden("pull-response-forms-and-status.json", &len);
+  char *form = ts_golden("form-tppo_screening-v2.json", NULL);
   proto_pull_resp_t *resp = NULL;
   assert_int_equal(proto_pull_resp_decode(text, len, &resp, NULL), SYNC_OK);
   assert_int_equal(resp->n_items, 3);
@@ -396,7 +386,7 @@ static void test_error_goldens_decode_to_the_table(void **state)
   (void)state;
   size_t len;
   proto_error_t *e = NULL;
-  char *text = golden("error-unsupported_protocol.json", &len);
+  char *text = ts_golden("error-unsupported_protocol.json", &len);
   assert_int_equal(proto_error_decode(text, len, &e, NULL), SYNC_OK);
   assert_int_equal(e->code, PROTO_E_UNSUPPORTED_PROTOCOL);
   assert_string_equal(e->code_text, "unsupported_protocol");
@@ -406,7 +396,7 @@ static void test_error_goldens_decode_to_the_table(void **state)
   assert_int_equal(e->retry_after, -1);
   proto_error_free(e);
   free(text);
-  text = golden("error-server_busy.json", &len);
+  text = ts_golden("error-server_busy.json", &len);
   assert_int_equal(proto_error_decode(text, len, &e, NULL), SYNC_OK);
   assert_int_equal(e->code, PROTO_E_SERVER_BUSY);
   assert_int_equal(e->retryable, 1);
@@ -420,7 +410,7 @@ static void test_health_whoami_and_forms_goldens_decode(void **state)
 {
   (void)state;
   size_t len;
-  char *text = golden("health.json", &len);
+  char *text = ts_golden("health.json", &len);
   proto_health_t *h = NULL;
   assert_int_equal(proto_health_decode(text, len, &h, NULL), SYNC_OK);
   assert_int_equal(h->degraded, 0);
@@ -432,14 +422,14 @@ static void test_health_whoami_and_forms_goldens_decode(void **state)
   assert_int_equal(h->limits.max_pull_limit, PROTO_PULL_MAX_LIMIT);
   proto_health_free(h);
   free(text);
-  text = golden("whoami.json", &len);
+  text = ts_golden("whoami.json", &len);
   proto_whoami_t *w = NULL;
   assert_int_equal(proto_whoami_decode(text, len, &w, NULL), SYNC_OK);
   assert_string_equal(w->unit, "UPTD PPA Kabupaten Ponorogo");
   assert_int_equal(w->credential_expires_at, 1764048301250LL);
   proto_whoami_free(w);
   free(text);
-  text = golden("forms-list.json", &len);
+  text = ts_golden("forms-list.json", &len);
   proto_forms_list_t *l = NULL;
   assert_int_equal(proto_forms_list_decode(text, len, &l, NULL), SYNC_OK);
   assert_int_equal(l->n_forms, 2);
@@ -462,7 +452,7 @@ static uint32_t rng_next(uint32_t *s)
 static char *realistic(size_t n)
 {
   size_t glen;
-  char *g = golden("push-request-basic.json", &glen), *out = malloc(n + 1);
+  char *g = ts_golden("push-request-basic.json", &glen), *out = malloc(n + 1);
   assert_non_null(out);
   for (size_t i = 0; i < n; i++)
     out[i] = g[i % glen] == '7' ? (char)('0' + (i / glen) % 10) : g[i % glen];
@@ -923,7 +913,7 @@ static void test_push_request_batch_rules_are_checked(void **state)
 {
   (void)state;
   /* The same (uuid, revision) twice, and revisions of one record out of order. */
-  char *text = golden("push-request-basic.json", NULL);
+  char *text = ts_golden("push-request-basic.json", NULL);
   cJSON *root = cJSON_Parse(text), *changes = cJSON_GetObjectItem(root, "changes");
   cJSON_AddItemToArray(changes, cJSON_Duplicate(cJSON_GetArrayItem(changes, 1), 1));
   char *json = cJSON_PrintUnformatted(root);
@@ -1023,7 +1013,7 @@ static void test_push_response_outcome_rules_are_checked(void **state)
   json = edited(conf, apply_edit, &(edit_t){"receipts.0", "outcome", "\"duplicate\""});
   expect_ok(rt_push_resp, json);
   free(json);
-  char *text = golden(conf, NULL);
+  char *text = ts_golden(conf, NULL);
   cJSON *root = cJSON_Parse(text);
   cJSON *r0 = at(root, "receipts.0");
   cJSON_ReplaceItemInObject(r0, "outcome", cJSON_CreateString("duplicate"));
@@ -1264,7 +1254,7 @@ static void test_encoders_refuse_what_decoders_would_refuse(void **state)
 {
   (void)state;
   size_t len;
-  char *text = golden("push-response-conflict.json", &len), *json = NULL;
+  char *text = ts_golden("push-response-conflict.json", &len), *json = NULL;
   proto_push_resp_t *resp = NULL;
   assert_int_equal(proto_push_resp_decode(text, len, &resp, NULL), SYNC_OK);
   proto_receipt_t *r = &resp->receipts[0];

@@ -28,21 +28,11 @@
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
-static char *golden(const char *name, size_t *len)
-{
-  char rel[256];
-  snprintf(rel, sizeof rel, "proto/golden/%s", name);
-  char *text = ts_source_file(rel, len);
-  if (!text)
-    fail_msg("cannot read %s", rel);
-  return text;
-}
-
 /* The golden `name` with the value at parent path `path` ("changes.0", "" = root) key `key` set
  * to JSON text `value` (NULL: removed), compact. */
 static char *golden_edit(const char *name, const char *path, const char *key, const char *value)
 {
-  char *text = golden(name, NULL), buf[128], *save = NULL;
+  char *text = ts_golden(name, NULL), buf[128], *save = NULL;
   cJSON *root = cJSON_Parse(text), *cur = root;
   assert_non_null(root);
   snprintf(buf, sizeof buf, "%s", path);
@@ -131,7 +121,7 @@ static void test_sealed_golden_round_trips_and_opens_with_the_central_key(void *
 {
   (void)state;
   size_t len;
-  char *text = golden("push-request-sealed.json", &len), *json = NULL;
+  char *text = ts_golden("push-request-sealed.json", &len), *json = NULL;
   proto_push_req_t *req = NULL;
   assert_int_equal(proto_push_req_decode(text, len, &req, NULL), SYNC_OK);
   assert_int_equal(req->n_changes, 2);
@@ -318,11 +308,11 @@ static void test_signed_text_is_exactly_the_security_md_text(void **state)
 static void golden_receipt_key(unsigned char pk[32])
 {
   size_t len, n = 0;
-  char *text = golden("health.json", &len);
+  char *text = ts_golden("health.json", &len);
   proto_health_t *h = NULL;
   assert_int_equal(proto_health_decode(text, len, &h, NULL), SYNC_OK);
   free(text);
-  text = golden("enroll-response.json", &len);
+  text = ts_golden("enroll-response.json", &len);
   proto_enroll_resp_t *er = NULL;
   assert_int_equal(proto_enroll_resp_decode(text, len, &er, NULL), SYNC_OK);
   free(text);
@@ -370,11 +360,11 @@ static void test_golden_response_signatures_verify_over_the_merkle_root(void **s
   size_t len, verified = 0;
   char first_sig[PROTO_SIG_B64_LEN + 1] = "";
   for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
-    char *rt = golden(pairs[p][0], &len), *qt;
+    char *rt = ts_golden(pairs[p][0], &len), *qt;
     proto_push_resp_t *resp = NULL;
     proto_push_req_t *req = NULL;
     assert_int_equal(proto_push_resp_decode(rt, len, &resp, NULL), SYNC_OK);
-    qt = golden(pairs[p][1], &len);
+    qt = ts_golden(pairs[p][1], &len);
     assert_int_equal(proto_push_req_decode(qt, len, &req, NULL), SYNC_OK);
     assert_int_equal(resp->n_receipts, req->n_changes);
     receipt_hash_t leaves[8], root, bad;
@@ -432,7 +422,7 @@ static void test_golden_response_signatures_verify_over_the_merkle_root(void **s
  * response signature. Compact JSON, caller frees. */
 static char *all_rejected_response(int signed_)
 {
-  char *text = golden("push-response-rejected.json", NULL);
+  char *text = ts_golden("push-response-rejected.json", NULL);
   cJSON *root = cJSON_Parse(text);
   assert_non_null(root);
   cJSON *receipts = cJSON_GetObjectItemCaseSensitive(root, "receipts");
@@ -492,7 +482,7 @@ static void test_response_signature_presence_follows_the_outcomes(void **state)
 
   /* ... and none, or a malformed one, when a receipt is not rejected. */
   size_t len;
-  char *text = golden("push-response-rejected.json", &len);
+  char *text = ts_golden("push-response-rejected.json", &len);
   assert_int_equal(proto_push_resp_decode(text, len, &resp, NULL), SYNC_OK);
   assert_int_equal(proto_push_resp_encode(resp, &out, NULL), SYNC_OK);
   assert_non_null(strstr(out, "\"signature\":\""));
@@ -549,7 +539,7 @@ static void test_new_error_codes_decode_to_the_table(void **state)
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     size_t len;
-    char *text = golden(cases[i].file, &len), *json = NULL;
+    char *text = ts_golden(cases[i].file, &len), *json = NULL;
     proto_error_t *e = NULL;
     assert_int_equal(proto_error_decode(text, len, &e, NULL), SYNC_OK);
     assert_int_equal(e->code, cases[i].code);
@@ -580,7 +570,7 @@ static void test_enroll_goldens_decode_to_their_fields(void **state)
 {
   (void)state;
   size_t len;
-  char *text = golden("enroll-request.json", &len);
+  char *text = ts_golden("enroll-request.json", &len);
   proto_enroll_req_t *rq = NULL;
   assert_int_equal(proto_enroll_req_decode(text, len, &rq, NULL), SYNC_OK);
   assert_int_equal(rq->protocol, 2);
@@ -588,7 +578,7 @@ static void test_enroll_goldens_decode_to_their_fields(void **state)
   assert_string_equal(rq->device_id, DEVICE);
   proto_enroll_req_free(rq);
   free(text);
-  text = golden("enroll-response.json", &len);
+  text = ts_golden("enroll-response.json", &len);
   proto_enroll_resp_t *rs = NULL;
   assert_int_equal(proto_enroll_resp_decode(text, len, &rs, NULL), SYNC_OK);
   assert_string_equal(rs->device_id, DEVICE);
