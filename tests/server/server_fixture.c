@@ -66,27 +66,21 @@ static char *read_all(int fd)
   return buf;
 }
 
-int run_syncserver(char **out, const char *arg0, ...)
+/* argv for syncserver with `args` (NULL-terminated) after the program. */
+static void syncserver_argv(char *argv[MAX_ARGS + 2], const char *const *args)
 {
-  char *argv[MAX_ARGS + 2];
   int n = 0;
   argv[n++] = (char *)SYNCSERVER_PATH;
-  va_list ap;
-  va_start(ap, arg0);
-  for (const char *a = arg0; a && n < MAX_ARGS; a = va_arg(ap, const char *))
-    argv[n++] = (char *)a;
-  va_end(ap);
+  for (size_t i = 0; args[i] && n < MAX_ARGS; i++)
+    argv[n++] = (char *)args[i];
   argv[n] = NULL;
-  int pfd[2];
-  if (pipe(pfd) != 0)
-    return -1;
-  int errfd = open("/dev/null", O_WRONLY);
-  pid_t pid = spawn(argv, pfd[1], getenv("SERVER_TEST_VERBOSE") ? -1 : errfd);
-  close(pfd[1]);
-  if (errfd >= 0)
-    close(errfd);
-  char *text = read_all(pfd[0]);
-  close(pfd[0]);
+}
+
+/* Reads the child's stdout to its end, reaps it; its exit code (128 + signal when killed). */
+static int finish_child(pid_t pid, int out_fd, char **out)
+{
+  char *text = read_all(out_fd);
+  close(out_fd);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
@@ -97,14 +91,23 @@ int run_syncserver(char **out, const char *arg0, ...)
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int run_syncserver(char **out, const char *arg0, ...)
+{
+  const char *args[MAX_ARGS + 1];
+  size_t n = 0;
+  va_list ap;
+  va_start(ap, arg0);
+  for (const char *a = arg0; a && n < MAX_ARGS; a = va_arg(ap, const char *))
+    args[n++] = a;
+  va_end(ap);
+  args[n] = NULL;
+  return run_syncserver_argv(out, args, NULL);
+}
+
 int run_syncserver_argv(char **out, const char *const *args, const char *input)
 {
   char *argv[MAX_ARGS + 2];
-  int n = 0;
-  argv[n++] = (char *)SYNCSERVER_PATH;
-  for (size_t i = 0; args[i] && n < MAX_ARGS; i++)
-    argv[n++] = (char *)args[i];
-  argv[n] = NULL;
+  syncserver_argv(argv, args);
   int pfd[2], ifd[2];
   if (pipe(pfd) != 0)
     return -1;
@@ -138,26 +141,13 @@ int run_syncserver_argv(char **out, const char *const *args, const char *input)
     }
   }
   close(ifd[1]);
-  char *text = read_all(pfd[0]);
-  close(pfd[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (out)
-    *out = text;
-  else
-    free(text);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return finish_child(pid, pfd[0], out);
 }
 
 int run_syncserver_capture(char **out, char **err, const char *const *args)
 {
   char *argv[MAX_ARGS + 2];
-  int n = 0;
-  argv[n++] = (char *)SYNCSERVER_PATH;
-  for (size_t i = 0; args[i] && n < MAX_ARGS; i++)
-    argv[n++] = (char *)args[i];
-  argv[n] = NULL;
+  syncserver_argv(argv, args);
   char *tmp = ts_tempdir();
   char *errpath = ts_path(tmp, "stderr");
   int pfd[2];
@@ -173,21 +163,13 @@ int run_syncserver_capture(char **out, char **err, const char *const *args)
   pid_t pid = spawn(argv, pfd[1], efd);
   close(pfd[1]);
   close(efd);
-  char *text = read_all(pfd[0]);
-  close(pfd[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (out)
-    *out = text;
-  else
-    free(text);
+  int rc = finish_child(pid, pfd[0], out);
   if (err)
     *err = ts_read_file(errpath, NULL);
   ts_rmtree(tmp);
   free(tmp);
   free(errpath);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return rc;
 }
 
 int server_prepare(server_t *s)
