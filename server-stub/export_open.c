@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync/seal.h"
+#include "seal_open.h"
 
 static cJSON *parse_clear(const exp_stored_t *rec, char *why, size_t whylen)
 {
@@ -52,17 +52,14 @@ cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, int *sealed_left, 
   *sealed_left = 0;
   if (!rec->sealed)
     return parse_clear(rec, why, whylen);
-  char *text = NULL;
-  sync_err_t e = sync_seal_opener_open(ctx, rec->sealed, &text);
+  cJSON *env = NULL;
+  sync_err_t e = seal_open_envelope(ctx, rec->sealed, &env);
   if (e != SYNC_OK) {
     snprintf(why, whylen, "the sealed text does not open (%s: altered, or sealed to another"
              " key)", sync_strerror(e));
     return NULL;
   }
-  cJSON *env = cJSON_Parse(text);
-  sodium_memzero(text, strlen(text));
-  free(text);
-  const char *bad = env ? envelope_mismatch(env, rec) : "the sealed envelope is not JSON";
+  const char *bad = envelope_mismatch(env, rec);
   cJSON *clear = bad ? NULL : parse_clear(rec, why, whylen);
   if (bad || !clear) {
     if (bad)

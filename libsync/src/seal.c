@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "seal_open.h"
 #include "sync/record.h"
 
 /* A base64 text longer than this cannot be a sealed payload the library made (payload limit,
@@ -122,12 +123,12 @@ sync_err_t sync_seal_open(const char *secret_b64, const char *sealed_b64, char *
   return rc;
 }
 
-sync_err_t sync_seal_opener_open(const sync_seal_opener_t *opener, const char *sealed_b64,
-                                 char **out_envelope)
+/* Decrypts and checks a sealed text: *text the envelope (NUL-terminated), *root its tree. */
+static sync_err_t open_envelope(const sync_seal_opener_t *opener, const char *sealed_b64,
+                                char **text, cJSON **root)
 {
-  if (!out_envelope)
-    return SYNC_ERR_INVALID_ARG;
-  *out_envelope = NULL;
+  *text = NULL;
+  *root = NULL;
   if (!opener || !sealed_b64)
     return SYNC_ERR_INVALID_ARG;
   size_t b64_len = strlen(sealed_b64);
@@ -157,14 +158,37 @@ sync_err_t sync_seal_opener_open(const sync_seal_opener_t *opener, const char *s
   size_t mlen = clen - crypto_box_SEALBYTES;
   m[mlen] = '\0';
   const char *pend = NULL;
-  cJSON *root = memchr(m, '\0', mlen) ? NULL : cJSON_ParseWithLengthOpts(m, mlen, &pend, 0);
-  int ok = root && (size_t)(pend - m) == mlen && envelope_ok(root);
-  cJSON_Delete(root);
-  if (!ok) {
+  cJSON *tree = memchr(m, '\0', mlen) ? NULL : cJSON_ParseWithLengthOpts(m, mlen, &pend, 0);
+  if (!tree || (size_t)(pend - m) != mlen || !envelope_ok(tree)) {
+    cJSON_Delete(tree);
     sodium_memzero(m, mlen);
     free(m);
     return SYNC_ERR_JSON;
   }
-  *out_envelope = m;
+  *text = m;
+  *root = tree;
   return SYNC_OK;
+}
+
+sync_err_t sync_seal_opener_open(const sync_seal_opener_t *opener, const char *sealed_b64,
+                                 char **out_envelope)
+{
+  if (!out_envelope)
+    return SYNC_ERR_INVALID_ARG;
+  cJSON *root;
+  sync_err_t rc = open_envelope(opener, sealed_b64, out_envelope, &root);
+  cJSON_Delete(root);
+  return rc;
+}
+
+sync_err_t seal_open_envelope(const sync_seal_opener_t *opener, const char *sealed_b64,
+                              cJSON **out)
+{
+  char *text;
+  sync_err_t rc = open_envelope(opener, sealed_b64, &text, out);
+  if (text) {
+    sodium_memzero(text, strlen(text));
+    free(text);
+  }
+  return rc;
 }
