@@ -10,7 +10,7 @@
 #include "errors.h"
 #include "form_seal.h"
 #include "log.h"
-#include "receipt_proof.h"
+#include "receipt_leaves.h"
 
 static double elapsed_ms(const struct timespec *t0)
 {
@@ -117,20 +117,18 @@ sync_err_t receipts_sign(const srv_t *s, const char *device_id, const proto_rece
                          char sig_b64[PROTO_SIG_B64_LEN + 1])
 {
   sig_b64[0] = '\0';
-  receipt_hash_t *leaves = malloc((n ? n : 1) * sizeof *leaves);
-  if (!leaves)
-    return SYNC_ERR_NOMEM;
+  receipt_hash_t *leaves = malloc(RECEIPT_LEAVES_MAX(n ? n : 1) * sizeof *leaves);
+  const char **hlcs = malloc((n ? n : 1) * sizeof *hlcs);
+  sync_err_t e = leaves && hlcs ? SYNC_OK : SYNC_ERR_NOMEM;
+  for (size_t i = 0; e == SYNC_OK && i < n; i++)
+    hlcs[i] = changes[i].hlc;
   size_t count = 0;
-  sync_err_t e = SYNC_OK;
-  for (size_t i = 0; i < n && e == SYNC_OK; i++) {
-    const proto_receipt_t *r = &receipts[i];
-    if (r->outcome != PROTO_OUTCOME_REJECTED)
-      e = receipt_leaf(s->server_id, device_id, r->uuid, r->revision, changes[i].hlc,
-                       r->server_seq, r->received_at, leaves[count++]);
-  }
   receipt_hash_t root;
-  if (e == SYNC_OK && count > 0 && (e = receipt_tree_root(leaves, count, root)) == SYNC_OK)
+  if (e == SYNC_OK)
+    e = receipt_leaves_of_response(s->server_id, device_id, receipts, n, hlcs, leaves, &count, NULL);
+  if (e == SYNC_OK && (e = receipt_tree_root(leaves, count, root)) == SYNC_OK)
     e = receipt_sign_root(s->server_id, device_id, count, root, s->keys.receipt_sk, sig_b64);
+  free(hlcs);
   free(leaves);
   return e;
 }

@@ -92,9 +92,9 @@ int auth_rate_limited(srv_t *s, const srv_request_t *req, srv_response_t *r);
 
 /* ---- receipts (handlers_push.c) ---- */
 
-/* The response signature (SECURITY.md 7, receipt_proof.h): one Ed25519 signature over the Merkle
- * root of the receipts that are not REJECTED, in order; changes[i].hlc is receipt i's change's.
- * sig_b64 is "" when every receipt is rejected. */
+/* The response signature (SECURITY.md 7, receipt_leaves.h): one Ed25519 signature over the Merkle
+ * root of every receipt's leaves, refusals and conflicts included; changes[i].hlc is receipt i's
+ * change's. */
 sync_err_t receipts_sign(const srv_t *s, const char *device_id, const proto_receipt_t *receipts,
                          const proto_change_t *changes, size_t n,
                          char sig_b64[PROTO_SIG_B64_LEN + 1]);

@@ -346,15 +346,18 @@ sync_err_t proto_receipt_signed_text(const char *server_id, const char *device_i
                                      int64_t revision, const char *hlc, int64_t server_seq,
                                      int64_t received_at, char *buf, size_t len);
 
+/* One receipt as it appears in a push response, the canonical text an outcome leaf covers
+ * (receipt_leaves.h); caller frees *out_json. SYNC_ERR_INVALID_ARG as proto_push_resp_encode. */
+sync_err_t proto_receipt_encode(const proto_receipt_t *r, char **out_json, size_t *out_len);
+
 typedef struct proto_push_resp {
   int protocol;
   char batch_id[PROTO_UUID_LEN + 1];
   int64_t server_time;
   proto_receipt_t *receipts;           /* n_receipts, in request order */
   size_t n_receipts;
-  char signature[PROTO_SIG_B64_LEN + 1]; /* Ed25519 over the Merkle root of the receipts that are
-                                          * not REJECTED (receipt_proof.h); required on the wire
-                                          * when there is one, absent ("") when all are rejected */
+  char signature[PROTO_SIG_B64_LEN + 1]; /* Ed25519 over the Merkle root of every receipt's leaves
+                                          * (receipt_leaves.h); always required */
 } proto_push_resp_t;
 
 /* Server side: SYNC_ERR_INVALID_ARG for a struct that breaks the schema (e.g. CONFLICT without

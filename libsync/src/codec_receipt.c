@@ -1,8 +1,7 @@
 /* Push response (push-response.schema.json, PROTOCOL.md 3.2 and 5): one receipt per change, with
  * the per-outcome rules of the schema checked both ways, so the server cannot send what a client
- * refuses; and the one response signature over the receipts' Merkle root (SECURITY.md 7), present
- * exactly when a receipt is not rejected. The codec checks its form only: the engine verifies it
- * (receipt_proof.h). */
+ * refuses; and the one response signature over the Merkle root of every receipt (SECURITY.md 7),
+ * always present. The codec checks its form only: the engine verifies it (receipt_leaves.h). */
 #include "codec_internal.h"
 
 #include <stdio.h>
@@ -65,15 +64,6 @@ static sync_err_t conflict_encode(jbuf_t *b, const proto_conflict_t *cf)
   return SYNC_OK;
 }
 
-/* Whether a response has a receipt that is not rejected, i.e. a leaf to sign. */
-static int has_leaf(const proto_receipt_t *receipts, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (receipts[i].outcome != PROTO_OUTCOME_REJECTED)
-      return 1;
-  return 0;
-}
-
 static sync_err_t receipt_encode(jbuf_t *b, const proto_receipt_t *r)
 {
   int rejected = r->outcome == PROTO_OUTCOME_REJECTED;
@@ -117,6 +107,20 @@ static sync_err_t receipt_encode(jbuf_t *b, const proto_receipt_t *r)
   return SYNC_OK;
 }
 
+sync_err_t proto_receipt_encode(const proto_receipt_t *r, char **out_json, size_t *out_len)
+{
+  jbuf_t b = {0};
+  *out_json = NULL;
+  sync_err_t rc = receipt_encode(&b, r);
+  if (rc == SYNC_OK && b.oom)
+    rc = SYNC_ERR_NOMEM;
+  if (rc != SYNC_OK) {
+    jb_free(&b);
+    return rc;
+  }
+  return jb_finish(&b, out_json, out_len);
+}
+
 sync_err_t proto_push_resp_encode(const proto_push_resp_t *resp, char **out_json, size_t *out_len)
 {
   jbuf_t b = {0};
@@ -128,8 +132,7 @@ sync_err_t proto_push_resp_encode(const proto_push_resp_t *resp, char **out_json
       resp->server_time > CODEC_MAX_MS || resp->n_receipts < 1 ||
       resp->n_receipts > PROTO_MAX_CHANGES || !resp->receipts)
     return SYNC_ERR_INVALID_ARG;
-  int signed_resp = has_leaf(resp->receipts, resp->n_receipts);
-  if (signed_resp ? !codec_signature_valid(resp->signature) : resp->signature[0] != '\0')
+  if (!codec_signature_valid(resp->signature))
     return SYNC_ERR_INVALID_ARG;
   jb_puts(&b, "{" CODEC_PROTOCOL_MEMBER ",\"batch_id\":");
   jb_str(&b, resp->batch_id);
@@ -142,10 +145,8 @@ sync_err_t proto_push_resp_encode(const proto_push_resp_t *resp, char **out_json
     rc = receipt_encode(&b, &resp->receipts[i]);
   }
   jb_putc(&b, ']');
-  if (signed_resp) {
-    jb_key(&b, "signature", 0);
-    jb_str(&b, resp->signature);
-  }
+  jb_key(&b, "signature", 0);
+  jb_str(&b, resp->signature);
   jb_putc(&b, '}');
   if (rc == SYNC_OK && b.oom)
     rc = SYNC_ERR_NOMEM;
@@ -338,16 +339,12 @@ sync_err_t proto_push_resp_decode(const char *json, size_t len, proto_push_resp_
   jpath_pop(&c, mark);
   if (rc)
     goto fail;
-  if (has_leaf(resp->receipts, n)) {
-    if (!f[4])
-      rc = jfail(&c, "signature", "missing (a receipt is not rejected)");
-    else
-      rc = jget_str(&c, f[4], "signature", codec_signature_valid,
-                    "base64 Ed25519 signature (88 characters)", resp->signature,
-                    sizeof resp->signature);
-  } else if (f[4]) {
-    rc = jfail(&c, "signature", "not allowed when every receipt is rejected");
-  }
+  if (!f[4])
+    rc = jfail(&c, "signature", "missing (every receipt is signed, SECURITY.md 7)");
+  else
+    rc = jget_str(&c, f[4], "signature", codec_signature_valid,
+                  "base64 Ed25519 signature (88 characters)", resp->signature,
+                  sizeof resp->signature);
   if (rc)
     goto fail;
   cJSON_Delete(root);

@@ -2,9 +2,10 @@
  * credential, the server's identity and its receipt-signing key, all read from the store where
  * sync_enroll() put them, and the check of a push response's signature over its receipts. */
 #include "engine_internal.h"
-#include "receipt_proof.h"
+#include "receipt_leaves.h"
 
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,37 +81,36 @@ sync_err_t engine_receipt_proofs(const sync_engine_t *e, const proto_push_resp_t
 {
   size_t n = 0, max = resp->n_receipts ? resp->n_receipts : 1;
   *out = NULL;
-  if (max > ((size_t)1 << RECEIPT_MAX_DEPTH))
+  if (RECEIPT_LEAVES_MAX(max) > ((size_t)1 << RECEIPT_MAX_DEPTH))
     return SYNC_ERR_CRYPTO; /* more than a proof can hold; far above PROTO_MAX_CHANGES */
-  receipt_hash_t *leaves = malloc(max * sizeof *leaves);
-  size_t *at = malloc(max * sizeof *at);
+  receipt_hash_t *leaves = malloc(RECEIPT_LEAVES_MAX(max) * sizeof *leaves);
+  size_t *leaf_of = malloc(max * sizeof *leaf_of);
   char **proofs = calloc(max, sizeof *proofs);
   receipt_tree_t tree = {0};
-  sync_err_t err = leaves && at && proofs ? SYNC_OK : SYNC_ERR_NOMEM;
-  /* The leaves, in response order, of the receipts that say the server holds the change. */
-  for (size_t i = 0; err == SYNC_OK && i < resp->n_receipts; i++) {
-    const proto_receipt_t *r = &resp->receipts[i];
-    if (r->outcome == PROTO_OUTCOME_REJECTED)
-      continue;
-    if (receipt_leaf(e->server_id, e->device_id, r->uuid, r->revision, hlcs[i], r->server_seq,
-                     r->received_at, leaves[n]) != SYNC_OK)
+  sync_err_t err = leaves && leaf_of && proofs ? SYNC_OK : SYNC_ERR_NOMEM;
+  /* Every outcome is a leaf (receipt_leaves.h): nothing of the response is acted on, a refusal
+   * included, unless the one signature over them all verifies. */
+  if (err == SYNC_OK) {
+    err = receipt_leaves_of_response(e->server_id, e->device_id, resp->receipts, resp->n_receipts,
+                                     hlcs, leaves, &n, leaf_of);
+    if (err == SYNC_ERR_INVALID_ARG)
       err = SYNC_ERR_CRYPTO; /* values no signed leaf can hold: not a receipt of ours */
-    at[n++] = i;
   }
   /* One tree for the batch: its root is what the signature covers, and every row's path is read
    * from it (a receipt_tree_path walk per row would cost n^2 hashes). */
-  if (err == SYNC_OK && n > 0 && (err = receipt_tree_build(leaves, n, &tree)) == SYNC_OK &&
+  if (err == SYNC_OK && (err = receipt_tree_build(leaves, n, &tree)) == SYNC_OK &&
       receipt_verify_root(e->server_id, e->device_id, n, receipt_tree_top(&tree), resp->signature,
                           e->receipt_key) != SYNC_OK)
     err = SYNC_ERR_CRYPTO;
   /* Each acknowledged row keeps its own proof: index, count, sibling path, signature. */
   receipt_hash_t path[RECEIPT_MAX_DEPTH];
-  for (size_t k = 0; err == SYNC_OK && k < n; k++)
-    err = receipt_proof_format(k, n, path, receipt_tree_leaf_path(&tree, k, path),
-                               resp->signature, &proofs[at[k]]);
+  for (size_t i = 0; err == SYNC_OK && i < resp->n_receipts; i++)
+    if (leaf_of[i] != SIZE_MAX)
+      err = receipt_proof_format(leaf_of[i], n, path, receipt_tree_leaf_path(&tree, leaf_of[i], path),
+                                 resp->signature, &proofs[i]);
   receipt_tree_free(&tree);
   free(leaves);
-  free(at);
+  free(leaf_of);
   if (err != SYNC_OK) {
     engine_proofs_free(proofs, resp->n_receipts);
     return err;

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "codec.h"
-#include "receipt_proof.h"
+#include "receipt_leaves.h"
 #include "test_support.h"
 #include "uuid.h"
 
@@ -634,27 +634,23 @@ int receipt_key_decode(const char *key, unsigned char pk[32])
              n == crypto_sign_PUBLICKEYBYTES ? 0 : -1;
 }
 
-/* 1 when p's signature matches its receipts that are not rejected (see push_response_signed). */
+/* 1 when p's signature covers every one of its receipts (receipt_leaves.h). */
 static int signature_matches(const char *key, const char *server_id, const char *device_id,
-                             const proto_push_req_t *q, const proto_push_resp_t *p,
-                             int signature_on_wire)
+                             const proto_push_req_t *q, const proto_push_resp_t *p)
 {
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-  receipt_hash_t *leaves = malloc((p->n_receipts ? p->n_receipts : 1) * sizeof *leaves);
-  size_t n = 0;
-  int ok = leaves && receipt_key_decode(key, pk) == 0;
-  for (size_t i = 0; ok && i < p->n_receipts; i++) {
-    const proto_receipt_t *r = &p->receipts[i];
-    if (r->outcome != PROTO_OUTCOME_REJECTED)
-      ok = receipt_leaf(server_id, device_id, r->uuid, r->revision, q->changes[i].hlc,
-                        r->server_seq, r->received_at, leaves[n++]) == SYNC_OK;
-  }
-  receipt_hash_t root;
-  if (ok && n == 0)
-    ok = !signature_on_wire && p->signature[0] == '\0';
-  else if (ok)
-    ok = signature_on_wire && receipt_tree_root(leaves, n, root) == SYNC_OK &&
-         receipt_verify_root(server_id, device_id, n, root, p->signature, pk) == SYNC_OK;
+  size_t n = p->n_receipts ? p->n_receipts : 1, count = 0;
+  receipt_hash_t *leaves = malloc(RECEIPT_LEAVES_MAX(n) * sizeof *leaves), root;
+  const char **hlcs = malloc(n * sizeof *hlcs);
+  int ok = leaves && hlcs && receipt_key_decode(key, pk) == 0;
+  for (size_t i = 0; ok && i < p->n_receipts; i++)
+    hlcs[i] = q->changes[i].hlc;
+  ok = ok &&
+       receipt_leaves_of_response(server_id, device_id, p->receipts, p->n_receipts, hlcs, leaves,
+                                  &count, NULL) == SYNC_OK &&
+       receipt_tree_root(leaves, count, root) == SYNC_OK &&
+       receipt_verify_root(server_id, device_id, count, root, p->signature, pk) == SYNC_OK;
+  free(hlcs);
   free(leaves);
   return ok;
 }
@@ -665,15 +661,12 @@ int push_response_signed(const server_t *s, const device_t *dev, const char *req
   proto_push_req_t *q = NULL;
   proto_push_resp_t *p = NULL;
   proto_diag_t d;
-  cJSON *raw = cJSON_ParseWithLength(resp, resp_len);
   int ok = -1;
   char server_id[40];
   server_id_of(s, server_id);
-  if (raw && proto_push_req_decode(req, req_len, &q, &d) == SYNC_OK &&
+  if (proto_push_req_decode(req, req_len, &q, &d) == SYNC_OK &&
       proto_push_resp_decode(resp, resp_len, &p, &d) == SYNC_OK && p->n_receipts == q->n_changes)
-    ok = signature_matches(dev->receipt_key, server_id, dev->id, q, p,
-                           cJSON_GetObjectItemCaseSensitive(raw, "signature") != NULL);
-  cJSON_Delete(raw);
+    ok = signature_matches(dev->receipt_key, server_id, dev->id, q, p);
   proto_push_req_free(q);
   proto_push_resp_free(p);
   return ok;

@@ -116,9 +116,9 @@ void server_id_of(const server_t *s, char out[40]);
  * receipt_proof.h takes; 0 on success. */
 int receipt_key_decode(const char *key, unsigned char pk[32]);
 /* 1 when a push response is signed as SECURITY.md 7 says: its `signature` verifies with dev's
- * receipt_key over the Merkle root of the receipts that are not rejected (in order, each leaf
- * from the receipt's values and the request change's hlc), or, when every receipt is rejected,
- * the response carries no `signature` at all; 0 otherwise; -1 when a body does not decode. */
+ * receipt_key over the Merkle root of every receipt's leaves (receipt_leaves.h: delivery leaves,
+ * then the outcome leaves of refusals and conflicts, each with the request change's hlc); 0
+ * otherwise; -1 when a body does not decode. */
 int push_response_signed(const server_t *s, const device_t *dev, const char *req, size_t req_len,
                          const char *resp, size_t resp_len);
 

@@ -63,7 +63,7 @@ static cJSON *push_ok(const device_t *dev, const char *body, size_t len, int fla
     fprintf(stderr, "push response does not decode: %s\n%s\n", d.msg, r.body);
   assert_non_null(pr);
   proto_push_resp_free(pr);
-  /* signed over the Merkle root of the receipts that are not rejections (none: no signature) */
+  /* one signature over every receipt, refusals included */
   assert_int_equal(push_response_signed(&S, dev, body, len, r.body, r.len), 1);
   cJSON *j = reply_json(&r);
   reply_free(&r);

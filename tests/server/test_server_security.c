@@ -22,7 +22,7 @@
 #include "codec.h"
 #include "form_def.h"
 #include "form_seal.h"
-#include "receipt_proof.h"
+#include "receipt_leaves.h"
 #include "server_fixture.h"
 #include "test_support.h"
 
@@ -540,57 +540,68 @@ static void test_receipts_are_signed_with_the_published_key(void **state)
   claim_t one = {0, 1, first->signature, server_id, DEV.id, uuid, 1, c.hlc, r1->server_seq,
                  r1->received_at};
   assert_int_equal(verify_claim(&one, NULL, 0), SYNC_OK);
-  /* the second: the duplicate (with the first receipt's values) and the new record */
-  receipt_hash_t leaves[2], path[RECEIPT_MAX_DEPTH];
-  size_t depth = 0;
+  /* the second: the duplicate (with the first receipt's values) and the new record are delivery
+   * leaves 0 and 1; the refusal is covered too, by an outcome leaf after them */
+  receipt_hash_t leaves[RECEIPT_LEAVES_MAX(3)], want[2], path[RECEIPT_MAX_DEPTH];
+  const char *hlcs[3] = {c.hlc, batch[1].hlc, batch[2].hlc};
+  size_t depth = 0, count = 0, at[3];
+  assert_int_equal(receipt_leaves_of_response(server_id, DEV.id, again->receipts, 3, hlcs, leaves,
+                                              &count, at), SYNC_OK);
+  assert_int_equal(count, 3);
+  assert_int_equal(at[0], 0);
+  assert_int_equal(at[1], 1);
+  assert_int_equal(at[2], SIZE_MAX);
   assert_int_equal(receipt_leaf(server_id, DEV.id, uuid, 1, c.hlc, r1->server_seq,
-                                r1->received_at, leaves[0]), SYNC_OK);
+                                r1->received_at, want[0]), SYNC_OK);
   assert_int_equal(receipt_leaf(server_id, DEV.id, u2, 1, batch[1].hlc, rn->server_seq,
-                                rn->received_at, leaves[1]), SYNC_OK);
-  assert_int_equal(receipt_tree_path(leaves, 2, 1, path, &depth), SYNC_OK);
-  assert_int_equal(depth, 1);
-  claim_t good = {1, 2, again->signature, server_id, DEV.id, u2, 1, batch[1].hlc,
+                                rn->received_at, want[1]), SYNC_OK);
+  assert_memory_equal(leaves[0], want[0], RECEIPT_HASH_LEN);
+  assert_memory_equal(leaves[1], want[1], RECEIPT_HASH_LEN);
+  assert_int_equal(receipt_tree_path(leaves, 3, 1, path, &depth), SYNC_OK);
+  assert_int_equal(depth, 2);
+  claim_t good = {1, 3, again->signature, server_id, DEV.id, u2, 1, batch[1].hlc,
                   rn->server_seq, rn->received_at};
   assert_int_equal(verify_claim(&good, path, depth), SYNC_OK);
-  claim_t dup = {0, 2, again->signature, server_id, DEV.id, uuid, 1, c.hlc, r1->server_seq,
+  claim_t dup = {0, 3, again->signature, server_id, DEV.id, uuid, 1, c.hlc, r1->server_seq,
                  r1->received_at};
   receipt_hash_t dup_path[RECEIPT_MAX_DEPTH];
-  assert_int_equal(receipt_tree_path(leaves, 2, 0, dup_path, &depth), SYNC_OK);
+  assert_int_equal(receipt_tree_path(leaves, 3, 0, dup_path, &depth), SYNC_OK);
   assert_int_equal(verify_claim(&dup, dup_path, depth), SYNC_OK);
 
   /* any altered value, another place in the tree or another signature breaks it */
   claim_t bad = good;
   bad.revision = 2;
-  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  assert_int_equal(verify_claim(&bad, path, 2), SYNC_ERR_CRYPTO);
   bad = good;
   bad.received_at++;
-  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  assert_int_equal(verify_claim(&bad, path, 2), SYNC_ERR_CRYPTO);
   bad = good;
   bad.server_seq++;
-  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  assert_int_equal(verify_claim(&bad, path, 2), SYNC_ERR_CRYPTO);
   bad = good;
   bad.hlc = c.hlc;
-  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  assert_int_equal(verify_claim(&bad, path, 2), SYNC_ERR_CRYPTO);
   bad = good;
   bad.device_id = OTHER.id;
-  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  assert_int_equal(verify_claim(&bad, path, 2), SYNC_ERR_CRYPTO);
   bad = good;
   bad.index = 0;
-  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  assert_int_equal(verify_claim(&bad, path, 2), SYNC_ERR_CRYPTO);
   bad = good;
   bad.signature = first->signature;
-  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  assert_int_equal(verify_claim(&bad, path, 2), SYNC_ERR_CRYPTO);
   char flipped[PROTO_SIG_B64_LEN + 1];
   snprintf(flipped, sizeof flipped, "%s", again->signature);
   flipped[10] = flipped[10] == 'A' ? 'B' : 'A';
   bad = good;
   bad.signature = flipped;
-  assert_int_equal(verify_claim(&bad, path, 1), SYNC_ERR_CRYPTO);
+  assert_int_equal(verify_claim(&bad, path, 2), SYNC_ERR_CRYPTO);
 
   /* verify-receipt checks a device's receipt document against this server */
-  char hex[2 * RECEIPT_HASH_LEN + 1], path_json[2 * RECEIPT_HASH_LEN + 8];
-  sodium_bin2hex(hex, sizeof hex, path[0], RECEIPT_HASH_LEN);
-  snprintf(path_json, sizeof path_json, "[\"%s\"]", hex);
+  char hex[2][2 * RECEIPT_HASH_LEN + 1], path_json[4 * RECEIPT_HASH_LEN + 16];
+  sodium_bin2hex(hex[0], sizeof hex[0], path[0], RECEIPT_HASH_LEN);
+  sodium_bin2hex(hex[1], sizeof hex[1], path[1], RECEIPT_HASH_LEN);
+  snprintf(path_json, sizeof path_json, "[\"%s\",\"%s\"]", hex[0], hex[1]);
   assert_int_equal(verify_receipt(&good, path_json), 0);
   bad = good;
   bad.received_at -= 1000;
@@ -727,8 +738,8 @@ static void test_encrypted_form_changes_that_break_the_rules_are_rejected(void *
   free(c[2].payload);
   c[2].payload = strdup("{\"province\":\"35\",\"consent\":\"no\",\"sex\":\"f\"}");
   proto_push_resp_t *resp = push(&DEV, c, 3, NULL);
-  /* nothing to prove: no signature (push() checked it is absent from the wire too) */
-  assert_string_equal(resp->signature, "");
+  /* the refusals are signed like receipts (push() checked the signature covers them) */
+  assert_int_not_equal(resp->signature[0], '\0');
   const char *want[3][2] = {{"sealed", "sealed_required"}, {"officer_notes", "not_clear"},
                             {"sex", "consent"}};
   for (int i = 0; i < 3; i++) {

@@ -3,6 +3,9 @@
 #ifndef SYNC_TEST_SUPPORT_H
 #define SYNC_TEST_SUPPORT_H
 
+/* A well-formed (64-byte, canonical base64) Ed25519 signature that signs nothing of ours. */
+#define TS_SIG88 "zmHIOmo9kA4yYOWaj2tqymJ8uiz7jQko/pLFnFr4YuA5Z6oswU8HHcarcHNBx00ZK+s8tB98BAh4cNGYRWLfBg=="
+
 #include <stddef.h>
 
 /* A fresh empty directory under $TMPDIR (or /tmp); removed with ts_rmtree(). */

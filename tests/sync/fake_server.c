@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "codec.h"
-#include "receipt_proof.h"
+#include "receipt_leaves.h"
 
 static int64_t mono_ms(void)
 {
@@ -313,20 +313,21 @@ void fake_receipt_key(char out[PROTO_KEY_B64_LEN + 1])
 }
 
 /* Signs the response as the real server does (SECURITY.md 7): one signature over the Merkle root
- * of the receipts that are not rejected, the leaf of each built with the hlc that was sent. */
+ * of every receipt's leaves (receipt_leaves.h), built with the hlc of each change sent. */
 static void sign_response(proto_push_resp_t *resp, const proto_push_req_t *p,
                           const unsigned char *sk)
 {
-  receipt_hash_t *leaves = calloc(p->n_changes ? p->n_changes : 1, sizeof *leaves), root;
-  size_t n = 0;
-  for (size_t i = 0; leaves && i < p->n_changes; i++) {
-    const proto_receipt_t *rc = &resp->receipts[i];
-    if (rc->outcome != PROTO_OUTCOME_REJECTED)
-      receipt_leaf(FAKE_SERVER_ID, p->device_id, rc->uuid, rc->revision, p->changes[i].hlc,
-                   rc->server_seq, rc->received_at, leaves[n++]);
-  }
-  if (n > 0 && receipt_tree_root(leaves, n, root) == SYNC_OK)
-    receipt_sign_root(FAKE_SERVER_ID, p->device_id, n, root, sk, resp->signature);
+  size_t n = p->n_changes, count = 0;
+  receipt_hash_t *leaves = calloc(RECEIPT_LEAVES_MAX(n ? n : 1), sizeof *leaves), root;
+  const char **hlcs = calloc(n ? n : 1, sizeof *hlcs);
+  for (size_t i = 0; hlcs && i < n; i++)
+    hlcs[i] = p->changes[i].hlc;
+  if (leaves && hlcs &&
+      receipt_leaves_of_response(FAKE_SERVER_ID, p->device_id, resp->receipts, n, hlcs, leaves,
+                                 &count, NULL) == SYNC_OK &&
+      receipt_tree_root(leaves, count, root) == SYNC_OK)
+    receipt_sign_root(FAKE_SERVER_ID, p->device_id, count, root, sk, resp->signature);
+  free(hlcs);
   free(leaves);
 }
 

@@ -1299,6 +1299,7 @@ static void test_encoders_refuse_what_decoders_would_refuse(void **state)
   snprintf(pr.batch_id, sizeof pr.batch_id, "%s", BATCH);
   pr.receipts = &rr;
   pr.n_receipts = 1;
+  snprintf(pr.signature, sizeof pr.signature, "%s", TS_SIG88);
   assert_int_equal(proto_push_resp_encode(&pr, &json, NULL), SYNC_ERR_INVALID_ARG);
   e.code = PROTO_E_INVALID_CHANGE; /* messages default to the table's */
   assert_int_equal(proto_push_resp_encode(&pr, &json, &len), SYNC_OK);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "codec.h"
-#include "receipt_proof.h"
+#include "receipt_leaves.h"
 #include "test_support.h"
 
 #define DEVICE "6f1c2a4e-8b3d-4c71-9a0e-2d5b7c9e1f30"
@@ -24,7 +24,6 @@
 #define UUID1 "8e2f4a6c-1b3d-4f5e-a7c9-0d2e4f6a8b1c"
 #define HLC1 "001732520000000-00000-" DEVICE
 #define DEDUP "9c30484c782ccd075572e91784c24390627b126c4ec3f0d75c71b7311c8ec47d"
-#define SIG88 "zmHIOmo9kA4yYOWaj2tqymJ8uiz7jQko/pLFnFr4YuA5Z6oswU8HHcarcHNBx00ZK+s8tB98BAh4cNGYRWLfBg=="
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
@@ -324,21 +323,25 @@ static void golden_receipt_key(unsigned char pk[32])
   proto_enroll_resp_free(er);
 }
 
-/* The leaves of a response (its receipts that are not rejected, with the hlc of the change each
- * answers), as the engine rebuilds them; returns their count. */
+/* The leaves of a response (receipt_leaves.h: a delivery leaf per receipt that is not rejected,
+ * then an outcome leaf per refusal or conflict, with the hlc of the change each answers), as the
+ * engine rebuilds them; at[k] gets the receipt of delivery leaf k. Returns the leaf count and
+ * *n_delivery the delivery leaves. */
 static size_t response_leaves(const proto_push_resp_t *resp, const proto_push_req_t *req,
-                              receipt_hash_t *leaves, size_t *at)
+                              receipt_hash_t *leaves, size_t *at, size_t *n_delivery)
 {
-  size_t n = 0;
-  for (size_t i = 0; i < resp->n_receipts; i++) {
-    const proto_receipt_t *r = &resp->receipts[i];
-    if (r->outcome == PROTO_OUTCOME_REJECTED)
-      continue;
-    assert_int_equal(receipt_leaf(SERVER, DEVICE, r->uuid, r->revision, req->changes[i].hlc,
-                                  r->server_seq, r->received_at, leaves[n]),
-                     SYNC_OK);
-    at[n++] = i;
-  }
+  const char *hlcs[8];
+  size_t leaf_of[8], n = 0;
+  assert_true(resp->n_receipts <= 8);
+  for (size_t i = 0; i < resp->n_receipts; i++)
+    hlcs[i] = req->changes[i].hlc;
+  assert_int_equal(receipt_leaves_of_response(SERVER, DEVICE, resp->receipts, resp->n_receipts,
+                                              hlcs, leaves, &n, leaf_of),
+                   SYNC_OK);
+  *n_delivery = 0;
+  for (size_t i = 0; i < resp->n_receipts; i++)
+    if (leaf_of[i] != SIZE_MAX)
+      at[(*n_delivery)++] = i;
   return n;
 }
 
@@ -367,9 +370,9 @@ static void test_golden_response_signatures_verify_over_the_merkle_root(void **s
     qt = ts_golden(pairs[p][1], &len);
     assert_int_equal(proto_push_req_decode(qt, len, &req, NULL), SYNC_OK);
     assert_int_equal(resp->n_receipts, req->n_changes);
-    receipt_hash_t leaves[8], root, bad;
-    size_t at[8];
-    size_t n = response_leaves(resp, req, leaves, at);
+    receipt_hash_t leaves[RECEIPT_LEAVES_MAX(8)], root, bad;
+    size_t at[8], n_delivery;
+    size_t n = response_leaves(resp, req, leaves, at, &n_delivery);
     assert_true(n >= 1);
     assert_int_equal(strlen(resp->signature), PROTO_SIG_B64_LEN);
     assert_int_equal(receipt_tree_root(leaves, n, root), SYNC_OK);
@@ -394,7 +397,7 @@ static void test_golden_response_signatures_verify_over_the_merkle_root(void **s
     sig[10] = sig[10] == 'A' ? 'B' : 'A';
     assert_int_equal(receipt_verify_root(SERVER, DEVICE, n, root, sig, pk), SYNC_ERR_CRYPTO);
     /* Each record's proof on its own, and with one of its values changed. */
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < n_delivery; k++) {
       const proto_receipt_t *r = &resp->receipts[at[k]];
       const char *hlc = req->changes[at[k]].hlc;
       receipt_hash_t path[RECEIPT_MAX_DEPTH];
@@ -436,45 +439,44 @@ static char *all_rejected_response(int signed_)
   return out;
 }
 
-static void test_response_signature_presence_follows_the_outcomes(void **state)
+static void test_every_push_response_is_signed(void **state)
 {
   (void)state;
   REFUSED(push_resp, "push-response-basic.json", "", "signature", NULL,
-          "signature: missing (a receipt is not rejected)");
+          "signature: missing (every receipt is signed, SECURITY.md 7)");
   REFUSED(push_resp, "push-response-conflict.json", "", "signature", NULL,
-          "signature: missing (a receipt is not rejected)");
+          "signature: missing (every receipt is signed, SECURITY.md 7)");
   REFUSED(push_resp, "push-response-rejected.json", "", "signature", NULL,
-          "signature: missing (a receipt is not rejected)");
+          "signature: missing (every receipt is signed, SECURITY.md 7)");
   /* Receipts carry no signature any more: an unknown key like any other. */
-  REFUSED(push_resp, "push-response-basic.json", "receipts.0", "signature", "\"" SIG88 "\"",
+  REFUSED(push_resp, "push-response-basic.json", "receipts.0", "signature", "\"" TS_SIG88 "\"",
           "receipts[0].signature: unknown key");
-  REFUSED(push_resp, "push-response-rejected.json", "receipts.0", "signature", "\"" SIG88 "\"",
+  REFUSED(push_resp, "push-response-rejected.json", "receipts.0", "signature", "\"" TS_SIG88 "\"",
           "receipts[0].signature: unknown key");
   /* 64 bytes exactly, padded canonical standard base64. */
   REFUSED(push_resp, "push-response-basic.json", "", "signature",
           "\"7DmXO9h/t7Bj7gc+5NrQw5qOXVUECiIhatIpPpVol8g=\"", "signature: not a base64");
   char sig[PROTO_SIG_B64_LEN + 8];
-  snprintf(sig, sizeof sig, "\"%.86s\"", SIG88);
+  snprintf(sig, sizeof sig, "\"%.86s\"", TS_SIG88);
   REFUSED(push_resp, "push-response-sealed.json", "", "signature", sig, "signature: not a base64");
-  snprintf(sig, sizeof sig, "\"%.85s-==\"", SIG88);
+  snprintf(sig, sizeof sig, "\"%.85s-==\"", TS_SIG88);
   REFUSED(push_resp, "push-response-sealed.json", "", "signature", sig, "signature: not a base64");
   REFUSED(push_resp, "push-response-sealed.json", "", "signature", "88", "signature: ");
 
-  /* Every receipt rejected: nothing to sign, so no signature, and one is refused. */
-  char *json = all_rejected_response(1);
+  /* Every receipt rejected: the refusals are signed like receipts (SECURITY.md 7), so a
+   * response without a signature is refused, and the encoder will not write one. */
+  char *json = all_rejected_response(0);
   expect_refused(push_resp_dec, push_resp_free, json, SYNC_ERR_PROTOCOL, PROTO_E_BAD_REQUEST,
-                 "signature: not allowed when every receipt is rejected");
+                 "signature: missing (every receipt is signed, SECURITY.md 7)");
   free(json);
-  json = all_rejected_response(0);
+  json = all_rejected_response(1);
   proto_push_resp_t *resp = NULL;
   assert_int_equal(proto_push_resp_decode(json, strlen(json), &resp, NULL), SYNC_OK);
-  assert_string_equal(resp->signature, "");
   char *out = NULL;
   assert_int_equal(proto_push_resp_encode(resp, &out, NULL), SYNC_OK);
-  assert_null(strstr(out, "signature"));
+  assert_non_null(strstr(out, "\"signature\":\""));
   free(out);
-  /* The encoder refuses the same: a signature with every receipt rejected ... */
-  snprintf(resp->signature, sizeof resp->signature, "%s", SIG88);
+  resp->signature[0] = '\0';
   assert_int_equal(proto_push_resp_encode(resp, &out, NULL), SYNC_ERR_INVALID_ARG);
   assert_null(out);
   proto_push_resp_free(resp);
@@ -506,7 +508,7 @@ static void test_health_needs_receipt_key_and_whoami_credential_expiry(void **st
 {
   (void)state;
   REFUSED(health, "health.json", "", "receipt_key", NULL, "receipt_key: missing");
-  REFUSED(health, "health.json", "", "receipt_key", "\"" SIG88 "\"",
+  REFUSED(health, "health.json", "", "receipt_key", "\"" TS_SIG88 "\"",
           "receipt_key: not a base64 Ed25519 public key");
   REFUSED(health, "health.json", "", "receipt_key", "\"7DmXO9h/t7Bj7gc+5NrQw5qOXVUECiIhatIpPpVol8g\"",
           "receipt_key: not a base64 Ed25519 public key");
@@ -623,7 +625,7 @@ static void test_enroll_messages_are_strict(void **state)
           "secret: not a base64url secret");
   REFUSED(enroll_resp, rs, "", "secret", "\"q8Xr2Vb0nLm4Tz7Yc1Kd9Hf3Jw6Ps5Ga0Ue8Ri2Oo4+\"",
           "secret: not a base64url secret");
-  REFUSED(enroll_resp, rs, "", "receipt_key", "\"" SIG88 "\"", "receipt_key: not a base64");
+  REFUSED(enroll_resp, rs, "", "receipt_key", "\"" TS_SIG88 "\"", "receipt_key: not a base64");
   REFUSED(enroll_resp, rs, "", "credential_expires_at", "\"soon\"",
           "credential_expires_at: expected integer");
   char *name = malloc(300);
@@ -709,7 +711,7 @@ int main(void)
     cmocka_unit_test(test_bad_sealed_and_dedup_are_refused_both_ways),
     cmocka_unit_test(test_signed_text_is_exactly_the_security_md_text),
     cmocka_unit_test(test_golden_response_signatures_verify_over_the_merkle_root),
-    cmocka_unit_test(test_response_signature_presence_follows_the_outcomes),
+    cmocka_unit_test(test_every_push_response_is_signed),
     cmocka_unit_test(test_health_needs_receipt_key_and_whoami_credential_expiry),
     cmocka_unit_test(test_new_error_codes_decode_to_the_table),
     cmocka_unit_test(test_enroll_goldens_decode_to_their_fields),
