@@ -64,6 +64,7 @@ typedef struct engine_run {
   size_t split_limit;          /* poisoned batch: at most this many changes per batch (0: none) */
   int64_t split_end_seq;       /* ... until the rows of the refused batch are settled */
   int64_t warnings;
+  int64_t requeued;            /* records the server's form set going again, not yet pushed */
   sync_progress_t progress;
 } engine_run_t;
 

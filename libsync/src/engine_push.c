@@ -18,6 +18,7 @@
  * everything touching the store stays on the sync thread. */
 #include "engine_internal.h"
 #include "form_seal.h"
+#include "refusal.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -42,7 +43,7 @@ typedef struct batch_row {
 
 typedef struct bad_row {
   int64_t seq;
-  char why[256];
+  char why[512];                /* the refusal as kept (refusal.h) */
 } bad_row_t;
 
 typedef struct batch {
@@ -78,12 +79,17 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Sets a row aside for good (the caller fills in why); the scan stops when the list is full. */
-static bad_row_t *set_aside(batch_t *b, int64_t seq)
+/* Sets a row aside for good with its refusal (refusal.h); returns 1 when the list is full, which
+ * stops the scan. */
+static int set_aside(batch_t *b, int64_t seq, const char *code, const char *message,
+                     const char *field, const char *issue)
 {
   bad_row_t *bad = &b->bad[b->n_bad++];
   bad->seq = seq;
-  return bad;
+  char *json = refusal_make(code, message, field, issue);
+  snprintf(bad->why, sizeof bad->why, "%s", json ? json : code);
+  free(json);
+  return b->n_bad == MAX_BAD_ROWS;
 }
 
 /* SYNC_OK when the change respects its form's consent rule; SYNC_ERR_VALIDATION with the first
@@ -113,11 +119,8 @@ static int add_row(void *ctx, const outbox_row_t *row)
   }
   char why[160];
   sync_err_t rc = check_consent(b, &row->change, row->payload_len, why, sizeof why);
-  if (rc == SYNC_ERR_VALIDATION) {
-    snprintf(set_aside(b, row->seq)->why, sizeof b->bad[0].why, "consent: '%s' is answered "
-             "although the respondent did not consent; not sent", why);
-    return b->n_bad == MAX_BAD_ROWS;
-  }
+  if (rc == SYNC_ERR_VALIDATION)
+    return set_aside(b, row->seq, "consent", "answered without consent; not sent", why, "consent");
   if (rc != SYNC_OK) {
     b->err = rc;
     snprintf(b->errmsg, sizeof b->errmsg, "cannot check consent: %s", sync_store_errmsg(b->store));
@@ -126,10 +129,8 @@ static int add_row(void *ctx, const outbox_row_t *row)
   rc = proto_push_writer_add(b->w, &row->change, b->json_budget, why, sizeof why);
   if (rc == SYNC_ERR_TOO_LARGE)
     return -1; /* batch full: this row opens the next one */
-  if (rc == SYNC_ERR_INVALID_ARG) {
-    snprintf(set_aside(b, row->seq)->why, sizeof b->bad[0].why, "not sendable: %s", why);
-    return b->n_bad == MAX_BAD_ROWS;
-  }
+  if (rc == SYNC_ERR_INVALID_ARG)
+    return set_aside(b, row->seq, "not_sendable", why, NULL, NULL);
   if (rc != SYNC_OK) {
     b->err = rc;
     snprintf(b->errmsg, sizeof b->errmsg, "cannot encode the push: %s", why);
@@ -251,40 +252,25 @@ static sync_err_t prove_receipts(const sync_engine_t *e, const batch_t *b,
   return err;
 }
 
-/* The error of a rejected receipt as kept with the outbox row. */
-static void rejected_text(const proto_receipt_t *r, char *buf, size_t len)
-{
-  const proto_error_t *pe = r->error;
-  if (!pe) {
-    snprintf(buf, len, "rejected");
-    return;
-  }
-  int n = snprintf(buf, len, "%s: %s", pe->code_text, pe->message_en ? pe->message_en : "");
-  for (size_t i = 0; i < pe->n_issues && n > 0 && (size_t)n < len; i++)
-    n += snprintf(buf + n, len - (size_t)n, "%s%s (%s)", i ? ", " : " [", pe->issues[i].field,
-                  pe->issues[i].code);
-  if (pe->n_issues && n > 0 && (size_t)n < len)
-    snprintf(buf + n, len - (size_t)n, "]");
-}
-
 /* Applies a verified response in one transaction: acknowledgements, failed rows, conflicts,
  * merged revisions, then the revisions kept aside. */
 static sync_err_t apply_receipts(sync_engine_t *e, const batch_t *b, const proto_push_resp_t *resp,
                                  char *const *proofs, engine_fail_t *fail)
 {
   int64_t now = store_now_ms(), done = 0, bytes = 0, failed = 0, conflicts = 0, pulled = 0;
-  char why[512];
   sync_err_t err = store_sync_begin(e->ss);
   for (size_t i = 0; err == SYNC_OK && i < b->n; i++) {
     const proto_receipt_t *r = &resp->receipts[i];
     if (r->outcome == PROTO_OUTCOME_REJECTED) {
-      rejected_text(r, why, sizeof why);
-      if (r->error && r->error->retryable) {
+      /* the codec guarantees r->error on a rejected receipt */
+      char *why = refusal_from_error(r->error);
+      if (!why)
+        err = SYNC_ERR_NOMEM;
+      else if (r->error->retryable)
         err = store_outbox_note_row(e->ss, b->rows[i].seq, why);
-      } else {
-        err = store_outbox_fail(e->ss, b->rows[i].seq, why);
+      else if ((err = store_outbox_fail(e->ss, b->rows[i].seq, why)) == SYNC_OK)
         failed++;
-      }
+      free(why);
       continue;
     }
     err = store_outbox_ack(e->ss, b->rows[i].seq, r->server_seq, r->received_at, proofs[i], now);
@@ -408,9 +394,12 @@ static send_result_t land(sync_engine_t *e, flight_t *f, int in_order, engine_fa
     int too_large = fail->http_status == 413;
     if ((too_large || poisoned(fail)) && b->n == 1) {
       /* One change the server will never take as it is: set it aside, go on. */
-      const char *why = fail->detail;
+      char *json = refusal_make(too_large ? "too_large" : "not_sendable", fail->detail, NULL, NULL);
+      const char *why = json ? json : fail->detail;
       engine_fail_t f2;
-      if (fail_rows(e, &first, &why, 1, &f2) != SYNC_OK) {
+      sync_err_t ferr = fail_rows(e, &first, &why, 1, &f2);
+      free(json);
+      if (ferr != SYNC_OK) {
         *fail = f2;
         return STOP;
       }

@@ -165,23 +165,26 @@ static void warn(sync_engine_t *e, const char *text)
 static sync_err_t apply_page(sync_engine_t *e, const proto_pull_resp_t *page,
                              const fetched_form_t *forms, size_t n_forms, engine_fail_t *fail)
 {
-  int64_t pulled = 0, applied = 0;
+  int64_t pulled = 0, applied = 0, requeued = 0;
   char warning[400];
   sync_err_t err = store_sync_begin(e->ss);
+  form_applied_t fa;
   for (size_t i = 0; err == SYNC_OK && i < n_forms; i++) {
-    int added = 0;
-    if (forms[i].definition)
-      err = store_apply_form(e->ss, forms[i].form_id, forms[i].version, NULL, forms[i].definition,
-                             &added, warning, sizeof warning);
+    if (forms[i].definition &&
+        (err = store_apply_form(e->ss, forms[i].form_id, forms[i].version, NULL,
+                                forms[i].definition, &fa, warning, sizeof warning)) == SYNC_OK) {
+      requeued += fa.requeued;
+      warn(e, warning);
+    }
   }
   for (size_t i = 0; err == SYNC_OK && i < page->n_items; i++) {
     const proto_pull_item_t *it = &page->items[i];
     warning[0] = '\0';
     if (it->kind == PROTO_ITEM_FORM) {
-      int added = 0;
       err = store_apply_form(e->ss, it->form.form_id, it->form.version, it->form.sha256,
-                             it->form.definition, &added, warning, sizeof warning);
-      pulled += added;
+                             it->form.definition, &fa, warning, sizeof warning);
+      pulled += fa.added || fa.replaced;
+      requeued += fa.requeued;
     } else {
       apply_result_t res;
       err = store_apply_remote(e->ss, &it->record, &res, warning, sizeof warning);
@@ -201,6 +204,7 @@ static sync_err_t apply_page(sync_engine_t *e, const proto_pull_resp_t *page,
   if (err)
     return engine_fail_store(e, fail, err);
   e->run.progress.pulled += pulled + applied;
+  e->run.requeued += requeued;
   return SYNC_OK;
 }
 
@@ -273,9 +277,13 @@ static sync_err_t attempt(sync_engine_t *e, engine_fail_t *fail)
   sync_err_t err;
   if (!e->whoami_ok && (err = whoami(e, fail)) != SYNC_OK)
     return err;
-  if ((err = engine_push(e, fail)) != SYNC_OK)
+  if ((err = engine_push(e, fail)) != SYNC_OK || (err = pull(e, fail)) != SYNC_OK)
     return err;
-  return pull(e, fail);
+  /* The server's form set records going again (store_records_fit_form): send them now rather
+   * than at the next sync. */
+  if (e->run.requeued > 0 && (err = engine_push(e, fail)) == SYNC_OK)
+    e->run.requeued = 0;
+  return err;
 }
 
 /* What people read about a failure, and the state it leaves. */

@@ -72,9 +72,10 @@ static const message_text_t MESSAGES[] = {
   [MSG_CANCELLED] = {"Sinkronisasi dibatalkan.", "Sync cancelled."},
   [MSG_DEVICE_OFFLINE] = {"Perangkat sedang offline. Sinkronisasi menunggu koneksi.",
                           "This device is offline. Sync waits for a connection."},
-  [MSG_REJECTED] = {"%lld catatan ditolak server dan tidak dikirim ulang. Periksa daftar catatan.",
-                    "%lld records were refused by the server and are not re-sent. Check the "
-                    "record list."},
+  [MSG_REJECTED] = {"%lld catatan ditolak dan menunggu petugas: perbaiki atau kirim ulang "
+                    "(lihat daftar catatan yang ditolak).",
+                    "%lld records were refused and wait for the officer: correct them or send "
+                    "them again (see the refused records)."},
   [MSG_PURGED] = {"%lld catatan lama dihapus dari perangkat sesuai masa simpan (tanda terima "
                   "tetap ada).",
                   "%lld old records were purged from this device by the retention rule (their "

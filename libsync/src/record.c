@@ -73,6 +73,7 @@ typedef struct revision {
   int deleted;
   const char *payload;
   const char *op;              /* outbox op for a final revision: "upsert" / "delete" */
+  int supersede_pending;       /* a re-send: earlier revisions not yet acknowledged are not sent */
 } revision_t;
 
 static sync_err_t step_write(sync_store_t *s, sqlite3_stmt *st, const char *what)
@@ -211,6 +212,17 @@ static sync_err_t write_revision(sync_store_t *s, const form_t *f, const revisio
     goto done;
   int64_t revision_id = ins->revision_id = sqlite3_last_insert_rowid(s->db);
 
+  /* A new revision supersedes the refusals of earlier ones (and, for a re-send, every earlier
+   * revision still waiting): the officer has dealt with them, and they are not sent. */
+  if (r->revision > 1) {
+    if ((err = store_stmt(s, STMT_OUTBOX_SUPERSEDE, &st)) != SYNC_OK)
+      goto done;
+    sqlite3_bind_int64(st, 1, record_id);
+    sqlite3_bind_int(st, 2, r->supersede_pending);
+    if ((err = step_write(s, st, "cannot set aside the superseded revisions")) != SYNC_OK)
+      goto done;
+  }
+
   if ((err = store_stmt(s, STMT_OUTBOX_INSERT, &st)) != SYNC_OK)
     goto done;
   sqlite3_bind_int64(st, 1, revision_id);
@@ -301,7 +313,7 @@ sync_err_t sync_record_create(sync_store_t *store, const char *form_id_, int for
     err = store_fail(store, SYNC_ERR_INTERNAL, "cannot initialise libsodium's random generator");
     goto done;
   }
-  revision_t r = { 0, uuid, form_id_, version, 1, status, 0, canonical, "upsert" };
+  revision_t r = { 0, uuid, form_id_, version, 1, status, 0, canonical, "upsert", 0 };
   inserted_t ins = { 0, 0 };
   /* Bulk saves are batches of creates: undoing a failed one by deleting its new rows spares every
    * create the cost of a savepoint. */
@@ -316,8 +328,14 @@ done:
   return err;
 }
 
-/* The state changes of an existing record. */
-typedef enum change { CHANGE_UPDATE, CHANGE_FINALIZE, CHANGE_REVISE, CHANGE_DELETE, CHANGE_DISCARD } change_t;
+/* The state changes of an existing record. RESEND and RESEAL write the record's answers again as
+ * a new revision, validated (and sealed) under the form the store holds now: RESEND for a refused
+ * record, RESEAL for one still waiting or refused after the server's form replaced the local one
+ * (record_reseal). */
+typedef enum change {
+  CHANGE_UPDATE, CHANGE_FINALIZE, CHANGE_REVISE, CHANGE_DELETE, CHANGE_DISCARD, CHANGE_RESEND,
+  CHANGE_RESEAL
+} change_t;
 
 /* Is `change` allowed for `rec`? Sets errmsg when not. */
 static sync_err_t check_state(sync_store_t *s, const sync_record_t *rec, change_t change)
@@ -336,6 +354,18 @@ static sync_err_t check_state(sync_store_t *s, const sync_record_t *rec, change_
     return draft ? SYNC_OK
                  : store_fail(s, SYNC_ERR_STATE, "record %s is final: only drafts can be discarded; "
                                                  "use sync_record_delete()", rec->uuid);
+  case CHANGE_RESEND:
+  case CHANGE_RESEAL:
+    if (draft)
+      return store_fail(s, SYNC_ERR_STATE, "record %s is a draft: finalize it", rec->uuid);
+    if (change == CHANGE_RESEND && rec->delivery != SYNC_DELIVERY_REFUSED)
+      return store_fail(s, SYNC_ERR_STATE, "record %s was not refused: it is %s", rec->uuid,
+                        sync_delivery_name(rec->delivery));
+    if (rec->sealed)
+      return store_fail(s, SYNC_ERR_STATE, "record %s was sealed on this device: its answers "
+                        "cannot be read or sent again from here. Enter the interview again as a "
+                        "new record, or ask central staff", rec->uuid);
+    /* fall through */
   case CHANGE_REVISE:
     if (rec->purged)
       return store_fail(s, SYNC_ERR_STATE, "record %s was purged after delivery (retention): its "
@@ -390,7 +420,7 @@ static sync_err_t change_record(sync_store_t *s, const char *uuid, change_t chan
       (err = store_form_get(s, rec->form_id, rec->form_version, &f, NULL)) != SYNC_OK)
     goto end;
   revision_t r = { rec->id, rec->uuid, rec->form_id, rec->form_version, rec->revision + 1, rec->status, 0,
-                   NULL, "upsert" };
+                   NULL, "upsert", change == CHANGE_RESEND || change == CHANGE_RESEAL };
   switch (change) {
   case CHANGE_DISCARD:
     err = discard_row(s, rec->id);
@@ -405,6 +435,10 @@ static sync_err_t change_record(sync_store_t *s, const char *uuid, change_t chan
     break;
   case CHANGE_REVISE:
     err = validate(s, f, payload, len, VALIDATE_FINAL, &canonical);
+    break;
+  case CHANGE_RESEND:
+  case CHANGE_RESEAL:
+    err = validate(s, f, rec->payload, strlen(rec->payload), VALIDATE_FINAL, &canonical);
     break;
   case CHANGE_DELETE:
     r.deleted = 1;
@@ -448,3 +482,13 @@ sync_err_t sync_record_delete(sync_store_t *store, const char *uuid)
   return change_record(store, uuid, CHANGE_DELETE, NULL);
 }
 
+
+sync_err_t sync_record_resend(sync_store_t *store, const char *uuid)
+{
+  return change_record(store, uuid, CHANGE_RESEND, NULL);
+}
+
+sync_err_t record_reseal(sync_store_t *store, const char *uuid)
+{
+  return change_record(store, uuid, CHANGE_RESEAL, NULL);
+}

@@ -1,5 +1,6 @@
 /* Records as read from the store: building one from a row (decrypting its answers), the getters
  * and the JSON form (sync/record.h). */
+#include "refusal.h"
 #include "store_crypto.h"
 
 #include <cJSON.h>
@@ -49,7 +50,12 @@ sync_err_t record_from_row(sync_store_t *s, sqlite3_stmt *st, sync_record_t **ou
   r->id = sqlite3_column_int64(st, 10);
   int64_t pending = sqlite3_column_int64(st, 11);
   r->receipt_time = sqlite3_column_int64(st, 12);
-  snprintf(r->refusal, sizeof r->refusal, "%s", col_text(st, 13));
+  r->refusal[0] = '\0';
+  if (sqlite3_column_type(st, 13) != SQLITE_NULL) {
+    const form_t *f = NULL;
+    (void)store_form_get(s, r->form_id, r->form_version, &f, NULL); /* labels when it is there */
+    refusal_render(f, col_text(st, 13), s->language, r->refusal, sizeof r->refusal);
+  }
   r->sealed = sqlite3_column_int(st, 14) != 0;
   r->purged = sqlite3_column_int(st, 15) != 0;
   if (pending > 0)

@@ -92,25 +92,25 @@ static void stored_hash(sync_store_t *s, const char *form_id, int version, char 
   sqlite3_reset(st);
 }
 
+static int fatal_store_error(sync_err_t err)
+{
+  return err == SYNC_ERR_NOMEM || err == SYNC_ERR_IO || err == SYNC_ERR_DB || err == SYNC_ERR_BUSY ||
+         err == SYNC_ERR_CORRUPT || err == SYNC_ERR_READ_ONLY;
+}
+
 sync_err_t store_apply_form(store_sync_t *ss, const char *form_id, int version, const char *sha256,
-                            const char *definition, int *added, char *warning, size_t wlen)
+                            const char *definition, form_applied_t *out, char *warning, size_t wlen)
 {
   sync_store_t *s = store_sync_store(ss);
-  char have[PROTO_SHA256_LEN + 1];
-  *added = 0;
-  warning[0] = '\0';
-  stored_hash(s, form_id, version, have, sizeof have);
-  if (have[0]) {
-    if (sha256 && strcmp(have, sha256) != 0)
-      snprintf(warning, wlen, "form %s v%d: the server's copy (sha256 %.12s…) differs from this "
-               "device's (%.12s…); the device keeps its own", form_id, version, sha256, have);
-    return SYNC_OK;
-  }
-  char id[SYNC_FORM_ID_MAX + 1];
+  char have[PROTO_SHA256_LEN + 1], id[SYNC_FORM_ID_MAX + 1];
   int v = 0;
-  sync_err_t err = sync_form_add(s, definition, strlen(definition), id, &v);
-  if (err == SYNC_ERR_NOMEM || err == SYNC_ERR_IO || err == SYNC_ERR_DB || err == SYNC_ERR_BUSY ||
-      err == SYNC_ERR_CORRUPT || err == SYNC_ERR_READ_ONLY)
+  form_put_t put = FORM_PUT_SAME;
+  memset(out, 0, sizeof *out);
+  warning[0] = '\0';
+  /* The server's definition is the form (PROTOCOL.md 2.3): it is stored, replacing a local one
+   * of the same id and version (a form bundled with an app is a fallback until this moment). */
+  sync_err_t err = store_form_put(s, definition, strlen(definition), FORM_ORIGIN_SERVER, id, &v, &put);
+  if (fatal_store_error(err))
     return err;
   if (err != SYNC_OK) {
     /* A definition this library cannot use must not stop the feed: report it. */
@@ -123,12 +123,19 @@ sync_err_t store_apply_form(store_sync_t *ss, const char *form_id, int version, 
              version);
     return SYNC_OK;
   }
-  *added = 1;
+  out->added = put == FORM_PUT_ADDED;
+  out->replaced = put == FORM_PUT_REPLACED;
   stored_hash(s, form_id, version, have, sizeof have);
   if (sha256 && strcmp(have, sha256) != 0)
     snprintf(warning, wlen, "form %s v%d: sha256 %.12s… announced, %.12s… computed", form_id,
              version, sha256, have);
-  return SYNC_OK;
+  /* Records waiting under the old definition, or refused for a form difference, go again. */
+  err = store_records_fit_form(s, form_id, version, out->replaced, &out->requeued, &out->to_fix);
+  if (err == SYNC_OK && out->replaced && !warning[0])
+    snprintf(warning, wlen, "form %s v%d: the server's definition replaced this device's; %lld "
+             "records written again under it, %lld need correcting", form_id, version,
+             (long long)out->requeued, (long long)out->to_fix);
+  return err;
 }
 
 /* ---- central revisions ----------------------------------------------------------------------- */

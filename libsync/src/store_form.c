@@ -190,28 +190,37 @@ done:
   return err;
 }
 
-/* In a write transaction: stores the form unless (id, version) is there; *added says which. */
-static sync_err_t insert_form(sync_store_t *s, const form_t *f, const char *json, size_t len,
-                              const form_facts_t *facts, int *added)
+/* In a write transaction: stores the form as `origin` says (store_internal.h: form_put_t). */
+static sync_err_t put_form(sync_store_t *s, const form_t *f, const char *json, size_t len,
+                           const form_facts_t *facts, form_origin_t origin, form_put_t *out)
 {
   sqlite3_stmt *st;
   sync_err_t err = store_stmt(s, STMT_FORM_HASH, &st);
   if (err)
     return err;
-  *added = 0;
+  *out = FORM_PUT_SAME;
   sqlite3_bind_text(st, 1, form_id(f), -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 2, form_version(f));
   int rc = sqlite3_step(st);
   int same = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), facts->sha256) == 0;
-  int rrc = sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
-    return same ? SYNC_OK
-                : store_fail(s, SYNC_ERR_EXISTS,
-                             "form '%s' version %d is already stored with different content; "
-                             "publish the change as a new version",
-                             form_id(f), form_version(f));
-  if (rc != SQLITE_DONE)
+  int from_server = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 1), "server") == 0;
+  int rrc = sqlite3_reset(st), existed = rc == SQLITE_ROW;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return store_fail_sqlite(s, rrc != SQLITE_OK ? rrc : rc, "cannot look up the form");
+  if (existed) {
+    /* The server's definition is the form: it replaces a local one, and a local one never
+     * replaces it (a form bundled with an app is a fallback until the first pull). */
+    if (origin == FORM_ORIGIN_LOCAL) {
+      if (same || from_server) {
+        *out = same ? FORM_PUT_SAME : FORM_PUT_KEPT_SERVER;
+        return SYNC_OK;
+      }
+      return store_fail(s, SYNC_ERR_EXISTS, "form '%s' version %d is already stored with different "
+                        "content; publish the change as a new version", form_id(f), form_version(f));
+    }
+    if (same && from_server)
+      return SYNC_OK;
+  }
 
   if ((err = store_stmt(s, STMT_FORM_INSERT, &st)) != SYNC_OK)
     return err;
@@ -222,12 +231,49 @@ static sync_err_t insert_form(sync_store_t *s, const form_t *f, const char *json
   sqlite3_bind_text(st, 5, facts->title, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 6, facts->default_language, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 7, store_now_ms());
+  sqlite3_bind_text(st, 8, origin == FORM_ORIGIN_SERVER ? "server" : "local", -1, SQLITE_STATIC);
   rc = store_step_done(st);
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE)
     return store_fail_sqlite(s, rc, "cannot store the form");
-  *added = 1;
+  *out = !existed ? FORM_PUT_ADDED : same ? FORM_PUT_SAME : FORM_PUT_REPLACED;
   return SYNC_OK;
+}
+
+sync_err_t store_form_put(sync_store_t *store, const char *json, size_t len, form_origin_t origin,
+                          char *out_id, int *out_version, form_put_t *outcome)
+{
+  sync_err_t err = SYNC_OK;
+  char errbuf[FORM_ERRBUF] = "";
+  form_facts_t facts = { .title = NULL };
+  form_put_t put = FORM_PUT_SAME;
+  form_t *f = form_parse(json, len, &err, errbuf, sizeof errbuf);
+  if (!f)
+    return store_fail(store, err ? err : SYNC_ERR_FORM, "%s", errbuf);
+  if ((err = form_facts(store, json, len, &facts)) != SYNC_OK)
+    goto done;
+  if ((err = store_write_begin(store, UNDO_SAVEPOINT)) != SYNC_OK)
+    goto done;
+  err = put_form(store, f, json, len, &facts, origin, &put);
+  err = store_write_end(store, err == SYNC_OK, err);
+  if (err == SYNC_OK) {
+    if (out_id)
+      snprintf(out_id, SYNC_FORM_ID_MAX + 1, "%s", form_id(f));
+    if (out_version)
+      *out_version = form_version(f);
+    if (outcome)
+      *outcome = put;
+    if (put == FORM_PUT_REPLACED)
+      store_form_cache_flush(store); /* the old definition must not be served again */
+    if (put == FORM_PUT_ADDED || put == FORM_PUT_REPLACED) {
+      cache_put(store, f); /* a cache miss later only costs a reparse */
+      f = NULL;
+    }
+  }
+done:
+  form_free(f);
+  free(facts.title);
+  return err;
 }
 
 sync_err_t sync_form_add(sync_store_t *store, const char *json, size_t len, char *out_id, int *out_version)
@@ -240,35 +286,7 @@ sync_err_t sync_form_add(sync_store_t *store, const char *json, size_t len, char
     return store ? store_fail(store, SYNC_ERR_INVALID_ARG, "json is NULL") : SYNC_ERR_INVALID_ARG;
   store_reset_error(store, 0);
   sync_err_t err = store_check_writable(store);
-  if (err)
-    return err;
-
-  char errbuf[FORM_ERRBUF] = "";
-  form_facts_t facts = { .title = NULL };
-  int added = 0;
-  form_t *f = form_parse(json, len, &err, errbuf, sizeof errbuf);
-  if (!f)
-    return store_fail(store, err ? err : SYNC_ERR_FORM, "%s", errbuf);
-  if ((err = form_facts(store, json, len, &facts)) != SYNC_OK)
-    goto done;
-  if ((err = store_write_begin(store, UNDO_SAVEPOINT)) != SYNC_OK)
-    goto done;
-  err = insert_form(store, f, json, len, &facts, &added);
-  err = store_write_end(store, err == SYNC_OK, err);
-  if (err == SYNC_OK) {
-    if (out_id)
-      snprintf(out_id, SYNC_FORM_ID_MAX + 1, "%s", form_id(f));
-    if (out_version)
-      *out_version = form_version(f);
-    if (added) {
-      cache_put(store, f); /* a cache miss later only costs a reparse */
-      f = NULL;
-    }
-  }
-done:
-  form_free(f);
-  free(facts.title);
-  return err;
+  return err ? err : store_form_put(store, json, len, FORM_ORIGIN_LOCAL, out_id, out_version, NULL);
 }
 
 /* ---- sync_form_get_json ------------------------------------------------------------------- */

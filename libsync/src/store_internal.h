@@ -27,7 +27,7 @@
 /* PRAGMA application_id of every libsync store: "LSYN". */
 #define STORE_APPLICATION_ID 0x4c53594e
 /* Schema version this library writes (PRAGMA user_version); see store_schema.c. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 #define STORE_ERRMSG_MAX 1024
 
@@ -44,15 +44,16 @@
   "WHERE v.record_id = r.id AND v.revision = r.revision), r.purged"
 
 /* Delivery state of the record's queued revisions (outbox rows reached through record_revisions):
- * pending count, newest receipt time, and the error of the newest revision refused for good. */
+ * pending count, newest receipt time, and the refusal (refusal.h) when the newest queued revision
+ * was refused for good; a refusal that a newer revision superseded no longer counts. */
 #define STORE_DELIVERY_COLUMNS                                                                   \
   "(SELECT count(*) FROM record_revisions v JOIN outbox o ON o.revision_id = v.id "             \
   " WHERE v.record_id = r.id AND o.acked_at IS NULL AND o.failed_at IS NULL), "                  \
   "(SELECT max(coalesce(o.receipt_time, o.acked_at)) FROM record_revisions v "                   \
   " JOIN outbox o ON o.revision_id = v.id WHERE v.record_id = r.id), "                           \
-  "(SELECT o.last_error FROM record_revisions v JOIN outbox o ON o.revision_id = v.id "          \
-  " WHERE v.record_id = r.id AND o.acked_at IS NULL AND o.failed_at IS NOT NULL "                \
-  " ORDER BY o.seq DESC LIMIT 1)"
+  "(SELECT CASE WHEN o.acked_at IS NULL AND o.failed_at IS NOT NULL THEN o.last_error END "      \
+  " FROM record_revisions v JOIN outbox o ON o.revision_id = v.id "                              \
+  " WHERE v.record_id = r.id ORDER BY o.seq DESC LIMIT 1)"
 
 /* Cached statements: X(id, sql). Prepared on first use with SQLITE_PREPARE_PERSISTENT. */
 #define STORE_STMT_TABLE(X)                                                                      \
@@ -67,9 +68,13 @@
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                      \
   X(STMT_FORM_NEWEST, "SELECT max(version) FROM forms WHERE form_id = ?1")                       \
   X(STMT_FORM_DEF, "SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2")           \
-  X(STMT_FORM_HASH, "SELECT sha256 FROM forms WHERE form_id = ?1 AND version = ?2")              \
+  X(STMT_FORM_HASH, "SELECT sha256, origin FROM forms WHERE form_id = ?1 AND version = ?2")      \
   X(STMT_FORM_INSERT, "INSERT INTO forms(form_id, version, definition, sha256, title, "          \
-                      "default_language, added_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")          \
+                      "default_language, added_at, origin) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) " \
+                      "ON CONFLICT(form_id, version) DO UPDATE SET definition = excluded.definition, " \
+                      "sha256 = excluded.sha256, title = excluded.title, "                       \
+                      "default_language = excluded.default_language, "                           \
+                      "added_at = excluded.added_at, origin = excluded.origin")                  \
   X(STMT_FORM_LIST, "SELECT form_id, version, title, default_language FROM forms "               \
                     "ORDER BY form_id, version")                                                 \
   X(STMT_REC_GET, "SELECT " STORE_RECORD_COLUMNS " FROM records r WHERE r.uuid = ?1")            \
@@ -85,6 +90,27 @@
                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'final', ?7, ?8, ?9, ?10, ?11)")            \
   X(STMT_OUTBOX_INSERT, "INSERT INTO outbox(revision_id, uuid, revision, op, created_at) "       \
                         "VALUES(?1, ?2, ?3, ?4, ?5)")                                            \
+  X(STMT_REC_REFUSAL, "SELECT o.last_error FROM records r JOIN record_revisions v "              \
+                      "ON v.record_id = r.id JOIN outbox o ON o.revision_id = v.id "             \
+                      "WHERE r.uuid = ?1 AND o.acked_at IS NULL AND o.failed_at IS NOT NULL "    \
+                      "AND NOT EXISTS (SELECT 1 FROM record_revisions w JOIN outbox n "          \
+                      "ON n.revision_id = w.id WHERE w.record_id = r.id AND n.seq > o.seq)")     \
+  X(STMT_REC_WAITING_OF_FORM, "SELECT r.uuid, o.failed_at IS NOT NULL, o.last_error "            \
+                              "FROM records r JOIN record_revisions v ON v.record_id = r.id "    \
+                              "AND v.revision = r.revision JOIN outbox o "                       \
+                              "ON o.revision_id = v.id WHERE r.form_id = ?1 "                    \
+                              "AND r.form_version = ?2 AND r.status = 'final' "                  \
+                              "AND r.deleted = 0 AND o.acked_at IS NULL AND v.sealed IS NULL")   \
+  X(STMT_OUTBOX_REFUSE_HEAD, "UPDATE outbox SET failed_at = ?2, last_error = ?3 "               \
+                             "WHERE acked_at IS NULL AND revision_id = (SELECT v.id FROM "       \
+                             "records r JOIN record_revisions v ON v.record_id = r.id "          \
+                             "AND v.revision = r.revision WHERE r.uuid = ?1)")                   \
+  X(STMT_OUTBOX_DROP_WAITING, "DELETE FROM outbox WHERE acked_at IS NULL AND failed_at IS NULL " \
+                              "AND revision_id IN (SELECT v.id FROM records r "                  \
+                              "JOIN record_revisions v ON v.record_id = r.id WHERE r.uuid = ?1)") \
+  X(STMT_OUTBOX_SUPERSEDE, "DELETE FROM outbox WHERE acked_at IS NULL "                          \
+                           "AND (failed_at IS NOT NULL OR ?2) AND revision_id IN "               \
+                           "(SELECT id FROM record_revisions WHERE record_id = ?1)")             \
   X(STMT_STATS,                                                                                  \
     "SELECT (SELECT count(*) FROM forms),"                                                       \
     " (SELECT count(*) FROM records WHERE status = 'draft'),"                                    \
@@ -94,7 +120,10 @@
     " (SELECT count(*) FROM outbox WHERE acked_at IS NOT NULL),"                                 \
     " (SELECT count(*) FROM conflicts WHERE resolved_at IS NULL),"                               \
     " (SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'last_sync_ms'),"               \
-    " (SELECT count(*) FROM outbox WHERE acked_at IS NULL AND failed_at IS NOT NULL)")
+    " (SELECT count(*) FROM outbox o JOIN record_revisions w ON w.id = o.revision_id"             \
+    "   WHERE o.acked_at IS NULL AND o.failed_at IS NOT NULL AND NOT EXISTS (SELECT 1"           \
+    "   FROM record_revisions v JOIN outbox n ON n.revision_id = v.id"                           \
+    "   WHERE v.record_id = w.record_id AND n.seq > o.seq))")
 
 typedef enum store_stmt_id {
 #define STORE_STMT_ENUM_(id, sql) id,
@@ -219,6 +248,19 @@ sync_err_t store_schema_v3_encrypt(sync_store_t *s, const char *passphrase, sync
 sync_err_t store_form_get(sync_store_t *s, const char *form_id, int version, const form_t **out,
                           int *resolved);
 /* Drops every cached form (after a rollback that may have removed a form added in it). */
+/* Where a form definition comes from (schema v4, forms.origin). */
+typedef enum form_origin { FORM_ORIGIN_LOCAL, FORM_ORIGIN_SERVER } form_origin_t;
+/* What store_form_put did. */
+typedef enum form_put {
+  FORM_PUT_ADDED,        /* a new (id, version) */
+  FORM_PUT_SAME,         /* the same content was there (origin may have become 'server') */
+  FORM_PUT_REPLACED,     /* the server's definition replaced a different local one */
+  FORM_PUT_KEPT_SERVER   /* a local add of another content: the server's definition stays */
+} form_put_t;
+/* Stores a definition (sync_form_add is the LOCAL case). SYNC_ERR_EXISTS for a local definition
+ * that differs from another local one of the same id and version. */
+sync_err_t store_form_put(sync_store_t *store, const char *json, size_t len, form_origin_t origin,
+                          char *out_id, int *out_version, form_put_t *outcome);
 void store_form_cache_flush(sync_store_t *s);
 
 /* ---- records (record.c writes, record_row.c reads) -------------------------------------------- */
@@ -237,7 +279,7 @@ struct sync_record {
   int64_t id;     /* records.id */
   sync_delivery_t delivery;
   int64_t receipt_time;
-  char refusal[256];
+  char refusal[1024];          /* rendered in the store's language (refusal.h) */
   char payload[]; /* NUL-terminated JSON object (decrypted) */
 };
 
@@ -247,5 +289,18 @@ const char *record_status_text(sync_record_status_t status);
 /* Builds a sync_record_t from the current row of a statement that selects STORE_RECORD_COLUMNS,
  * decrypting its answers. SYNC_ERR_NOMEM, or SYNC_ERR_CORRUPT naming the record; errmsg set. */
 sync_err_t record_from_row(sync_store_t *s, sqlite3_stmt *st, sync_record_t **out);
+/* Writes a final, unsealed record's answers again as a new revision, validated and sealed under
+ * the form the store holds now; earlier revisions not yet acknowledged are not sent. For a record
+ * still waiting or refused when the server's form replaced the local one (store_apply_form).
+ * SYNC_ERR_VALIDATION (issues in s->issues) when the answers do not fit that form. */
+sync_err_t record_reseal(sync_store_t *store, const char *uuid);
+/* Inside a write transaction, after the server sent form (form_id, version): the records of that
+ * form waiting to be sent are made to fit it (record_refusal.c). `replaced`: its definition
+ * replaced a different local one, so every waiting unsealed record is written again under it;
+ * otherwise only records refused because of a form difference are. A record whose answers do not
+ * fit is refused on the device (code form_changed) for the officer to correct. *requeued and
+ * *to_fix count both kinds. */
+sync_err_t store_records_fit_form(sync_store_t *s, const char *form_id, int version, int replaced,
+                                  int64_t *requeued, int64_t *to_fix);
 
 #endif

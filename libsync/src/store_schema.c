@@ -203,10 +203,21 @@ static const char SCHEMA_V3[] =
   "ALTER TABLE remote_pending ADD COLUMN sealed TEXT;"
   "ALTER TABLE remote_pending ADD COLUMN dedup TEXT;";
 
+/* Version 4 (proto/PROTOCOL.md 2.3, "the server's form is the form"):
+ *   forms.origin              'local' for a definition added on the device (a form bundled with
+ *                             the app, `syncctl form add`), 'server' once the server's definition
+ *                             of that id and version is stored. A local definition is a fallback
+ *                             until the first pull: the server's replaces it (store_form.c), and a
+ *                             later local add of the same id and version keeps the server's. */
+static const char SCHEMA_V4[] =
+  "ALTER TABLE forms ADD COLUMN origin TEXT NOT NULL DEFAULT 'local'"
+  " CHECK (origin IN ('local', 'server'));";
+
 static const migration_t MIGRATIONS[] = {
   { 1, SCHEMA_V1, init_v1 },
   { 2, SCHEMA_V2, NULL },
   { 3, SCHEMA_V3, store_schema_v3_encrypt },
+  { 4, SCHEMA_V4, NULL },
 };
 
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,

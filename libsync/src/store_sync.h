@@ -122,10 +122,21 @@ typedef enum apply_result {
 
 /* 1 if the store has form (form_id, version). */
 sync_err_t store_apply_has_form(store_sync_t *ss, const char *form_id, int version, int *has);
-/* Inside a transaction: a form version from the server (pull item or GET /v1/forms). A version
- * the device holds with another hash is kept as is: *warning gets a message, SYNC_OK. */
+/* What applying a form from the server did. */
+typedef struct form_applied {
+  int added;                   /* a new (id, version) */
+  int replaced;                /* it replaced the device's own definition of (id, version) */
+  int64_t requeued;            /* waiting or refused records written again under it */
+  int64_t to_fix;              /* records whose answers do not fit it: refused on the device */
+} form_applied_t;
+
+/* Inside a transaction: a form version from the server (pull item or GET /v1/forms). The server's
+ * definition is the form: it replaces a different local one of the same id and version, and the
+ * records that wait to be sent under that id and version are fitted to it
+ * (store_records_fit_form). A definition the library cannot use is not stored: *warning gets a
+ * message and the result is SYNC_OK, so one bad form does not stop the feed. */
 sync_err_t store_apply_form(store_sync_t *ss, const char *form_id, int version, const char *sha256,
-                            const char *definition, int *added, char *warning, size_t wlen);
+                            const char *definition, form_applied_t *out, char *warning, size_t wlen);
 /* Inside a transaction: a central revision (pull item, or the merged revision of a receipt),
  * by the rule of PROTOCOL.md 4. Feeds its HLC to the device clock. c->sealed, when set, is kept
  * with the revision (the device cannot open it). */

@@ -143,7 +143,7 @@ static void test_key_is_wrapped_in_meta_as_documented(void **state)
   assert_int_equal(strlen(wrapped), 96);              /* base64 of nonce24 + key32 + tag16 */
   free(kdf);
   free(wrapped);
-  assert_int_equal(st_raw_int(f->path, "PRAGMA user_version"), 3);
+  assert_int_equal(st_raw_int(f->path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 }
 
 static void test_change_passphrase_rewraps_the_key_only(void **state)
@@ -534,7 +534,7 @@ static void test_schema2_store_is_encrypted_in_place(void **state)
   assert_int_equal(st_open_with(f->path, "short", &s), SYNC_ERR_INVALID_ARG);
   assert_int_equal(st_raw_int(f->path, "PRAGMA user_version"), 2);
   s = st_open(f->path);
-  assert_int_equal(sync_store_schema_version(s), 3);
+  assert_int_equal(sync_store_schema_version(s), STORE_SCHEMA_VERSION);
   assert_string_equal(sync_store_device_id(s), V2_DEVICE);
   assert_false(st_dir_contains(f->dir, marker));
 

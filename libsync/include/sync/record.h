@@ -88,8 +88,9 @@ SYNC_API int sync_record_purged(const sync_record_t *rec);
  *   LOCAL      a draft, or nothing of it was ever queued: it has not left the device;
  *   PENDING    a revision waits in the outbox for the server's receipt;
  *   DELIVERED  every queued revision has the server's receipt (sync_record_receipt_time);
- *   REFUSED    the server refused the newest unacknowledged revision for good
- *              (sync_record_refusal says why); it stays on the device for the officer to fix. */
+ *   REFUSED    the server refused the newest queued revision for good, or the device would not
+ *              send it (sync_record_refusal says why); it stays on the device for the officer:
+ *              correct it (sync_record_revise) or send it again (sync_record_resend). */
 typedef enum sync_delivery {
   SYNC_DELIVERY_LOCAL = 0,
   SYNC_DELIVERY_PENDING,
@@ -100,8 +101,24 @@ typedef enum sync_delivery {
 SYNC_API sync_delivery_t sync_record_delivery(const sync_record_t *rec);
 /* Server time (ms) of the newest receipt, 0 if none. */
 SYNC_API int64_t sync_record_receipt_time(const sync_record_t *rec);
-/* The server's reason when REFUSED, else "". */
+/* Why the record is REFUSED, else "": plain text in the store's language (sync_store_set_language)
+ * that names each answer by its label and says what to do, made from the server's issue codes
+ * (or the device's own check). Borrowed from the record. */
 SYNC_API const char *sync_record_refusal(const sync_record_t *rec);
+/* The refusal of record `uuid` as the store's issue list (sync_store_issue_*: field, code, message
+ * in the store's language), e.g. to mark the answers to correct in a form. SYNC_OK with no issues
+ * when the record is not refused or the refusal names no answer. */
+SYNC_API sync_err_t sync_record_refusal_issues(sync_store_t *store, const char *uuid);
+/* The way forward for a REFUSED record: writes its answers again as a new revision, validated
+ * (and sealed, when the form is encrypted) under the form the store holds now, and queues it; the
+ * refused revision is not sent again. Use it once the device holds the server's form or the cause
+ * was corrected centrally; to correct answers, use sync_record_revise(), which also supersedes
+ * the refusal. SYNC_ERR_VALIDATION (sync_store_issue_*) when the answers do not fit the form:
+ * correct them with sync_record_revise(). SYNC_ERR_STATE when the record is not refused, or was
+ * sealed on this device (its answers cannot be read here: the message says what to do).
+ * The sync engine does this by itself for refusals a form difference caused, once the device
+ * holds the server's form. */
+SYNC_API sync_err_t sync_record_resend(sync_store_t *store, const char *uuid);
 /* "local", "pending", "delivered", "refused". */
 SYNC_API const char *sync_delivery_name(sync_delivery_t delivery);
 

@@ -125,7 +125,8 @@ typedef struct sync_store_stats {
   int64_t outbox_acked;     /* changes the server has acknowledged */
   int64_t conflicts;        /* conflicts waiting for review */
   int64_t last_sync_ms;     /* time of the last successful sync, 0 if never */
-  int64_t outbox_refused;   /* changes the server refused for good (see sync_record_refusal) */
+  int64_t outbox_refused;   /* records whose newest queued revision was refused for good: they wait
+                             * for the officer (sync_record_refusal, sync_record_resend) */
 } sync_store_stats_t;
 
 SYNC_API sync_err_t sync_store_stats(sync_store_t *store, sync_store_stats_t *out);
