@@ -655,11 +655,34 @@ static void test_a_sealed_deployment_counts_referrals_from_the_central_status(vo
   snprintf(form_file, sizeof form_file, "%s/%s", SYNC_SOURCE_DIR, TPPO_V1);
   assert_int_equal(run_syncserver(NULL, "init", "--db", z.db, NULL), 0);
   assert_int_equal(run_syncserver(NULL, "keygen", "--out", key, NULL), 0);
+  /* A definition that carries its own split is not completed: refused, naming what is missing. */
+  char *def = ts_read_file(form_file, NULL), *key64 = ts_read_file(pub, NULL);
+  cJSON *doc = cJSON_Parse(def);
+  cJSON *enc = cJSON_AddObjectToObject(doc, "encryption");
+  key64[strcspn(key64, "\n")] = '\0';
+  cJSON_AddStringToObject(enc, "public_key", key64);
+  cJSON_AddItemToObject(enc, "clear_fields", cJSON_CreateStringArray(
+                          (const char *[]){"interview_date", "province", "regency_code"}, 3));
+  char *bad = ts_path(z.dir, "own_split.json"), *text = cJSON_Print(doc);
+  FILE *fp = fopen(bad, "w");
+  fputs(text, fp);
+  fclose(fp);
+  const char *own[] = {"form", "publish", "--db", z.db, bad, NULL};
+  char *err = NULL;
+  assert_int_equal(run_syncserver_capture(NULL, &err, own), 1);
+  assert_non_null(strstr(err, "missing: unit_type, unit_type_other, unit_name, interpreter_used,"
+                              " interpreter_language, safe_to_talk, consent"));
+  free(err);
+  free(text);
+  free(bad);
+  free(def);
+  free(key64);
+  cJSON_Delete(doc);
+
   const char *publish[] = {"form", "publish", "--db", z.db, form_file, "--seal-to", pub,
                            "--clear-fields",
                            "interview_date,province,regency_code,result_category,is_child",
                            "--dedup-fields", "full_name,dob,sex", NULL};
-  char *err = NULL;
   assert_int_equal(run_syncserver_capture(NULL, &err, publish), 0);
   assert_non_null(strstr(err, "--clear-fields: added unit_type, unit_type_other, unit_name,"
                               " interpreter_used, interpreter_language, safe_to_talk, consent ("));
