@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "form_def.h"
+#include "form_internal.h"
 #include "server.h"
 
 /* ---- command line ------------------------------------------------------------------------- */
@@ -330,6 +331,44 @@ static cJSON *name_array(const char *list)
   return cJSON_CreateStringArray(names, n);
 }
 
+static int name_listed(const cJSON *names, const char *name)
+{
+  const cJSON *it;
+  cJSON_ArrayForEach(it, names)
+    if (cJSON_IsString(it) && strcmp(it->valuestring, name) == 0)
+      return 1;
+  return 0;
+}
+
+/* Adds to `fields` (the --clear-fields names) the fields a sealed form must keep readable (the
+ * consent field and the fields kept without consent, FORMS.md "Encryption") and says on stderr
+ * which it added. `doc` has no `encryption` block yet; when it does not parse, nothing is added
+ * and the publish reports the definition's error. */
+static int complete_clear_fields(const cJSON *doc, cJSON *fields)
+{
+  char *text = cJSON_PrintUnformatted(doc);
+  if (!text)
+    return -1;
+  sync_err_t e;
+  form_t *f = form_parse(text, strlen(text), &e, NULL, 0);
+  free(text);
+  if (!f)
+    return 0;
+  int added = 0;
+  for (size_t i = 0; i < form_field_count(f); i++) {
+    const char *name = form_field_name(f, i);
+    if (!form_field_needs_clear(f, i) || name_listed(fields, name))
+      continue;
+    cJSON_AddItemToArray(fields, cJSON_CreateString(name));
+    fprintf(stderr, "%s%s", added++ ? ", " : "syncserver: --clear-fields: added ", name);
+  }
+  if (added)
+    fprintf(stderr, " (the consent field and the fields kept without consent stay readable:"
+            " consent is checked on the clear part; proto/FORMS.md \"Encryption\")\n");
+  form_free(f);
+  return 0;
+}
+
 /* --seal-to / --clear-fields / --dedup-fields: the `encryption` and `duplicate_key` blocks
  * (SECURITY.md 4, 9) added to the definition before it is checked and published. */
 static int form_add_security(const cli_t *c, db_conn_t *db, cJSON *doc)
@@ -364,8 +403,14 @@ static int form_add_security(const cli_t *c, db_conn_t *db, cJSON *doc)
       cJSON_Delete(enc);
       return -1;
     }
-    cJSON_AddItemToObject(enc, "clear_fields", fields);
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "encryption");
+    if (complete_clear_fields(doc, fields) != 0) {
+      fprintf(stderr, "syncserver: out of memory\n");
+      cJSON_Delete(fields);
+      cJSON_Delete(enc);
+      return -1;
+    }
+    cJSON_AddItemToObject(enc, "clear_fields", fields);
     cJSON_AddItemToObject(doc, "encryption", enc);
   }
   if (dedup) {

@@ -584,7 +584,8 @@ void dash_page(sbuf_t *b, const dash_view_t *v)
               dash_t(lang, T_DESTINATION), 20);
     panel_close(b, NULL);
     panel_open(b, lang, T_REFERRALS, NULL);
-    dim_chart(b, v, "referral", &v->st->referral, "referral_to", dash_t(lang, T_REFERRALS), 20);
+    dim_chart(b, v, "referral", &v->st->referral, "referral_outcome", dash_t(lang, T_REFERRALS),
+              20);
     panel_close(b, dash_t(lang, T_REFERRAL_NOTE));
     panel_open(b, lang, T_PLATFORM, NULL);
     dim_chart(b, v, "platform", &v->st->platform, "recruitment_platform",

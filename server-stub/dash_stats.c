@@ -153,9 +153,8 @@ static int month_of(const char *d, size_t n)
 }
 
 /* The choice names of a select_multiple answer as json_extract returns it: ["a","b"]. */
-static int add_names(dash_dim_t *d, const char *arr, size_t n)
+static void add_names(dash_dim_t *d, const char *arr, size_t n)
 {
-  int other_than_none = 0;
   for (size_t i = 0; i < n; i++) {
     if (arr[i] != '"')
       continue;
@@ -165,11 +164,15 @@ static int add_names(dash_dim_t *d, const char *arr, size_t n)
     if (j >= n || arr[j] != '"')
       break;
     dim_add(d, arr + i + 1, j - i - 1, 1);
-    if (!(j - i - 1 == 4 && strncmp(arr + i + 1, "none", 4) == 0))
-      other_than_none = 1;
     i = j;
   }
-  return other_than_none;
+}
+
+/* Referred, by the central fields: a referral outcome is recorded, or the case status is
+ * `referred` or `assisted` (after a referral). */
+static int is_referred(const char *status, const char *outcome)
+{
+  return outcome || (status && (strcmp(status, "referred") == 0 || strcmp(status, "assisted") == 0));
 }
 
 sync_err_t dash_stats_load(db_conn_t *c, const rq_filter_t *f, dash_stats_t *out)
@@ -184,7 +187,7 @@ sync_err_t dash_stats_load(db_conn_t *c, const rq_filter_t *f, dash_stats_t *out
                   " json_extract(r.payload, '$.interview_date'), " RQ_RESULT_SQL ","
                   " json_extract(r.payload, '$.is_child'), json_extract(r.payload, '$.sector'),"
                   " json_extract(r.payload, '$.destination_country'),"
-                  " json_extract(r.payload, '$.referral_to'),"
+                  " json_extract(r.payload, '$.referral_outcome'),"
                   " json_extract(r.payload, '$.case_status'), json_extract(r.payload, '$.consent'),"
                   " json_extract(r.payload, '$.recruitment_platform')"
                   " FROM records r");
@@ -231,12 +234,12 @@ sync_err_t dash_stats_load(db_conn_t *c, const rq_filter_t *f, dash_stats_t *out
       dim_add(&out->sector, t, n, 1);
     if ((t = text(st, 6, &n)))
       dim_add(&out->destination, t, n, 1);
-    if ((t = text(st, 7, &n)) && add_names(&out->referral, t, n))
-      out->referred++;
-    if ((t = text(st, 8, &n)))
-      dim_add(&out->case_status, t, n, 1);
-    else
-      dim_add(&out->case_status, "new", 3, 1);
+    const char *outcome = text(st, 7, &n);
+    if (outcome)
+      dim_add(&out->referral, outcome, n, 1);
+    const char *status = text(st, 8, &n);
+    dim_add(&out->case_status, status ? status : "new", status ? n : 3, 1);
+    out->referred += is_referred(status, outcome);
     if ((t = text(st, 10, &n)))
       add_names(&out->platform, t, n);
   }

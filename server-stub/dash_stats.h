@@ -1,7 +1,9 @@
 /* Counts behind the dashboard, in one pass over the filtered records (json_extract on the
  * stored answers of the reference form: province, regency_code, interview_date, the screening
- * result, is_child, sector, destination_country, referral_to, case_status, consent, and
- * recruitment_platform of version 2). */
+ * result, is_child, sector, destination_country, consent, recruitment_platform of version 2, and
+ * the central fields case_status and referral_outcome). Referrals and case status come from the
+ * central fields only: central staff write them (syncserver record set-status) and they stay
+ * readable when the form is sealed, where the officer's own answers (referral_to) do not. */
 #ifndef SRV_DASH_STATS_H
 #define SRV_DASH_STATS_H
 
@@ -28,7 +30,8 @@ typedef struct dash_dim {
 } dash_dim_t;
 
 typedef struct dash_stats {
-  int64_t total, strong, needs, children, adults, referred, no_consent;
+  int64_t total, strong, needs, children, adults, no_consent;
+  int64_t referred;   /* case_status referred or assisted, or a referral_outcome recorded */
   dash_dim_t province, regency, month, result, age, sector, destination, referral, case_status,
     platform;
   double ms;          /* time the pass took */

@@ -92,7 +92,42 @@ static sync_err_t fields_from_json(const char *text, proto_conflict_t *out)
   return e;
 }
 
-static sync_err_t conflict_load(db_conn_t *c, const char *conflict_id, proto_conflict_t **out)
+/* The conflict part of a receipt for a merge that listed no field (no conflicts row): the
+ * central head the device revision at dseq met is the newest central revision before it. */
+static sync_err_t conflict_rebuild(db_conn_t *c, const char *conflict_id,
+                                   const proto_change_t *ch, int64_t dseq, proto_conflict_t **out)
+{
+  sqlite3_stmt *st = db_stmt(c, ST_CONFLICT_CENTRAL_BEFORE,
+                             "SELECT r.revision, r.hlc, (SELECT count(*) FROM record_keys b"
+                             " WHERE b.uuid = ?1 AND b.hlc = ?3 AND b.server_seq < ?2)"
+                             " FROM record_revisions r WHERE r.uuid = ?1 AND r.source = 'central'"
+                             " AND r.server_seq < ?2 ORDER BY r.server_seq DESC LIMIT 1");
+  if (!st)
+    return SYNC_ERR_DB;
+  sqlite3_bind_text(st, 1, ch->uuid, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, dseq);
+  sqlite3_bind_text(st, 3, ch->base_hlc, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sync_err_t e = rc == SQLITE_ROW ? SYNC_OK : rc == SQLITE_DONE ? SYNC_ERR_CORRUPT : db_err(rc);
+  proto_conflict_t *cf = e == SYNC_OK ? calloc(1, sizeof *cf) : NULL;
+  if (e == SYNC_OK && !cf)
+    e = SYNC_ERR_NOMEM;
+  if (cf) {
+    snprintf(cf->conflict_id, sizeof cf->conflict_id, "%s", conflict_id);
+    cf->base_revision = ch->base_revision;
+    if (sqlite3_column_int64(st, 2) > 0)
+      snprintf(cf->base_hlc, sizeof cf->base_hlc, "%s", ch->base_hlc);
+    cf->central_revision = sqlite3_column_int64(st, 0);
+    db_col_text(st, 1, cf->central_hlc, sizeof cf->central_hlc);
+  }
+  sqlite3_reset(st);
+  *out = cf;
+  return e;
+}
+
+/* The conflict of a receipt: its conflicts row, or rebuilt when the merge listed no field. */
+static sync_err_t conflict_load(db_conn_t *c, const char *conflict_id, const proto_change_t *ch,
+                                int64_t dseq, proto_conflict_t **out)
 {
   *out = NULL;
   sqlite3_stmt *st = db_stmt(c, ST_CONFLICT_GET,
@@ -104,8 +139,12 @@ static sync_err_t conflict_load(db_conn_t *c, const char *conflict_id, proto_con
   int rc = sqlite3_step(st);
   sync_err_t e;
   proto_conflict_t *cf = NULL;
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(st);
+    return conflict_rebuild(c, conflict_id, ch, dseq, out);
+  }
   if (rc != SQLITE_ROW) {
-    e = rc == SQLITE_DONE ? SYNC_ERR_CORRUPT : db_err(rc);
+    e = db_err(rc);
     goto done;
   }
   if (!(cf = calloc(1, sizeof *cf))) {
@@ -222,7 +261,7 @@ static int check_duplicate(push_ctx_t *p, const proto_change_t *ch, proto_receip
   r->received_at = received_at;
   if (was_conflict && merged_seq && conflict_id[0]) {
     if ((*err = db_revision_load(p->c, merged_seq, &r->merged)) != SYNC_OK ||
-        (*err = conflict_load(p->c, conflict_id, &r->conflict)) != SYNC_OK)
+        (*err = conflict_load(p->c, conflict_id, ch, seq, &r->conflict)) != SYNC_OK)
       return -1;
   }
   return 1;
@@ -343,10 +382,13 @@ static sync_err_t apply_conflict(push_ctx_t *p, const proto_change_t *ch, const 
   db_rev_row_t mrow = {.seq = mseq, .ch = m, .source = "central", .audience = h->creator,
                        .received_at = p->now, .outcome = "central", .make_head = 1};
   /* The device's revision is stored first so that its sealed text can be the merged one's. */
+  /* A merge where nothing truly clashed (e.g. a central status change and an unrelated device
+   * edit) leaves nothing to review: no conflicts row; the receipt lists no fields. */
   if ((e = db_revision_insert(p->c, &drow)) != SYNC_OK ||
       (e = db_carry_along(p->c, ch->uuid, m)) != SYNC_OK ||
       (e = db_revision_insert(p->c, &mrow)) != SYNC_OK ||
-      (e = conflict_insert(p->c, ch->uuid, cf, dseq, h->seq, mseq, p->now)) != SYNC_OK)
+      (cf->n_fields &&
+       (e = conflict_insert(p->c, ch->uuid, cf, dseq, h->seq, mseq, p->now)) != SYNC_OK))
     goto done;
 
   r->outcome = PROTO_OUTCOME_CONFLICT;

@@ -127,6 +127,8 @@ static int apply_form_check(merger_t *m, int form_side, merge_check_fn check, vo
       if (strcmp(s->key, issues.items[k].field) != 0 || !s->val || s->src == form_side)
         continue;
       const cJSON *dv = get(m->d, s->key), *cv = get(m->c, s->key);
+      if (same(dv, cv))
+        continue;   /* both sides hold it: no side to prefer, nothing truly differs */
       s->val = form_side == SIDE_DEVICE ? dv : cv;
       s->src = form_side;
       if (s->listed) {
@@ -187,6 +189,20 @@ static int decide(int have_base, int b_eq_d, int b_eq_c, int d_eq_c, int device_
   return device_wins ? SIDE_DEVICE : SIDE_CENTRAL;
 }
 
+/* 1 when the answers of `obj` differ from those of the base `b` (no base, or a tombstone base:
+ * when obj has any answer). */
+static int answers_changed(const cJSON *b, int base_deleted, const cJSON *obj)
+{
+  const cJSON *base = base_deleted ? NULL : b;
+  for (const cJSON *it = obj->child; it; it = it->next)
+    if (it->string && !cJSON_IsNull(it) && !same(get(base, it->string), it))
+      return 1;
+  for (const cJSON *it = base ? base->child : NULL; it; it = it->next)
+    if (it->string && !cJSON_IsNull(it) && !get(obj, it->string))
+      return 1;
+  return 0;
+}
+
 static cJSON *parse_object(const char *text)
 {
   cJSON *o = text ? cJSON_Parse(text) : NULL;
@@ -226,18 +242,12 @@ sync_err_t merge_revisions(const merge_side_t *base, const merge_side_t *device,
     goto done;
 
   if (merged_del) {
-    /* A tombstone: every answer of the side that did not delete is listed as lost. */
-    if (device->deleted != central->deleted) {
-      int keeper = device->deleted ? SIDE_CENTRAL : SIDE_DEVICE;
-      const cJSON *obj = keeper == SIDE_DEVICE ? m.d : m.c;
-      for (const cJSON *it = obj->child; it; it = it->next) {
-        if (!it->string || cJSON_IsNull(it))
-          continue;
-        if (add_field(&m, it->string, keeper == SIDE_DEVICE ? SIDE_CENTRAL : SIDE_DEVICE,
-                      keeper == SIDE_DEVICE ? it : NULL, keeper == SIDE_CENTRAL ? it : NULL) < 0)
-          goto done;
-      }
-    }
+    /* A tombstone against a side that changed answers since the base: one record-level
+     * conflict, `$deleted` (the lost answers stay in that side's stored revision). */
+    if (!del_conflict && device->deleted != central->deleted &&
+        answers_changed(m.b, bdel, device->deleted ? m.c : m.d) &&
+        add_bool_field(&m, "$deleted", del_src, device->deleted, central->deleted) < 0)
+      goto done;
     out->payload = strdup("{}");
     out->deleted = 1;
   } else if (device->deleted || central->deleted) {

@@ -1,6 +1,7 @@
 /* Internal to the form module (form_*.c): the layout of a parsed form, size limits and the
  * helpers the parse, validate and output files share. Nothing here is used outside form_*.c
- * (and the form fuzz targets).
+ * (and the form fuzz targets), except form_field_needs_clear, which syncserver's form publish
+ * calls.
  *
  * Definitions are read with cJSON (form_parse*.c, form_order.c); record payloads with the strict,
  * allocation-free reader of form_json.c, because validation runs on every record write.
@@ -169,6 +170,10 @@ int form_parse_section(form_pctx_t *p, const cJSON *obj, uint32_t sec, uint32_t 
 
 /* ---- form_parse_security.c: `encryption` and `duplicate_key` (after fields and consent) ---- */
 int form_parse_security(form_pctx_t *p, const cJSON *root);
+/* 1 if field i must be listed in encryption.clear_fields: the consent field and every answerable
+ * field kept without consent, unless appearance "central" keeps it readable anyway. Also used by
+ * syncserver's form publish, to complete --clear-fields. */
+int form_field_needs_clear(const form_t *f, size_t i);
 
 /* ---- form_seal.c: payloads read by the security checks (form_seal.h) ---------------------- */
 /* A payload as a cJSON object; NULL with *err SYNC_ERR_JSON for text that is not one, or that

@@ -1,6 +1,7 @@
 /* The security blocks of a definition (proto/FORMS.md "Encryption" and "Duplicate key";
  * proto/SECURITY.md 4 and 9): `encryption` {public_key, clear_fields} and `duplicate_key`
- * {fields, key}. Read after the fields, since both name fields. */
+ * {fields, key}. Read after the fields and the consent field, since both name fields and
+ * `encryption` must keep the consent field and the fields kept without consent readable. */
 #include "form_internal.h"
 
 #include <string.h>
@@ -41,6 +42,37 @@ static long list_field(form_pctx_t *p, const cJSON *v, const char *list, const c
   return i;
 }
 
+int form_field_needs_clear(const form_t *f, size_t i)
+{
+  const form_field_t *fd = &f->fields[i];
+  if (fd->type == FIELD_NOTE || (fd->appearance && strcmp(fd->appearance, "central") == 0))
+    return 0;
+  return fd->without_consent || (f->consent_field >= 0 && (size_t)f->consent_field == i);
+}
+
+/* Refuses a split that cannot work: consent is checked on the clear part (by the device before
+ * sending and by the server on receipt), and a record without consent is only its clear part. */
+static int check_needed_clear(form_pctx_t *p, const char *where)
+{
+  const form_t *f = p->f;
+  char names[512] = "";
+  size_t used = 0, missing = 0;
+  for (size_t i = 0; i < f->n_fields; i++) {
+    if (!form_field_needs_clear(f, i) || f->fields[i].clear)
+      continue;
+    int n = snprintf(names + used, sizeof names - used, "%s%s", missing ? ", " : "",
+                     f->fields[i].name);
+    if (n > 0 && used + (size_t)n < sizeof names)
+      used += (size_t)n;
+    missing++;
+  }
+  if (!missing)
+    return 0;
+  return form_fail(p, SYNC_ERR_FORM, where,
+                   "clear_fields must list the consent field and every field kept without consent"
+                   " (they must stay readable); missing: %s", names);
+}
+
 static int parse_encryption(form_pctx_t *p, const cJSON *enc)
 {
   static const char where[] = ", encryption";
@@ -68,6 +100,8 @@ static int parse_encryption(form_pctx_t *p, const cJSON *enc)
       return form_fail(p, SYNC_ERR_FORM, where, "clear_fields: '%s' is listed twice", fd->name);
     fd->clear = 1;
   }
+  if (check_needed_clear(p, where))
+    return -1;
   f->encrypted = 1;
   return 0;
 }

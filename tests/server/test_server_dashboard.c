@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "form_seal.h"
 #include "server_fixture.h"
 #include "test_support.h"
 #include "tppo_fixture.h"
@@ -84,15 +85,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
   return len;
 }
 
-/* GET (form NULL) or POST of a form; cookie may be NULL. Never follows redirects. */
-static void request(const char *path, const char *cookie, const char *form, const char *origin,
-                    const char *authorization, page_t *pg)
+/* GET (form NULL) or POST of a form to server `srv`; cookie may be NULL. Never follows
+ * redirects. */
+static void request_to(const server_t *srv, const char *path, const char *cookie, const char *form,
+                       const char *origin, const char *authorization, page_t *pg)
 {
   memset(pg, 0, sizeof *pg);
   CURL *c = curl_easy_init();
   assert_non_null(c);
   char url[512], hdr[256], auth[256];
-  snprintf(url, sizeof url, "%s%s", S.base, path);
+  snprintf(url, sizeof url, "%s%s", srv->base, path);
   struct curl_slist *hl = NULL;
   if (origin) {
     snprintf(hdr, sizeof hdr, "Origin: %s", origin);
@@ -103,6 +105,8 @@ static void request(const char *path, const char *cookie, const char *form, cons
     hl = curl_slist_append(hl, auth);
   }
   curl_easy_setopt(c, CURLOPT_URL, url);
+  if (srv->cainfo)
+    curl_easy_setopt(c, CURLOPT_CAINFO, srv->cainfo);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
   if (cookie)
     curl_easy_setopt(c, CURLOPT_COOKIE, cookie);
@@ -122,6 +126,13 @@ static void request(const char *path, const char *cookie, const char *form, cons
     pg->body = calloc(1, 1);
 }
 
+/* request_to the server of most tests. */
+static void request(const char *path, const char *cookie, const char *form, const char *origin,
+                    const char *authorization, page_t *pg)
+{
+  request_to(&S, path, cookie, form, origin, authorization, pg);
+}
+
 static void page_free(page_t *pg)
 {
   free(pg->body);
@@ -137,21 +148,32 @@ static long long card(const page_t *pg, const char *id)
   return p ? atoll(p + strlen(key)) : -1;
 }
 
-static int user_add(const char *name, const char *password_line, int force)
+static int user_add_to(const server_t *srv, const char *name, const char *password_line,
+                       int force)
 {
-  const char *args[] = {"user", "add", "--db", S.db, "--name", name, force ? "--force" : NULL,
-                        NULL};
+  const char *args[] = {"user", "add", "--db", srv->db, "--name", name,
+                        force ? "--force" : NULL, NULL};
   return run_syncserver_argv(NULL, args, password_line);
 }
 
-static void login(const char *name, const char *password, page_t *pg)
+static int user_add(const char *name, const char *password_line, int force)
+{
+  return user_add_to(&S, name, password_line, force);
+}
+
+static void login_to(const server_t *srv, const char *name, const char *password, page_t *pg)
 {
   char *form = malloc(strlen(password) * 3 + 128);
   char *enc = curl_easy_escape(NULL, password, 0);
   sprintf(form, "name=%s&password=%s&lang=id", name, enc);
   curl_free(enc);
-  request("/dashboard/login", NULL, form, NULL, NULL, pg);
+  request_to(srv, "/dashboard/login", NULL, form, NULL, NULL, pg);
   free(form);
+}
+
+static void login(const char *name, const char *password, page_t *pg)
+{
+  login_to(&S, name, password, pg);
 }
 
 static void sql_exec(const char *sql)
@@ -592,6 +614,149 @@ static void test_logout_and_expiry_end_sessions(void **state)
   assert_int_equal(run_syncserver(NULL, "user", "remove", "--db", S.db, "budi", NULL), 1);
 }
 
+/* ---- a sealed deployment ----------------------------------------------------------------------- */
+
+/* The definition the server published (a device receives this text), parsed as a device does. */
+static form_t *published_form(const server_t *srv)
+{
+  sqlite3 *h = NULL;
+  form_t *f = NULL;
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_open_v2(srv->db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(h, "SELECT definition FROM forms WHERE form_id ="
+                                         " 'tppo_screening' AND version = 1", -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  const char *def = (const char *)sqlite3_column_text(st, 0);
+  sync_err_t e;
+  char err[512] = "";
+  f = form_parse(def, strlen(def), &e, err, sizeof err);
+  if (!f)
+    fail_msg("a device refuses the published form: %s", err);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return f;
+}
+
+/* The central server exactly as README.md sets it up (the reference form sealed with the
+ * README's --clear-fields, HTTPS, an enrolled device): `form publish` completes the clear part
+ * with consent and the fields kept without consent and says so; sealed records arrive; the
+ * referral and case-status counts follow what central staff set (issue 10, items 4 and 9). */
+static void test_a_sealed_deployment_counts_referrals_from_the_central_status(void **state)
+{
+  (void)state;
+  server_t z;
+  memset(&z, 0, sizeof z);
+  assert_non_null(z.dir = ts_tempdir());
+  z.db = ts_path(z.dir, "central.db");
+  z.log = ts_path(z.dir, "server.log");
+  char *key = ts_path(z.dir, "central.key"), *pub = ts_path(z.dir, "central.key.pub");
+  char form_file[1024];
+  snprintf(form_file, sizeof form_file, "%s/%s", SYNC_SOURCE_DIR, TPPO_V1);
+  assert_int_equal(run_syncserver(NULL, "init", "--db", z.db, NULL), 0);
+  assert_int_equal(run_syncserver(NULL, "keygen", "--out", key, NULL), 0);
+  /* A definition that carries its own split is not completed: refused, naming what is missing. */
+  char *def = ts_read_file(form_file, NULL), *key64 = ts_read_file(pub, NULL);
+  cJSON *doc = cJSON_Parse(def);
+  cJSON *enc = cJSON_AddObjectToObject(doc, "encryption");
+  key64[strcspn(key64, "\n")] = '\0';
+  cJSON_AddStringToObject(enc, "public_key", key64);
+  cJSON_AddItemToObject(enc, "clear_fields", cJSON_CreateStringArray(
+                          (const char *[]){"interview_date", "province", "regency_code"}, 3));
+  char *bad = ts_path(z.dir, "own_split.json"), *text = cJSON_Print(doc);
+  FILE *fp = fopen(bad, "w");
+  fputs(text, fp);
+  fclose(fp);
+  const char *own[] = {"form", "publish", "--db", z.db, bad, NULL};
+  char *err = NULL;
+  assert_int_equal(run_syncserver_capture(NULL, &err, own), 1);
+  assert_non_null(strstr(err, "missing: unit_type, unit_type_other, unit_name, interpreter_used,"
+                              " interpreter_language, safe_to_talk, consent"));
+  free(err);
+  free(text);
+  free(bad);
+  free(def);
+  free(key64);
+  cJSON_Delete(doc);
+
+  const char *publish[] = {"form", "publish", "--db", z.db, form_file, "--seal-to", pub,
+                           "--clear-fields",
+                           "interview_date,province,regency_code,result_category,is_child",
+                           "--dedup-fields", "full_name,dob,sex", NULL};
+  assert_int_equal(run_syncserver_capture(NULL, &err, publish), 0);
+  assert_non_null(strstr(err, "--clear-fields: added unit_type, unit_type_other, unit_name,"
+                              " interpreter_used, interpreter_language, safe_to_talk, consent ("));
+  free(err);
+  form_t *form = published_form(&z);
+  assert_true(form_is_encrypted(form));
+  assert_true(form_field_is_clear(form, "consent"));
+  assert_true(form_field_is_clear(form, "case_status"));
+  assert_false(form_field_is_clear(form, "referral_to"));
+
+  assert_int_equal(ts_make_test_ca(z.dir, NULL), 0);
+  char *cert = ts_path(z.dir, "srv.pem"), *tkey = ts_path(z.dir, "srv.key");
+  char *ca = ts_path(z.dir, "ca.pem");
+  z.tls_cert = cert;
+  z.tls_key = tkey;
+  z.cainfo = ca;
+  assert_int_equal(server_start(&z, NULL), 0);
+  assert_true(strncmp(z.base, "https://", 8) == 0);
+  device_t dev;
+  assert_int_equal(add_device(&z, "Laptop PPA Ponorogo", NULL, &dev), 0);
+
+  /* Four interviews that each name a referral: the officer's referral_to is sealed. */
+  enum { N = 4 };
+  char *payloads[N], uuids[N][40];
+  tppo_gen_t *g = tppo_gen_new(77, 1);
+  for (int i = 0; i < N; i++) {
+    assert_non_null(payloads[i] = tppo_gen_next(g, NULL, NULL));
+  }
+  tppo_gen_free(g);
+  assert_int_equal(tppo_push_sealed(&z, &dev, form, payloads, N, uuids), 0);
+  assert_int_equal(db_scalar(&z, "SELECT count(*) FROM records WHERE sealed IS NOT NULL"
+                                 " AND json_extract(payload, '$.referral_to') IS NULL"), N);
+
+  assert_int_equal(user_add_to(&z, "siti.rahma", PASSWORD "\n", 0), 0);
+  page_t pg;
+  login_to(&z, "siti.rahma", PASSWORD, &pg);
+  assert_int_equal(pg.status, 303);
+  char cookie[128];
+  assert_int_equal(sscanf(pg.set_cookie, "%127[^;]", cookie), 1);
+  page_free(&pg);
+  request_to(&z, "/dashboard/", cookie, NULL, NULL, NULL, &pg);
+  assert_int_equal(card(&pg, "total-records"), N);
+  assert_int_equal(card(&pg, "total-referred"), 0);
+  page_free(&pg);
+
+  /* Central staff refer one case and record another's outcome. */
+  assert_int_equal(run_syncserver(NULL, "record", "set-status", "--db", z.db, uuids[0],
+                                  "--status", "referred", "--by", "siti.rahma", NULL), 0);
+  assert_int_equal(run_syncserver(NULL, "record", "set-status", "--db", z.db, uuids[1],
+                                  "--status", "assisted", "--referral", "in_shelter_rptc", "--by",
+                                  "siti.rahma", NULL), 0);
+  assert_int_equal(run_syncserver(NULL, "record", "set-status", "--db", z.db, uuids[2],
+                                  "--status", "in_review", "--by", "siti.rahma", NULL), 0);
+  request_to(&z, "/dashboard/", cookie, NULL, NULL, NULL, &pg);
+  assert_int_equal(card(&pg, "total-referred"), 2);
+  assert_non_null(strstr(pg.body, "data-key=\"referred\" data-count=\"1\""));
+  assert_non_null(strstr(pg.body, "data-key=\"assisted\" data-count=\"1\""));
+  assert_non_null(strstr(pg.body, "data-key=\"in_review\" data-count=\"1\""));
+  assert_non_null(strstr(pg.body, "data-key=\"new\" data-count=\"1\""));
+  assert_non_null(strstr(pg.body, "data-key=\"in_shelter_rptc\" data-count=\"1\""));
+  page_free(&pg);
+
+  for (int i = 0; i < N; i++)
+    free(payloads[i]);
+  form_free(form);
+  assert_int_equal(server_stop(&z, SIGTERM), 0);
+  server_cleanup(&z);
+  free(key);
+  free(pub);
+  free(cert);
+  free(tkey);
+  free(ca);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -607,6 +772,7 @@ int main(void)
     cmocka_unit_test(test_failed_logins_are_rate_limited_and_logged),
     cmocka_unit_test(test_cross_site_posts_are_refused),
     cmocka_unit_test(test_logout_and_expiry_end_sessions),
+    cmocka_unit_test(test_a_sealed_deployment_counts_referrals_from_the_central_status),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

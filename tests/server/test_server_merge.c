@@ -79,7 +79,15 @@ static void test_merge_without_the_base_counts_every_difference_as_a_clash(void 
   merge_result_free(&r);
 }
 
-static void test_device_deletion_against_central_edit_is_a_tombstone_listing_lost_answers(void **state)
+static int refuse_x(void *ctx, const char *payload, issue_list_t *issues)
+{
+  (void)ctx;
+  if (strstr(payload, "\"x\""))
+    issue_list_add(issues, "x", "unknown_field", "no such field");
+  return 0;
+}
+
+static void test_device_deletion_against_central_edit_is_one_record_level_conflict(void **state)
 {
   (void)state;
   merge_side_t b = {"{\"a\":1}", 0, H_BASE};
@@ -89,11 +97,54 @@ static void test_device_deletion_against_central_edit_is_a_tombstone_listing_los
   assert_int_equal(merge_revisions(&b, &d, &c, NULL, NULL, &r), SYNC_OK);
   assert_int_equal(r.deleted, 1);
   assert_string_equal(r.payload, "{}");
-  assert_int_equal(r.n_fields, 2);
-  assert_string_equal(r.fields[0].field, "a");
+  assert_int_equal(r.n_fields, 1);
+  assert_string_equal(r.fields[0].field, "$deleted");
   assert_int_equal(r.fields[0].winner, PROTO_SIDE_DEVICE);
-  assert_string_equal(r.fields[0].device_value, "null");
-  assert_string_equal(r.fields[1].central_value, "\"referred\"");
+  assert_string_equal(r.fields[0].device_value, "true");
+  assert_string_equal(r.fields[0].central_value, "false");
+  merge_result_free(&r);
+}
+
+/* Issue 10, item 11: one central delete against one device revision of a full interview gave
+ * one conflict per answer (86); it is one record-level conflict. */
+static void test_central_delete_against_a_device_revision_lists_only_deleted(void **state)
+{
+  (void)state;
+  char base[4096] = "{", dev[4096] = "{";
+  for (int i = 0; i < 86; i++) {
+    char kv[48];
+    snprintf(kv, sizeof kv, "%s\"q%02d\":%d", i ? "," : "", i, i);
+    strcat(base, kv);
+    snprintf(kv, sizeof kv, "%s\"q%02d\":%d", i ? "," : "", i, i == 7 ? 700 : i);
+    strcat(dev, kv);
+  }
+  strcat(base, "}");
+  strcat(dev, "}");
+  merge_side_t b = {base, 0, H_BASE};
+  merge_side_t d = {dev, 0, H_DEV};
+  merge_side_t c = {"{}", 1, H_CEN};
+  merge_result_t r;
+  assert_int_equal(merge_revisions(&b, &d, &c, NULL, NULL, &r), SYNC_OK);
+  assert_int_equal(r.deleted, 1);
+  assert_int_equal(r.n_fields, 1);
+  assert_string_equal(r.fields[0].field, "$deleted");
+  assert_int_equal(r.fields[0].winner, PROTO_SIDE_CENTRAL);
+  assert_string_equal(r.fields[0].device_value, "false");
+  assert_string_equal(r.fields[0].central_value, "true");
+  merge_result_free(&r);
+}
+
+/* A central status change and a device edit of other answers: merged, nothing to review. */
+static void test_central_status_and_an_unrelated_device_edit_have_no_conflicting_field(void **state)
+{
+  (void)state;
+  merge_side_t b = {"{\"a\":1,\"notes\":\"x\"}", 0, H_BASE};
+  merge_side_t d = {"{\"a\":1,\"notes\":\"y\"}", 0, H_DEV};
+  merge_side_t c = {"{\"a\":1,\"notes\":\"x\",\"case_status\":\"referred\"}", 0, H_CEN};
+  merge_result_t r;
+  assert_int_equal(merge_revisions(&b, &d, &c, refuse_x, NULL, &r), SYNC_OK);
+  assert_payload(&r, "{\"a\":1,\"notes\":\"y\",\"case_status\":\"referred\"}");
+  assert_int_equal(r.n_fields, 0);
   merge_result_free(&r);
 }
 
@@ -121,14 +172,6 @@ static void test_undelete_against_a_deleting_side_takes_the_living_payload_whole
   merge_result_free(&r);
 }
 
-static int refuse_x(void *ctx, const char *payload, issue_list_t *issues)
-{
-  (void)ctx;
-  if (strstr(payload, "\"x\""))
-    issue_list_add(issues, "x", "unknown_field", "no such field");
-  return 0;
-}
-
 static void test_a_value_that_does_not_fit_the_winning_form_loses(void **state)
 {
   (void)state;
@@ -142,6 +185,19 @@ static void test_a_value_that_does_not_fit_the_winning_form_loses(void **state)
   assert_string_equal(r.fields[0].field, "x");
   assert_int_equal(r.fields[0].winner, PROTO_SIDE_CENTRAL);
   assert_string_equal(r.fields[0].device_value, "5");
+  merge_result_free(&r);
+}
+
+static void test_a_value_both_sides_hold_is_no_conflict_even_if_it_does_not_fit(void **state)
+{
+  (void)state;
+  merge_side_t b = {"{\"a\":1,\"x\":5}", 0, H_BASE};
+  merge_side_t d = {"{\"a\":3,\"x\":5}", 0, H_DEV};
+  merge_side_t c = {"{\"a\":2,\"x\":5}", 0, H_CEN};
+  merge_result_t r;
+  assert_int_equal(merge_revisions(&b, &d, &c, refuse_x, NULL, &r), SYNC_OK);
+  assert_int_equal(r.n_fields, 1);   /* a, not x: both sides hold the same x */
+  assert_string_equal(r.fields[0].field, "a");
   merge_result_free(&r);
 }
 
@@ -191,7 +247,10 @@ int main(void)
     cmocka_unit_test(test_merge_of_the_protocol_example_keeps_one_side_changes_and_lists_the_clash),
     cmocka_unit_test(test_merge_takes_a_value_both_sides_changed_alike_without_a_clash),
     cmocka_unit_test(test_merge_without_the_base_counts_every_difference_as_a_clash),
-    cmocka_unit_test(test_device_deletion_against_central_edit_is_a_tombstone_listing_lost_answers),
+    cmocka_unit_test(test_device_deletion_against_central_edit_is_one_record_level_conflict),
+    cmocka_unit_test(test_central_delete_against_a_device_revision_lists_only_deleted),
+    cmocka_unit_test(test_central_status_and_an_unrelated_device_edit_have_no_conflicting_field),
+    cmocka_unit_test(test_a_value_both_sides_hold_is_no_conflict_even_if_it_does_not_fit),
     cmocka_unit_test(test_undelete_against_a_deleting_side_takes_the_living_payload_whole),
     cmocka_unit_test(test_a_value_that_does_not_fit_the_winning_form_loses),
     cmocka_unit_test(test_handler_answers_health_and_refuses_while_stopping),

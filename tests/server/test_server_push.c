@@ -347,6 +347,106 @@ static void test_offline_edit_after_central_status_change_merges_device_newer_wi
   conflict_scenario(4102444800000LL /* 2100 */, "device", "closed");
 }
 
+/* Issue 10, item 11: a central status change and an unrelated device edit merge with nothing to
+ * review: the receipt lists no field and the server keeps no (empty) conflict row; a re-send gets
+ * the same receipt back. */
+static void test_unrelated_offline_edit_merges_without_a_conflict_row(void **state)
+{
+  (void)state;
+  char uuid[40], h1[64], h2[64];
+  make_uuid(uuid);
+  make_hlc(h1, 1732600000000LL, 0, DEV.id);
+  make_hlc(h2, 1732650000000LL, 1, DEV.id);
+  char *c1 = push1(&DEV, uuid, 1, 0, NULL, h1, "upsert",
+                   "{\"province\":\"35\",\"officer_notes\":\"Rujuk ke UPTD PPA.\"}");
+  cJSON_Delete(push_ok(&DEV, c1, strlen(c1), 0));
+  free(c1);
+  assert_int_equal(run_syncserver(NULL, "record", "set-status", "--db", S.db, uuid, "--status",
+                                  "referred", "--by", "siti.rahma", NULL), 0);
+  long long conflicts_before = count("SELECT count(*) FROM conflicts");
+  char *c2 = push1(&DEV, uuid, 2, 1, h1, h2, "upsert",
+                   "{\"province\":\"35\",\"officer_notes\":\"Korban sudah di shelter.\"}");
+  cJSON *r2 = push_ok(&DEV, c2, strlen(c2), 0);
+  const cJSON *rc = receipt(r2, 0);
+  assert_string_equal(str(rc, "outcome"), "conflict");
+  const cJSON *mp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rc, "merged"),
+                                                     "payload");
+  assert_string_equal(str(mp, "officer_notes"), "Korban sudah di shelter.");
+  assert_string_equal(str(mp, "case_status"), "referred");
+  const cJSON *cf = cJSON_GetObjectItemCaseSensitive(rc, "conflict");
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cf, "fields")), 0);
+  assert_int_equal((int)num(cf, "central_revision"), 2);
+  assert_int_equal(count("SELECT count(*) FROM conflicts"), conflicts_before);
+  assert_int_equal(count("SELECT count(*) FROM conflicts WHERE fields = '[]'"), 0);
+
+  cJSON *r3 = push_ok(&DEV, c2, strlen(c2), 0);
+  const cJSON *rd = receipt(r3, 0);
+  assert_string_equal(str(rd, "outcome"), "duplicate");
+  assert_true(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(rd, "merged"),
+                            cJSON_GetObjectItemCaseSensitive(rc, "merged"), 1));
+  assert_true(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(rd, "conflict"), cf, 1));
+  assert_int_equal(count("SELECT count(*) FROM conflicts"), conflicts_before);
+  cJSON_Delete(r3);
+  cJSON_Delete(r2);
+  free(c2);
+}
+
+/* Issue 10, item 11: a central delete against a device revision is one record-level conflict
+ * (`$deleted`), the same one in the receipt (what the device stores) and in the server's row. */
+static void test_central_delete_against_an_offline_edit_is_one_conflict(void **state)
+{
+  (void)state;
+  char uuid[40], h1[64], h2[64];
+  make_uuid(uuid);
+  make_hlc(h1, 1732600000000LL, 0, DEV.id);
+  make_hlc(h2, 1732650000000LL, 1, DEV.id);
+  const char *answers = "{\"province\":\"35\",\"regency_code\":\"35.02\",\"sex\":\"f\","
+                        "\"nationality\":\"IDN\",\"sector\":\"fishing\",\"officer_notes\":\"a\"}";
+  char *c1 = push1(&DEV, uuid, 1, 0, NULL, h1, "upsert", answers);
+  cJSON_Delete(push_ok(&DEV, c1, strlen(c1), 0));
+  free(c1);
+  assert_int_equal(run_syncserver(NULL, "record", "delete", "--db", S.db, uuid, "--by",
+                                  "siti.rahma", NULL), 0);
+  long long conflicts_before = count("SELECT count(*) FROM conflicts");
+  char *c2 = push1(&DEV, uuid, 2, 1, h1, h2, "upsert",
+                   "{\"province\":\"35\",\"regency_code\":\"35.02\",\"sex\":\"f\","
+                   "\"nationality\":\"IDN\",\"sector\":\"fishing\",\"officer_notes\":\"b\"}");
+  cJSON *r2 = push_ok(&DEV, c2, strlen(c2), 0);
+  const cJSON *rc = receipt(r2, 0);
+  assert_string_equal(str(rc, "outcome"), "conflict");
+  assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(rc, "merged"), "op"), "delete");
+  const cJSON *fields =
+    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rc, "conflict"), "fields");
+  assert_int_equal(cJSON_GetArraySize(fields), 1);
+  const cJSON *f0 = cJSON_GetArrayItem(fields, 0);
+  assert_string_equal(str(f0, "field"), "$deleted");
+  assert_string_equal(str(f0, "winner"), "central");
+  assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(f0, "device_value")));
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f0, "central_value")));
+  assert_int_equal(count("SELECT count(*) FROM conflicts"), conflicts_before + 1);
+  /* central staff see the set the device stores */
+  char *rows = NULL;
+  assert_int_equal(run_syncserver(&rows, "conflicts", "--db", S.db, "--json", NULL), 0);
+  cJSON *list = cJSON_Parse(rows);
+  free(rows);
+  const cJSON *it, *mine = NULL;
+  cJSON_ArrayForEach(it, list)
+    if (strcmp(str(it, "uuid"), uuid) == 0) {
+      assert_null(mine);
+      mine = it;
+    }
+  assert_non_null(mine);
+  assert_true(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(mine, "fields"), fields, 1));
+  cJSON_Delete(list);
+  /* the device's answers are kept, not lost */
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM record_revisions WHERE uuid = '%s' AND"
+           " json_extract(payload, '$.officer_notes') = 'b'", uuid);
+  assert_int_equal(count(sql), 1);
+  cJSON_Delete(r2);
+  free(c2);
+}
+
 static void test_set_status_refuses_fields_the_form_lacks_unless_forced(void **state)
 {
   (void)state;
@@ -541,6 +641,8 @@ int main(void)
     cmocka_unit_test(test_offline_edit_after_central_status_change_merges_central_newer_wins),
     cmocka_unit_test(test_offline_edit_after_central_status_change_merges_device_newer_wins),
     cmocka_unit_test(test_pull_pages_by_cursor_with_forms_and_central_revisions_only),
+    cmocka_unit_test(test_unrelated_offline_edit_merges_without_a_conflict_row),
+    cmocka_unit_test(test_central_delete_against_an_offline_edit_is_one_conflict),
     cmocka_unit_test(test_set_status_refuses_fields_the_form_lacks_unless_forced),
     cmocka_unit_test(test_records_listing_shows_each_record_once),
   };

@@ -13,6 +13,7 @@
 
 #include "codec.h"
 #include "form_def.h"
+#include "form_seal.h"
 #include "sample.h"
 #include "test_support.h"
 
@@ -170,8 +171,30 @@ static int push_batch(const server_t *s, const device_t *dev, proto_change_t *ch
   return rc;
 }
 
-int tppo_push(const server_t *s, const device_t *dev, int version, char **payloads, size_t n,
-              char (*uuids)[40])
+/* Frees what seal_change allocated in changes [0, n). */
+static void sealed_free(proto_change_t *ch, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(ch[i].payload);
+    free(ch[i].sealed);
+  }
+}
+
+/* A device's finalize of an encrypted form: the clear part as payload, the full answers sealed
+ * beside it, the duplicate-detection hash. */
+static int seal_change(const form_t *form, proto_change_t *c, const char *answers)
+{
+  size_t len = strlen(answers);
+  c->payload = NULL;
+  if (form_clear_part(form, answers, len, &c->payload) != SYNC_OK ||
+      form_seal(form, c->uuid, c->revision, c->hlc, answers, len, &c->sealed) != SYNC_OK ||
+      form_dedup_hash(form, answers, len, c->dedup) != SYNC_OK)
+    return -1;
+  return 0;
+}
+
+static int push_records(const server_t *s, const device_t *dev, int version, const form_t *seal,
+                        char **payloads, size_t n, char (*uuids)[40])
 {
   static long long clock_ms = 1761955200000LL;   /* 2025-11-01, moves on with every change */
   proto_change_t ch[200];
@@ -195,14 +218,31 @@ int tppo_push(const server_t *s, const device_t *dev, int version, char **payloa
     memcpy(c->hlc, hlc, sizeof c->hlc - 1);
     c->hlc[sizeof c->hlc - 1] = '\0';
     c->created_at = c->updated_at = clock_ms;
-    c->payload = payloads[i];
     c->origin = PROTO_ORIGIN_DEVICE;
-    if (k == 200 || i + 1 == n) {
+    if (seal)
+      rc = seal_change(seal, c, payloads[i]);
+    else
+      c->payload = payloads[i];
+    if (rc == 0 && (k == 200 || i + 1 == n))
       rc = push_batch(s, dev, ch, k);
+    if (seal && (rc != 0 || k == 200 || i + 1 == n))
+      sealed_free(ch, k);
+    if (k == 200 || i + 1 == n)
       k = 0;
-    }
   }
   return rc;
+}
+
+int tppo_push(const server_t *s, const device_t *dev, int version, char **payloads, size_t n,
+              char (*uuids)[40])
+{
+  return push_records(s, dev, version, NULL, payloads, n, uuids);
+}
+
+int tppo_push_sealed(const server_t *s, const device_t *dev, const form_t *form, char **payloads,
+                     size_t n, char (*uuids)[40])
+{
+  return push_records(s, dev, form_version(form), form, payloads, n, uuids);
 }
 
 proto_pull_resp_t *tppo_pull(const server_t *s, const device_t *dev, const char *cursor)

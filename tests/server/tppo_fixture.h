@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "form_def.h"
 #include "server_fixture.h"
 
 #define TPPO_V1 "proto/forms/tppo_screening.v1.json"
@@ -33,6 +34,11 @@ char *tppo_gen_next(tppo_gen_t *g, tppo_edit_fn edit, void *ctx);
  * LZ4). uuids (may be NULL) gets each record's uuid. 0 when every change was stored. */
 int tppo_push(const server_t *s, const device_t *dev, int version, char **payloads, size_t n,
               char (*uuids)[40]);
+/* tppo_push for an encrypted form (as published): each change carries the clear part of the
+ * answers, the full answers sealed to the form's key and the duplicate-detection hash, as a
+ * device's finalize makes them. */
+int tppo_push_sealed(const server_t *s, const device_t *dev, const form_t *form, char **payloads,
+                     size_t n, char (*uuids)[40]);
 /* A raw pull page for dev after `cursor` (NULL: from the start), decoded; NULL on failure. */
 struct proto_pull_resp;
 struct proto_pull_resp *tppo_pull(const server_t *s, const device_t *dev, const char *cursor);

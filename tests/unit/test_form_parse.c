@@ -218,6 +218,46 @@ static void test_consent_field_must_be_a_select_one_or_yes_no(void **state)
   }
 }
 
+/* A sealed form keeps the consent field and every field kept without consent readable (issue
+ * 10, item 4): otherwise the device cannot show that consent was given without the key, and
+ * refuses to send every consented record. Notes have no answer; central fields are clear anyway. */
+static void test_sealed_form_must_keep_consent_and_its_fields_clear(void **state)
+{
+  (void)state;
+#define SEALED_FORM HEAD "'consent_field':'consent','sections':[{'name':'s','label':{'id':'S'}," \
+  "'fields':[{'name':'script','type':'note','label':{'id':'Jelaskan'},'without_consent':true}," \
+  "{'name':'consent','type':'select_one','label':{'id':'Setuju'},'choices':'yn'," \
+  "'without_consent':true},{'name':'place','type':'text','label':{'id':'Tempat'}," \
+  "'without_consent':true},{'name':'unit','type':'text','label':{'id':'Unit'}," \
+  "'without_consent':true},{'name':'name','type':'text','label':{'id':'Nama'}}," \
+  "{'name':'status','type':'text','label':{'id':'Status'},'appearance':'central'," \
+  "'without_consent':true}]}]," \
+  "'encryption':{'public_key':'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=','clear_fields':[%s]}}"
+  const char *cases[][2] = {
+    { "'consent','place','unit'", NULL },
+    { "'unit','consent','place','name'", NULL },
+    { "'place'", "encryption: clear_fields must list the consent field and every field kept "
+                 "without consent (they must stay readable); missing: consent, unit" },
+    { "'consent','place'", "missing: unit" },
+    { "", "missing: consent, place, unit" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char doc[2048];
+    snprintf(doc, sizeof doc, SEALED_FORM, cases[i][0]);
+    char *json = unquote(doc);
+    sync_err_t err;
+    char msg[512] = "";
+    form_t *f = form_parse(json, strlen(json), &err, msg, sizeof msg);
+    if (!cases[i][1] && !f)
+      fail_msg("[%s] refused: %s", cases[i][0], msg);
+    if (cases[i][1] && (f || err != SYNC_ERR_FORM || !strstr(msg, cases[i][1])))
+      fail_msg("[%s]: expected \"%s\", got \"%s\"", cases[i][0], cases[i][1], f ? "(parsed)" : msg);
+    form_free(f);
+    free(json);
+  }
+#undef SEALED_FORM
+}
+
 static void test_malformed_json_reports_line_and_column(void **state)
 {
   (void)state;
@@ -474,6 +514,7 @@ int main(void)
     cmocka_unit_test(test_type_specific_attributes_are_checked),
     cmocka_unit_test(test_calculate_field_needs_no_label),
     cmocka_unit_test(test_consent_field_must_be_a_select_one_or_yes_no),
+    cmocka_unit_test(test_sealed_form_must_keep_consent_and_its_fields_clear),
     cmocka_unit_test(test_malformed_json_reports_line_and_column),
     cmocka_unit_test(test_definition_over_4_mib_is_too_large),
     cmocka_unit_test(test_too_many_fields_is_too_large),

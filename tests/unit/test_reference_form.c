@@ -447,6 +447,40 @@ static void test_canonical_payload_is_in_form_order(void **state)
   cJSON_Delete(payload);
 }
 
+/* The officer explains the screening before asking for consent (issue 10, item 8): in the
+ * evaluation the form UI renders, the consent script is relevant before consent is answered and
+ * whatever the answer, and comes before the consent question. */
+static void test_consent_script_is_shown_before_the_consent_question(void **state)
+{
+  fixture_t *fx = *state;
+  static const char *const records[] = {"{}", "{\"consent\":\"no\"}", "{\"consent\":\"yes\"}"};
+  for (size_t r = 0; r < sizeof records / sizeof records[0]; r++) {
+    char *ev = NULL;
+    assert_int_equal(form_evaluate(fx->form, records[r], strlen(records[r]), "id", fx->today, &ev,
+                                   NULL), SYNC_OK);
+    cJSON *doc = cJSON_Parse(ev);
+    free(ev);
+    const cJSON *relevant = cJSON_GetObjectItemCaseSensitive(doc, "relevant");
+    assert_true(cJSON_IsObject(relevant));
+    int pos = 0, note_at = -1, consent_at = -1;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, relevant) {
+      if (!strcmp(item->string, "consent_note")) {
+        note_at = pos;
+        if (!cJSON_IsTrue(item))
+          fail_msg("%s: consent_note is not shown", records[r]);
+      } else if (!strcmp(item->string, "consent")) {
+        consent_at = pos;
+        assert_true(cJSON_IsTrue(item));
+      }
+      pos++;
+    }
+    assert_true(note_at >= 0 && consent_at >= 0);
+    assert_true(note_at < consent_at);
+    cJSON_Delete(doc);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -461,6 +495,7 @@ int main(void)
     cmocka_unit_test(test_adult_without_means_is_not_indicated),
     cmocka_unit_test(test_sent_calculated_values_are_replaced),
     cmocka_unit_test(test_canonical_payload_is_in_form_order),
+    cmocka_unit_test(test_consent_script_is_shown_before_the_consent_question),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
