@@ -57,7 +57,7 @@ static const char FORM[] =
 /* Version 3 of it: encrypted (the key is 32 zero bytes: nothing is opened here), consent. */
 static const char SECURITY[] =
   ",\"consent_field\":\"consent\",\"encryption\":{\"public_key\":"
-  "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"clear_fields\":[\"interview_date\","
+  "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"clear_fields\":[\"interview_date\",\"consent\","
   "\"province\",\"regency_code\"]}}";
 
 static srv_t *g_srv;
