@@ -139,14 +139,16 @@ static sync_err_t open_store(sync_engine_t *e, const char *passphrase, char *err
   sqlite3_exec(e->store->db, sql, NULL, NULL, NULL);
   if ((err = store_sync_new(e->store, &e->ss)) != SYNC_OK)
     return err;
-  int64_t pending = 0, bytes = 0, last = 0;
+  int64_t pending = 0, bytes = 0, last = 0, refused = 0;
   if ((err = store_outbox_pending(e->ss, &pending, &bytes)) != SYNC_OK ||
+      (err = store_outbox_failed_count(e->ss, &refused)) != SYNC_OK ||
       (err = store_state_get_int(e->store, STATE_LAST_SYNC, &last)) != SYNC_OK) {
     if (errbuf && errlen)
       snprintf(errbuf, errlen, "%s", sync_store_errmsg(e->store));
     return err;
   }
   e->status.pending = pending;
+  e->status.refused = refused;
   e->status.last_success_ms = last;
   return SYNC_OK;
 }

@@ -358,11 +358,12 @@ static int64_t purge(sync_engine_t *e)
 
 static void finish_success(sync_engine_t *e)
 {
-  int64_t now = store_now_ms(), failed = 0, purged = purge(e);
+  int64_t now = store_now_ms(), failed = 0, purged = purge(e), pending = 0, bytes = 0;
   (void)store_state_set_int(e->store, STATE_LAST_SYNC, now);
   (void)store_state_set(e->store, STATE_LAST_ERROR, "");
   (void)store_state_delete(e->store, STATE_LAST_ERROR_CODE);
   (void)store_outbox_failed_count(e->ss, &failed);
+  (void)store_outbox_pending(e->ss, &pending, &bytes);
   char msg[256] = "";
   if (failed > 0)
     engine_message(e, MSG_REJECTED, failed, msg, sizeof msg);
@@ -372,11 +373,14 @@ static void finish_success(sync_engine_t *e)
       msg[n++] = ' ';
     engine_message(e, MSG_PURGED, purged, msg + n, sizeof msg - n);
   }
+  engine_progress(e, 0);
+  /* The run's own count cannot see what others queued or superseded meanwhile: the store's. */
   pthread_mutex_lock(&e->lock);
   e->status.last_success_ms = now;
   e->status.next_attempt_ms = 0;
+  e->status.pending = pending;
+  e->status.refused = failed;
   pthread_mutex_unlock(&e->lock);
-  engine_progress(e, 0);
   engine_set_state(e, SYNC_STATE_IDLE, SYNC_OK, msg);
 }
 

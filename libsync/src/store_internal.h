@@ -55,6 +55,14 @@
   " FROM record_revisions v JOIN outbox o ON o.revision_id = v.id "                              \
   " WHERE v.record_id = r.id ORDER BY o.seq DESC LIMIT 1)"
 
+/* How many records wait for the officer because their newest queued revision was refused (a
+ * refusal a newer revision superseded no longer counts). */
+#define STORE_REFUSED_COUNT_SQL                                                                  \
+  "SELECT count(*) FROM outbox o JOIN record_revisions w ON w.id = o.revision_id"                \
+  " WHERE o.acked_at IS NULL AND o.failed_at IS NOT NULL AND NOT EXISTS (SELECT 1"              \
+  " FROM record_revisions v JOIN outbox n ON n.revision_id = v.id"                              \
+  " WHERE v.record_id = w.record_id AND n.seq > o.seq)"
+
 /* Cached statements: X(id, sql). Prepared on first use with SQLITE_PREPARE_PERSISTENT. */
 #define STORE_STMT_TABLE(X)                                                                      \
   X(STMT_BEGIN, "BEGIN IMMEDIATE")                                                               \
@@ -120,10 +128,7 @@
     " (SELECT count(*) FROM outbox WHERE acked_at IS NOT NULL),"                                 \
     " (SELECT count(*) FROM conflicts WHERE resolved_at IS NULL),"                               \
     " (SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'last_sync_ms'),"               \
-    " (SELECT count(*) FROM outbox o JOIN record_revisions w ON w.id = o.revision_id"             \
-    "   WHERE o.acked_at IS NULL AND o.failed_at IS NOT NULL AND NOT EXISTS (SELECT 1"           \
-    "   FROM record_revisions v JOIN outbox n ON n.revision_id = v.id"                           \
-    "   WHERE v.record_id = w.record_id AND n.seq > o.seq))")
+    " (" STORE_REFUSED_COUNT_SQL ")")
 
 typedef enum store_stmt_id {
 #define STORE_STMT_ENUM_(id, sql) id,

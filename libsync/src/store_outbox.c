@@ -184,7 +184,5 @@ sync_err_t store_outbox_max_seq(store_sync_t *ss, int64_t *seq)
 
 sync_err_t store_outbox_failed_count(store_sync_t *ss, int64_t *count)
 {
-  return two_ints(store_sync_store(ss),
-                  "SELECT count(*), 0 FROM outbox WHERE acked_at IS NULL AND failed_at IS NOT NULL",
-                  0, count, NULL);
+  return two_ints(store_sync_store(ss), "SELECT (" STORE_REFUSED_COUNT_SQL "), 0", 0, count, NULL);
 }

@@ -108,7 +108,7 @@ sync_err_t store_outbox_pending(store_sync_t *ss, int64_t *count, int64_t *bytes
 sync_err_t store_outbox_added_since(store_sync_t *ss, int64_t after, int64_t *count, int64_t *bytes);
 /* The greatest outbox seq, 0 when empty. */
 sync_err_t store_outbox_max_seq(store_sync_t *ss, int64_t *seq);
-/* Rows the server refused for good (failed). */
+/* Records whose newest queued revision was refused for good (STORE_REFUSED_COUNT_SQL). */
 sync_err_t store_outbox_failed_count(store_sync_t *ss, int64_t *count);
 
 /* ---- applying what the server sends (store_apply.c) ---------------------------------------- */

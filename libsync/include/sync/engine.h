@@ -66,8 +66,10 @@ typedef struct sync_status {
   char message[256];            /* plain words for people, in the engine's language; "" when fine */
   int64_t last_success_ms;      /* end of the last complete sync, 0 if never */
   int64_t next_attempt_ms;      /* when the background thread tries again, 0 if not scheduled */
-  int64_t pending;              /* changes still waiting in the outbox */
+  int64_t pending;              /* changes still waiting in the outbox (after a run: as stored) */
   sync_progress_t progress;     /* of the current or last run */
+  int64_t refused;              /* records refused for good, waiting for the officer (after a run
+                                 * and at start; sync_record_resend / sync_record_revise) */
 } sync_status_t;
 
 /* Called on every state change and as progress moves (at most every ~100 ms, and always on the

@@ -11,7 +11,8 @@
 #include "sync/sync.h"
 
 /* Exit codes: documented in `syncctl --help`. */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+/* EXIT_UNDELIVERED: `sync` ran, but some records were refused or are still waiting. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNDELIVERED = 3 };
 
 /* The environment variable that may hold the store's passphrase. */
 #define CLI_PASSPHRASE_ENV "SYNC_PASSPHRASE"

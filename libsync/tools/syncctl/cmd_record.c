@@ -179,6 +179,60 @@ static int record_list(cli_t *cli, int argc, char **argv)
   return EXIT_OK;
 }
 
+/* Every record refused for good, with why in --lang: what waits for the officer. */
+static int record_refused(cli_t *cli)
+{
+  int rc = cli_open_store(cli, 0);
+  if (rc != EXIT_OK)
+    return rc;
+  sync_query_t q;
+  sync_query_init(&q);
+  q.status_mask = SYNC_STATUS_FINAL;
+  q.limit = 1000;
+  cJSON *arr = cli->json ? cJSON_CreateArray() : NULL;
+  long long found = 0;
+  for (;; q.offset += q.limit) {
+    sync_record_list_t *list;
+    sync_err_t err = sync_record_list(cli->store, &q, &list);
+    if (err != SYNC_OK) {
+      cJSON_Delete(arr);
+      return cli_fail(cli, err, "record refused");
+    }
+    size_t n = sync_record_list_count(list);
+    for (size_t i = 0; i < n; i++) {
+      const sync_record_t *r = sync_record_list_at(list, i);
+      if (sync_record_delivery(r) != SYNC_DELIVERY_REFUSED)
+        continue;
+      found++;
+      if (arr) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "uuid", sync_record_uuid(r));
+        cJSON_AddBoolToObject(o, "sealed", sync_record_sealed(r));
+        cJSON_AddStringToObject(o, "refusal", sync_record_refusal(r));
+        cJSON_AddItemToArray(arr, o);
+      } else {
+        printf("%s%s\n  %s\n", sync_record_uuid(r), sync_record_sealed(r) ? " (sealed)" : "",
+               sync_record_refusal(r));
+      }
+    }
+    sync_record_list_free(list);
+    if (n < q.limit)
+      break;
+  }
+  if (arr) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 1);
+    cJSON_AddNumberToObject(o, "total", (double)found);
+    cJSON_AddItemToObject(o, "records", arr);
+    cli_print_json_owned(cJSON_PrintUnformatted(o));
+    cJSON_Delete(o);
+  } else {
+    printf("%lld record(s) refused: correct one with 'record revise UUID FILE', or send it again "
+           "with 'record resend UUID'\n", found);
+  }
+  return EXIT_OK;
+}
+
 int cmd_record(cli_t *cli, int argc, char **argv)
 {
   if (argc < 1)
@@ -208,5 +262,9 @@ int cmd_record(cli_t *cli, int argc, char **argv)
     return record_uuid_op(cli, argv[0], sync_record_discard, "record discard", "discarded");
   if (argc == 1 && strcmp(sub, "delete") == 0)
     return record_uuid_op(cli, argv[0], sync_record_delete, "record delete", "deleted");
+  if (argc == 1 && strcmp(sub, "resend") == 0)
+    return record_uuid_op(cli, argv[0], sync_record_resend, "record resend", "queued again");
+  if (argc == 0 && strcmp(sub, "refused") == 0)
+    return record_refused(cli);
   return cli_usage_error("bad 'record %s' arguments", sub);
 }

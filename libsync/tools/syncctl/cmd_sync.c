@@ -35,7 +35,7 @@ static void on_status(const sync_status_t *st, void *user)
   clock_gettime(CLOCK_MONOTONIC, &p->last);
   const sync_progress_t *g = &st->progress;
   if (st->state == SYNC_STATE_PUSHING)
-    printf("[%s] %lld/%lld records, %lld/%lld bytes\n", sync_state_name(st->state),
+    printf("[%s] %lld/%lld records, %lld/%lld payload bytes\n", sync_state_name(st->state),
            (long long)g->records_done, (long long)g->records_total, (long long)g->bytes_done,
            (long long)g->bytes_total);
   else if (changed && st->message[0])
@@ -67,6 +67,7 @@ static void print_summary(const cli_t *cli, sync_err_t err, const sync_status_t 
     cJSON_AddNumberToObject(o, "pushed", (double)g->records_done);
     cJSON_AddNumberToObject(o, "total", (double)g->records_total);
     cJSON_AddNumberToObject(o, "pending", (double)st->pending);
+    cJSON_AddNumberToObject(o, "refused", (double)st->refused);
     cJSON_AddNumberToObject(o, "pulled", (double)g->pulled);
     cJSON_AddNumberToObject(o, "conflicts", (double)g->conflicts);
     cJSON_AddNumberToObject(o, "bytes", (double)g->bytes_done);
@@ -90,6 +91,9 @@ static void print_summary(const cli_t *cli, sync_err_t err, const sync_status_t 
   } else if (st->message[0]) {
     printf("%s\n", st->message);
   }
+  if (err == SYNC_OK && (st->refused > 0 || st->pending > 0))
+    fprintf(stderr, "syncctl: not everything was delivered: %lld refused ('syncctl record refused' "
+            "says why), %lld still waiting\n", (long long)st->refused, (long long)st->pending);
 }
 
 int cmd_sync(cli_t *cli, int argc, char **argv)
@@ -154,7 +158,9 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
   if (err != SYNC_OK)
     saved(cli->store, STATE_LAST_ERROR, detail, sizeof detail);
   print_summary(cli, err, &st, detail, secs);
-  return err == SYNC_OK ? EXIT_OK : EXIT_FAIL;
+  if (err != SYNC_OK)
+    return EXIT_FAIL;
+  return st.refused > 0 || st.pending > 0 ? EXIT_UNDELIVERED : EXIT_OK;
 }
 
 /* ---- conflicts ------------------------------------------------------------------------------- */

@@ -29,6 +29,9 @@ static const char USAGE[] =
   "  record list [--form ID] [--status draft|final] [--since DAY] [--until DAY]\n"
   "              [--limit N] [--offset N] [--deleted]\n"
   "  record finalize UUID | discard UUID | delete UUID\n"
+  "  record refused                         records the server refused, and why (in --lang)\n"
+  "  record resend UUID                     send a refused record again, checked and sealed under\n"
+  "                                         the form the device holds now\n"
   "  record import [--form ID] [--draft] [--batch N] FILE.jsonl|-\n"
   "                                         bulk save; reports rejected lines by number\n"
   "  record export [--form ID] [--status draft|final]   records as JSON lines\n"
@@ -42,7 +45,8 @@ static const char USAGE[] =
   "  enrollment                             what this store is enrolled as (no secret)\n"
   "  sync [--server URL] [--ca-file FILE] [--pin P] [--allow-http-loopback] [--json]\n"
   "                                         push the outbox and pull updates (one run) with the\n"
-  "                                         enrolled credential; defaults from 'enroll'\n"
+  "                                         enrolled credential; defaults from 'enroll'. Exit 3\n"
+  "                                         when records were refused or are still waiting\n"
   "  retention set DAYS | retention show    purge answers DAYS after their signed receipt (0: never)\n"
   "  purge                                  purge now what the retention allows\n"
   "  conflicts [--all]                      conflicting answers kept for review\n"
@@ -53,7 +57,8 @@ static const char USAGE[] =
   "--passphrase-file FILE (first line; the option may also follow the command), else $SYNC_PASSPHRASE,\n"
   "else a prompt on the terminal; it is never taken from the command line itself.\n"
   "Messages follow --lang (default id).\n"
-  "Exit status: 0 success, 1 the operation failed (details on stderr, or in the JSON), 2 usage error.\n";
+  "Exit status: 0 success, 1 the operation failed (details on stderr, or in the JSON), 2 usage error,\n"
+  "3 (sync) the run went through but records were refused or are still waiting.\n";
 
 typedef struct command {
   const char *name;
