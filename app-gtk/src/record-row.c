@@ -65,7 +65,7 @@ fa_record_row_describe_status (const FaRecordInfo *info)
     case FA_GROUP_WAITING:
       return g_strdup (_("Waiting to be sent"));
     case FA_GROUP_REFUSED:
-      return g_strdup (_("Refused by the server: open it to send again or correct"));
+      return g_strdup (_("Refused by the server"));
     case FA_GROUP_SENT:
       if (info->purged)
         return g_strdup (_("Removed from the device after the central office received it"));

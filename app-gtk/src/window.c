@@ -17,7 +17,7 @@ struct _FaWindow
   GtkWidget *back_button;
   GtkWidget *window_title;
   GtkWidget *new_button;
-  GtkWidget *toasts;
+  GtkWidget *toast_overlay;
   GtkWidget *stack;
   GtkWidget *records_page;
   GtkWidget *form_page;
@@ -30,7 +30,7 @@ struct _FaWindow
   GtkWidget *sync_status;
 
   FaApp *app;
-  AdwToast *toast;            /* the last one shown (weak) */
+  GPtrArray *toasts;          /* shown or queued, until dismissed (not owned) */
   gulong records_handler;
   gulong lock_handler;
   gulong locking_handler;
@@ -43,21 +43,42 @@ G_DEFINE_FINAL_TYPE (FaWindow, fa_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void update_actions (FaWindow *self);
 
+/* A toast the overlay freed (shown and timed out, or dismissed) leaves the list. */
+static void
+toast_gone (gpointer data, GObject *toast)
+{
+  FaWindow *self = data;
+
+  g_ptr_array_remove (self->toasts, toast);
+}
+
+static void
+add_toast (FaWindow *self, AdwToast *toast)
+{
+  g_ptr_array_add (self->toasts, toast);
+  g_object_weak_ref (G_OBJECT (toast), toast_gone, self);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (self->toast_overlay), toast);
+}
+
 void
 fa_window_toast (FaWindow *self, const char *message)
 {
   AdwToast *toast = adw_toast_new (message);
 
   adw_toast_set_timeout (toast, 4);
-  g_set_weak_pointer (&self->toast, toast);
-  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (self->toasts), toast);
+  add_toast (self, toast);
 }
 
 void
 fa_window_dismiss_toasts (FaWindow *self)
 {
-  if (self->toast != NULL)
-    adw_toast_dismiss (self->toast);
+  /* each once: libadwaita must not be asked to dismiss a toast twice */
+  while (self->toasts->len > 0)
+    {
+      AdwToast *toast = g_ptr_array_steal_index (self->toasts, self->toasts->len - 1);
+      g_object_weak_unref (G_OBJECT (toast), toast_gone, self);
+      adw_toast_dismiss (toast);
+    }
 }
 
 const char *
@@ -123,8 +144,7 @@ toast_with_action (FaWindow *self, const char *message, const char *button, cons
   adw_toast_set_timeout (toast, 0);   /* stays until dismissed: a refusal needs the officer */
   adw_toast_set_button_label (toast, button);
   adw_toast_set_action_name (toast, action);
-  g_set_weak_pointer (&self->toast, toast);
-  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (self->toasts), toast);
+  add_toast (self, toast);
 }
 
 static gboolean
@@ -558,7 +578,12 @@ fa_window_dispose (GObject *object)
   FaWindow *self = FA_WINDOW (object);
 
   g_clear_handle_id (&self->stats_source, g_source_remove);
-  g_clear_weak_pointer (&self->toast);
+  if (self->toasts != NULL)
+    {
+      for (guint i = 0; i < self->toasts->len; i++)
+        g_object_weak_unref (g_ptr_array_index (self->toasts, i), toast_gone, self);
+      g_clear_pointer (&self->toasts, g_ptr_array_unref);
+    }
   if (self->app != NULL)
     {
       g_clear_signal_handler (&self->records_handler, self->app);
@@ -589,7 +614,8 @@ fa_window_class_init (FaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FaWindow, back_button);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, new_button);
-  gtk_widget_class_bind_template_child (widget_class, FaWindow, toasts);
+  gtk_widget_class_bind_template_child_full (widget_class, "toasts", FALSE,
+                                             G_STRUCT_OFFSET (FaWindow, toast_overlay));
   gtk_widget_class_bind_template_child (widget_class, FaWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, records_page);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, form_page);
@@ -613,6 +639,7 @@ static void
 fa_window_init (FaWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->toasts = g_ptr_array_new ();
   self->refused = -1;
   g_action_map_add_action_entries (G_ACTION_MAP (self), WIN_ACTIONS, G_N_ELEMENTS (WIN_ACTIONS), self);
 }

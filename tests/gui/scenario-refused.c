@@ -106,11 +106,17 @@ plain_words (const char *text)
 }
 
 static gboolean
+status_says (gpointer text)
+{
+  return strstr (gtk_label_get_text (GTK_LABEL (win_named ("sync-detail-label"))), text) != NULL;
+}
+
+static gboolean
 shown_in_list (void)
 {
   FaRecordsPage *records = fa_window_get_records_page (main_window ());
   const FaRecordCounts *counts = fa_records_page_get_counts (records);
-  const char *reason = record_info ()->refusal;
+  g_autofree char *reason = g_strdup (record_info ()->refusal);   /* the list reloads below */
   g_autofree char *status = g_strdup_printf (ngettext ("%lld refused by the server (see Refused)",
                                                        "%lld refused by the server (see Refused)", 1), 1LL);
   GtkWidget *row, *label;
@@ -124,8 +130,8 @@ shown_in_list (void)
          "the list counts %llu refused, %llu waiting", (unsigned long long) counts->counts[FA_GROUP_REFUSED],
          (unsigned long long) counts->counts[FA_GROUP_WAITING]);
   CHECK (fa_sync_controller_get_status (fa_app_get_sync (app))->pending == 0, "the engine counts it as waiting");
-  CHECK (strstr (gtk_label_get_text (GTK_LABEL (win_named ("sync-detail-label"))), status) != NULL,
-         "the status bar says '%s'", gtk_label_get_text (GTK_LABEL (win_named ("sync-detail-label"))));
+  CHECK (wait_for (status_says, status, 2000), "the status bar says '%s'",
+         gtk_label_get_text (GTK_LABEL (win_named ("sync-detail-label"))));
   /* the place the toast's button leads to; the reason on the row itself */
   gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.show-refused", NULL);
   pump (100);
