@@ -25,7 +25,7 @@ struct _FaApp
 
   char *default_form_id;
   GHashTable *forms;          /* "id:version" -> FaForm* */
-  GPtrArray *retired_forms;   /* FaForm* no longer "the newest", kept until the store closes */
+  GPtrArray *retired_forms;   /* FaForm* read before the last pull, kept until the store closes */
   FaSyncController *sync;
   sync_state_t last_state;
   gint64 last_pending;

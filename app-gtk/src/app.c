@@ -156,26 +156,27 @@ fa_app_apply_settings (FaApp *self, GError **error)
   return _fa_app_restart_sync (self, error);
 }
 
-/* Forgets which version is the newest; the parsed forms stay alive (an open page may use
- * one) until the store closes. */
+/* Forgets the parsed forms, so the next lookup reads the store again; the old ones stay alive
+ * (an open page may use one) until the store closes. */
 static void
-forget_newest (FaApp *self)
+forget_forms (FaApp *self)
 {
   GHashTableIter it;
   gpointer key, value;
 
   g_hash_table_iter_init (&it, self->forms);
   while (g_hash_table_iter_next (&it, &key, &value))
-    if (g_str_has_suffix (key, ":0"))
-      {
-        g_ptr_array_add (self->retired_forms, value);
-        g_hash_table_iter_steal (&it);
-        g_free (key);
-      }
+    {
+      g_ptr_array_add (self->retired_forms, value);
+      g_hash_table_iter_steal (&it);
+      g_free (key);
+    }
 }
 
-/* Reload lists when a sync run acknowledged or pulled something; a pull may have brought a new
- * form version, so "the newest version" is looked up again. */
+/* Reload lists when a sync run acknowledged or pulled something. A pull may have brought a new
+ * form version ("the newest" changes) or the server's definition of a version the device had
+ * only bundled (same id and version, the server's content: sealed, its rules), so every form
+ * is read again. */
 static void
 on_sync_status (FaSyncController *sync, FaApp *self)
 {
@@ -185,7 +186,7 @@ on_sync_status (FaSyncController *sync, FaApp *self)
   gboolean busy = fa_sync_controller_is_busy (sync);
 
   if (was_busy && !busy && st->progress.pulled > 0)
-    forget_newest (self);
+    forget_forms (self);
   if ((was_busy && !busy) || (!busy && st->pending != self->last_pending))
     fa_app_notify_records_changed (self);
   self->last_state = st->state;

@@ -1,6 +1,7 @@
-/* form-page-private.h: what the three files of FaFormPage share (form-page.c: class, pages,
+/* form-page-private.h: what the files of FaFormPage share (form-page.c: class, pages,
  * navigation, opening; form-page-evaluate.c: answers and live evaluation; form-page-save.c:
- * autosave and finalizing), the way gnome-text-editor splits EditorPage. */
+ * autosave and finalizing; form-page-refusal.c: a record the server refused, sent again or
+ * corrected), the way gnome-text-editor splits EditorPage. */
 #pragma once
 
 #include "form-page.h"
@@ -33,6 +34,10 @@ struct _FaFormPage
   GtkWidget *finalize_button;
   GtkWidget *save_label;
   GtkWidget *receipt_button;
+  GtkWidget *refusal_box;
+  GtkWidget *refusal_label;
+  GtkWidget *fix_button;
+  GtkWidget *resend_button;
 
   FaApp *app;                 /* not owned */
   const FaForm *form;         /* owned by the app's cache */
@@ -40,6 +45,8 @@ struct _FaFormPage
   gboolean read_only;
   gboolean sealed;            /* only the clear part of the answers is on the device */
   gboolean purged;            /* the answers were removed after delivery */
+  char *refusal;              /* the server refused the record: why (plain words), else NULL */
+  gboolean correcting;        /* a refused final record opened editable: saving revises it */
   gboolean reviewing;
   guint current;              /* section index */
   gboolean *visited;          /* per section: the officer has left it once */
@@ -77,8 +84,17 @@ void _fa_form_page_evaluate (FaFormPage *self);
 gboolean _fa_form_page_save (FaFormPage *self, gboolean force);
 void _fa_form_page_on_field_changed (FaFieldBase *field, FaFormPage *self);
 
+/* form-page-refusal.c */
+void _fa_form_page_show_refusal (FaFormPage *self, const char *note);
+void _fa_form_page_on_fix_clicked (FaFormPage *self);
+void _fa_form_page_on_resend_clicked (FaFormPage *self);
+/* Writes the corrected answers as a new revision and queues it; FALSE (the review shows why)
+ * when they still fail. */
+gboolean _fa_form_page_send_correction (FaFormPage *self);
+
 /* form-page.c */
 void _fa_form_page_update_navigation (FaFormPage *self);
 void _fa_form_page_clear (FaFormPage *self);
+void _fa_form_page_set_editable (FaFormPage *self, gboolean editable);
 
 G_END_DECLS

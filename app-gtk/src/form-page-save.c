@@ -1,4 +1,5 @@
-/* form-page-save: autosave of drafts and finalizing. See form-page.h. */
+/* form-page-save: autosave of drafts, finalizing, and sending a correction of a refused
+ * record (form-page-refusal.c). See form-page.h. */
 #include "form-page-private.h"
 
 #include <glib/gi18n.h>
@@ -41,7 +42,8 @@ _fa_form_page_save (FaFormPage *self, gboolean force)
   sync_err_t err;
 
   g_clear_handle_id (&self->autosave_source, g_source_remove);
-  if (self->form == NULL || self->read_only || (!self->dirty && !force) || store == NULL)
+  /* a correction is not a draft: it is written once, by "Send correction" */
+  if (self->form == NULL || self->read_only || self->correcting || (!self->dirty && !force) || store == NULL)
     return TRUE;
 
   answers = _fa_form_page_collect_answers (self);
@@ -105,6 +107,12 @@ _fa_form_page_on_field_changed (FaFieldBase *field, FaFormPage *self)
   if (self->read_only)
     return;
   self->dirty = TRUE;
+  if (self->correcting)
+    {
+      g_clear_handle_id (&self->evaluate_source, g_source_remove);
+      self->evaluate_source = g_timeout_add (EVALUATE_DELAY_MS, evaluate_timeout, self);
+      return;
+    }
   g_clear_handle_id (&self->evaluate_source, g_source_remove);
   self->evaluate_source = g_timeout_add (EVALUATE_DELAY_MS, evaluate_timeout, self);
   g_clear_handle_id (&self->autosave_source, g_source_remove);
@@ -119,6 +127,11 @@ on_finalize_response (AdwMessageDialog *dialog, const char *response, FaFormPage
 
   if (g_strcmp0 (response, "finalize") != 0 || self->form == NULL || store == NULL)
     return;
+  if (self->correcting)
+    {
+      _fa_form_page_send_correction (self);
+      return;
+    }
   if (self->uuid[0] == '\0' && !_fa_form_page_save (self, TRUE))
     return;
   err = sync_record_finalize (store, self->uuid);
@@ -135,7 +148,12 @@ on_finalize_response (AdwMessageDialog *dialog, const char *response, FaFormPage
   fa_app_notify_records_changed (self->app);
   fa_sync_controller_sync_now (fa_app_get_sync (self->app));
   _fa_form_page_clear (self);
-  g_signal_emit (self, _fa_form_page_signals[FA_FORM_PAGE_MESSAGE], 0, _("Record finalized. It will be sent at the next sync."));
+  /* only what is known now: queued (and sent if enrolled); the status bar and the list tell
+   * the outcome, and a refusal is announced when it comes back */
+  g_signal_emit (self, _fa_form_page_signals[FA_FORM_PAGE_MESSAGE], 0,
+                 fa_sync_controller_is_configured (fa_app_get_sync (self->app))
+                   ? _("Record finalized and queued for the central office. The status bar shows when it has arrived.")
+                   : _("Record finalized. It stays on this device until the device is enrolled in Settings."));
   g_signal_emit (self, _fa_form_page_signals[FA_FORM_PAGE_FINISHED], 0);
 }
 
@@ -157,14 +175,20 @@ fa_form_page_finalize (FaFormPage *self)
                      _("Some answers are missing or need correcting: see the list."));
       return;
     }
-  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                   _("Finalize this record?"),
-                                   _("After finalizing, the answers can no longer be changed on this "
-                                     "device. The record will be sent to the central office at the next sync."));
+  if (self->correcting)
+    dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                     _("Send the corrected record?"),
+                                     _("The corrected answers become a new revision of the record and are "
+                                       "sent to the central office with the next sync."));
+  else
+    dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                     _("Finalize this record?"),
+                                     _("After finalizing, the answers can no longer be changed on this "
+                                       "device. The record is then queued for the central office."));
   gtk_widget_set_name (dialog, "finalize-dialog");
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),
-                                    "finalize", _("_Finalize"),
+                                    "finalize", self->correcting ? _("_Send correction") : _("_Finalize"),
                                     NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "finalize",
                                               ADW_RESPONSE_SUGGESTED);

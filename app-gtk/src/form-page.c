@@ -32,6 +32,9 @@ _fa_form_page_clear (FaFormPage *self)
   self->review_row = NULL;
   self->form = NULL;
   self->uuid[0] = '\0';
+  g_clear_pointer (&self->refusal, g_free);
+  self->correcting = FALSE;
+  gtk_widget_set_visible (self->refusal_box, FALSE);
   self->dirty = FALSE;
   self->reviewing = FALSE;
   self->show_all_errors = FALSE;
@@ -88,8 +91,6 @@ build_form (FaFormPage *self)
           GtkWidget *w = fa_field_new (form, f);
 
           g_signal_connect (w, "changed", G_CALLBACK (_fa_form_page_on_field_changed), self);
-          if (self->read_only || f->central)
-            fa_field_base_set_editable (FA_FIELD_BASE (w), FALSE);
           gtk_box_append (GTK_BOX (box), w);
           g_hash_table_insert (self->widgets, f->name, w);
         }
@@ -104,6 +105,20 @@ build_form (FaFormPage *self)
     }
   self->review_row = sidebar_row ("review", self->read_only ? _("Summary") : _("Review and finalize"), NULL);
   gtk_list_box_append (GTK_LIST_BOX (self->sections_list), self->review_row);
+  _fa_form_page_set_editable (self, !self->read_only);
+}
+
+/* Answers editable or not (central follow-up fields never are), with the banner and the
+ * finalize button that go with it. */
+void
+_fa_form_page_set_editable (FaFormPage *self, gboolean editable)
+{
+  GHashTableIter it;
+  gpointer w;
+
+  g_hash_table_iter_init (&it, self->widgets);
+  while (g_hash_table_iter_next (&it, NULL, &w))
+    fa_field_base_set_editable (FA_FIELD_BASE (w), editable && !fa_field_base_get_field (FA_FIELD_BASE (w))->central);
   gtk_label_set_text (GTK_LABEL (self->readonly_banner),
                       self->purged ? _("Removed from the device after the central office received it. "
                                        "The proof of delivery is kept.")
@@ -111,8 +126,11 @@ build_form (FaFormPage *self)
                                          "the answers. This device shows the open part only and cannot "
                                          "revise the record; corrections are made centrally.")
                                      : _("This record is finalized and can no longer be changed on this device."));
-  gtk_widget_set_visible (self->readonly_banner, self->read_only);
-  gtk_widget_set_visible (self->finalize_button, !self->read_only);
+  /* a refused record says why in its own box instead */
+  gtk_widget_set_visible (self->readonly_banner, !editable && self->refusal == NULL);
+  gtk_widget_set_visible (self->finalize_button, editable);
+  gtk_button_set_label (GTK_BUTTON (self->finalize_button),
+                        self->correcting ? _("_Send correction…") : _("_Finalize…"));
 }
 
 /* ---- navigation ---------------------------------------------------------------------------- */
@@ -392,10 +410,13 @@ fa_form_page_open_record (FaFormPage *self, FaApp *app, const char *uuid, GError
   self->sealed = sync_record_sealed (rec);
   self->purged = sync_record_purged (rec);
   gtk_widget_set_visible (self->receipt_button, sync_record_receipt_time (rec) > 0);
+  if (sync_record_delivery (rec) == SYNC_DELIVERY_REFUSED)
+    self->refusal = g_strdup (sync_record_refusal (rec));
   payload = cJSON_Parse (sync_record_payload (rec));
   sync_record_free (rec);
 
   build_form (self);
+  _fa_form_page_show_refusal (self, NULL);
   load_values (self, payload);
   cJSON_Delete (payload);
   if (!self->read_only)
@@ -439,6 +460,18 @@ gboolean
 fa_form_page_is_read_only (FaFormPage *self)
 {
   return self->read_only;
+}
+
+gboolean
+fa_form_page_is_correcting (FaFormPage *self)
+{
+  return self->correcting;
+}
+
+const char *
+fa_form_page_get_refusal (FaFormPage *self)
+{
+  return gtk_widget_get_visible (self->refusal_box) ? gtk_label_get_text (GTK_LABEL (self->refusal_label)) : NULL;
 }
 
 const char *
@@ -527,6 +560,14 @@ fa_form_page_class_init (FaFormPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FaFormPage, finalize_button);
   gtk_widget_class_bind_template_child (widget_class, FaFormPage, save_label);
   gtk_widget_class_bind_template_child (widget_class, FaFormPage, receipt_button);
+  gtk_widget_class_bind_template_child (widget_class, FaFormPage, refusal_box);
+  gtk_widget_class_bind_template_child (widget_class, FaFormPage, refusal_label);
+  gtk_widget_class_bind_template_child (widget_class, FaFormPage, fix_button);
+  gtk_widget_class_bind_template_child (widget_class, FaFormPage, resend_button);
+  gtk_widget_class_bind_template_callback_full (widget_class, "on_fix_clicked",
+                                                G_CALLBACK (_fa_form_page_on_fix_clicked));
+  gtk_widget_class_bind_template_callback_full (widget_class, "on_resend_clicked",
+                                                G_CALLBACK (_fa_form_page_on_resend_clicked));
   gtk_widget_class_bind_template_callback (widget_class, on_section_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_review_goto_field);
   gtk_widget_class_bind_template_callback (widget_class, on_receipt_clicked);

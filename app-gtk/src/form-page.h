@@ -6,7 +6,10 @@
  *
  * Answers sealed for the central office show only their clear part, with the reason the record
  * cannot be revised here; purged records say their answers were removed after delivery. A
- * delivered record offers its proof of delivery.
+ * delivered record offers its proof of delivery. A record the server refused shows why, in
+ * plain words, with two ways forward: "Send again" (sync_record_resend) and, when its answers
+ * are on the device, "Correct" (the answers open editable; sending the correction revises the
+ * record and queues it).
  *
  * Signals: "finished" (the record was finalized or closed; the window goes back to the list),
  * "saved" (a draft was written), "show-receipt" (uuid: the officer asked for the receipt).
@@ -32,6 +35,10 @@ void fa_form_page_close (FaFormPage *self);
 
 gboolean fa_form_page_is_open (FaFormPage *self);
 gboolean fa_form_page_is_read_only (FaFormPage *self);
+/* TRUE while a refused record is open for correction. */
+gboolean fa_form_page_is_correcting (FaFormPage *self);
+/* The text of the refusal box (the server's reason and what the officer can do), or NULL. */
+const char *fa_form_page_get_refusal (FaFormPage *self);
 /* The banner text shown over a read-only record, or NULL (tests). */
 const char *fa_form_page_get_banner (FaFormPage *self);
 gboolean fa_form_page_is_reviewing (FaFormPage *self);

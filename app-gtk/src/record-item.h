@@ -11,6 +11,7 @@ typedef enum {
   FA_GROUP_WAITING,     /* final, waiting to be sent */
   FA_GROUP_SENT,        /* acknowledged by the server */
   FA_GROUP_CONFLICT,    /* the server merged it with central changes: needs review */
+  FA_GROUP_REFUSED,     /* the server refused it: the officer sends it again or corrects it */
   FA_N_GROUPS
 } FaRecordGroup;
 
@@ -26,7 +27,7 @@ typedef struct {
   gint64 received_ms;   /* server's receipt time of the newest acknowledged revision; 0 if none */
   guint open_conflicts;
   gboolean refused;     /* the server refused it for good (invalid for the server's rules) */
-  char *refusal;        /* why, or NULL */
+  char *refusal;        /* why, in the store's language (sync_record_refusal), or NULL */
   gboolean sealed;      /* answers sealed for the central office: only the clear part is here */
   gboolean purged;      /* answers removed from the device after delivery (retention) */
   char *name;           /* full_name answer, or NULL */

@@ -11,6 +11,7 @@ struct _FaRecordRow
   GtkWidget *icon;
   GtkWidget *title;
   GtkWidget *subtitle;
+  GtkWidget *reason;
   GtkWidget *sealed_badge;
   GtkWidget *status;
 };
@@ -33,6 +34,7 @@ fa_record_row_class_init (FaRecordRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FaRecordRow, icon);
   gtk_widget_class_bind_template_child (widget_class, FaRecordRow, title);
   gtk_widget_class_bind_template_child (widget_class, FaRecordRow, subtitle);
+  gtk_widget_class_bind_template_child (widget_class, FaRecordRow, reason);
   gtk_widget_class_bind_template_child (widget_class, FaRecordRow, sealed_badge);
   gtk_widget_class_bind_template_child (widget_class, FaRecordRow, status);
 }
@@ -61,11 +63,9 @@ fa_record_row_describe_status (const FaRecordInfo *info)
       /* Translators: %s is "today 10:32" or a date */
       return g_strdup_printf (_("Draft · last edited %s"), when);
     case FA_GROUP_WAITING:
-      if (info->refused)
-        /* Translators: %s is the server's reason, e.g. a validation message */
-        return info->refusal ? g_strdup_printf (_("Not accepted by the server: %s"), info->refusal)
-                             : g_strdup (_("Not accepted by the server"));
       return g_strdup (_("Waiting to be sent"));
+    case FA_GROUP_REFUSED:
+      return g_strdup (_("Refused by the server"));
     case FA_GROUP_SENT:
       if (info->purged)
         return g_strdup (_("Removed from the device after the central office received it"));
@@ -89,12 +89,14 @@ fa_record_row_set_item (FaRecordRow *self, FaRecordItem *item)
   const FaRecordInfo *info = fa_record_item_get_info (item);
   static const char *const ICONS[] = {
     "document-edit-symbolic", "document-send-symbolic", "emblem-ok-symbolic", "dialog-warning-symbolic",
+    "dialog-error-symbolic",
   };
-  static const char *const CLASSES[] = { "draft", "waiting", "sent", "conflict" };
+  static const char *const CLASSES[] = { "draft", "waiting", "sent", "conflict", "refused" };
   g_autofree char *status = fa_record_row_describe_status (info);
   g_autofree char *subtitle = NULL;
   g_autofree char *short_id = g_strndup (info->uuid, 8);
   g_autofree char *accessible = NULL;
+  g_autofree char *reason = NULL;
   const char *title = info->name ? info->name : _("Name not recorded");
 
   /* Translators: record list line: interview date · unit · short record id */
@@ -107,11 +109,18 @@ fa_record_row_set_item (FaRecordRow *self, FaRecordItem *item)
   gtk_image_set_from_icon_name (GTK_IMAGE (self->icon), ICONS[info->group]);
   for (guint i = 0; i < G_N_ELEMENTS (CLASSES); i++)
     gtk_widget_remove_css_class (self->status, CLASSES[i]);
-  gtk_widget_add_css_class (self->status, info->refused ? "conflict" : CLASSES[info->group]);
+  gtk_widget_add_css_class (self->status, CLASSES[info->group]);
   gtk_widget_set_tooltip_text (self->status, status);
+  /* the server's reason is read on the row itself, not in a tooltip */
+  if (info->group == FA_GROUP_REFUSED)
+    /* Translators: %s is the reason the server refused the record, in plain words */
+    reason = g_strdup_printf (_("Why: %s"), info->refusal ? info->refusal : _("the server gave no reason"));
+  gtk_label_set_text (GTK_LABEL (self->reason), reason ? reason : "");
+  gtk_widget_set_visible (self->reason, reason != NULL);
   gtk_widget_set_visible (self->sealed_badge, info->sealed);
   gtk_widget_set_name (GTK_WIDGET (self), info->uuid);
-  accessible = g_strdup_printf ("%s, %s, %s%s%s", title, subtitle, status, info->sealed ? ", " : "",
+  accessible = g_strdup_printf ("%s, %s, %s%s%s%s%s", title, subtitle, status, reason ? ", " : "",
+                                reason ? reason : "", info->sealed ? ", " : "",
                                 info->sealed ? _("Sealed for the central office") : "");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
 }

@@ -72,13 +72,15 @@ info_from_record (const sync_record_t *rec, GHashTable *conflicts)
   info->purged = sync_record_purged (rec);
   info->open_conflicts = GPOINTER_TO_UINT (g_hash_table_lookup (conflicts, info->uuid));
   info->refused = delivery == SYNC_DELIVERY_REFUSED;
-  info->refusal = info->refused ? g_strdup (sync_record_refusal (rec)) : NULL;
+  info->refusal = info->refused && *sync_record_refusal (rec) ? g_strdup (sync_record_refusal (rec)) : NULL;
   if (!info->final)
     info->group = FA_GROUP_DRAFT;
   else if (info->open_conflicts > 0)
     info->group = FA_GROUP_CONFLICT;
-  else if (delivery == SYNC_DELIVERY_PENDING || delivery == SYNC_DELIVERY_REFUSED)
-    info->group = FA_GROUP_WAITING;   /* a refused record is not sent: it stays in sight */
+  else if (info->refused)
+    info->group = FA_GROUP_REFUSED;   /* not waiting: nothing goes out until the officer acts */
+  else if (delivery == SYNC_DELIVERY_PENDING)
+    info->group = FA_GROUP_WAITING;
   else
     info->group = FA_GROUP_SENT;      /* acknowledged, or pulled from the server */
   fa_record_info_build_search_text (info);

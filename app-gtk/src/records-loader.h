@@ -5,12 +5,13 @@
 
 #include <gio/gio.h>
 
+#include "record-item.h"
 #include "store-reader.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
-  guint64 counts[4];    /* per FaRecordGroup */
+  guint64 counts[FA_N_GROUPS];   /* per FaRecordGroup */
 } FaRecordCounts;
 
 void fa_records_load_async (FaStoreReader *reader, GCancellable *cancellable,

@@ -17,6 +17,7 @@ struct _FaRecordsPage
   GtkWidget *waiting_button;
   GtkWidget *sent_button;
   GtkWidget *conflicts_button;
+  GtkWidget *refused_button;
   GtkWidget *list_stack;
   GtkWidget *list_view;
   GtkWidget *empty_page;
@@ -84,13 +85,22 @@ update_counts (FaRecordsPage *self)
   set_group_label (self->waiting_button, _("_Waiting"), self->counts.counts[FA_GROUP_WAITING]);
   set_group_label (self->sent_button, _("S_ent"), self->counts.counts[FA_GROUP_SENT]);
   set_group_label (self->conflicts_button, _("_Conflicts"), self->counts.counts[FA_GROUP_CONFLICT]);
+  set_group_label (self->refused_button, _("_Refused"), self->counts.counts[FA_GROUP_REFUSED]);
   gtk_widget_set_tooltip_text (self->waiting_button, _("Finalized, waiting to be sent"));
   gtk_widget_set_tooltip_text (self->sent_button, _("Received by the central server"));
   gtk_widget_set_tooltip_text (self->conflicts_button, _("Changed on the server too: review needed"));
+  gtk_widget_set_tooltip_text (self->refused_button, _("Refused by the central server: send again or correct"));
   if (self->counts.counts[FA_GROUP_CONFLICT] > 0)
     gtk_widget_add_css_class (self->conflicts_button, "has-conflicts");
   else
     gtk_widget_remove_css_class (self->conflicts_button, "has-conflicts");
+  /* the place exists while something is in it (or it is the group being looked at) */
+  gtk_widget_set_visible (self->refused_button, self->counts.counts[FA_GROUP_REFUSED] > 0
+                                                || self->group == FA_GROUP_REFUSED);
+  if (self->counts.counts[FA_GROUP_REFUSED] > 0)
+    gtk_widget_add_css_class (self->refused_button, "has-conflicts");
+  else
+    gtk_widget_remove_css_class (self->refused_button, "has-conflicts");
 }
 
 static void
@@ -179,6 +189,18 @@ fa_records_page_is_loading (FaRecordsPage *self)
 }
 
 void
+fa_records_page_show_group (FaRecordsPage *self, int group)
+{
+  GtkWidget *buttons[] = { self->drafts_button, self->waiting_button, self->sent_button,
+                           self->conflicts_button, self->refused_button };
+
+  g_return_if_fail (group >= -1 && group < FA_N_GROUPS);
+  if (group == FA_GROUP_REFUSED)
+    gtk_widget_set_visible (self->refused_button, TRUE);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (group < 0 ? self->all_button : buttons[group]), TRUE);
+}
+
+void
 fa_records_page_focus_search (FaRecordsPage *self)
 {
   gtk_widget_grab_focus (self->search_entry);
@@ -220,8 +242,9 @@ on_search_activate (FaRecordsPage *self)
 static void
 on_group_toggled (FaRecordsPage *self)
 {
+  /* in FaRecordGroup order */
   GtkWidget *buttons[] = { self->drafts_button, self->waiting_button, self->sent_button,
-                           self->conflicts_button };
+                           self->conflicts_button, self->refused_button };
 
   self->group = -1;
   for (int i = 0; i < (int) G_N_ELEMENTS (buttons); i++)
@@ -292,6 +315,7 @@ fa_records_page_class_init (FaRecordsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FaRecordsPage, waiting_button);
   gtk_widget_class_bind_template_child (widget_class, FaRecordsPage, sent_button);
   gtk_widget_class_bind_template_child (widget_class, FaRecordsPage, conflicts_button);
+  gtk_widget_class_bind_template_child (widget_class, FaRecordsPage, refused_button);
   gtk_widget_class_bind_template_child (widget_class, FaRecordsPage, list_stack);
   gtk_widget_class_bind_template_child (widget_class, FaRecordsPage, list_view);
   gtk_widget_class_bind_template_child (widget_class, FaRecordsPage, empty_page);

@@ -1,5 +1,6 @@
-/* records-page: every record on the device in four groups (drafts, waiting to be sent, sent with
- * the server's receipt time, conflicts to review) with counts, and a search by name, record ID
+/* records-page: every record on the device in groups (drafts, waiting to be sent, sent with the
+ * server's receipt time, conflicts to review, and, while there are any, records the server
+ * refused, each with its reason) with counts, and a search by name, record ID
  * or date. The list is read on a worker thread (records-loader) and shown with a GtkListView, so
  * 10,000 records stay smooth.
  *
@@ -22,6 +23,8 @@ void fa_records_page_reload (FaRecordsPage *self, FaStoreReader *reader);
 /* Forgets every row (the store was locked or wiped: nothing of it stays on screen). */
 void fa_records_page_clear (FaRecordsPage *self);
 void fa_records_page_focus_search (FaRecordsPage *self);
+/* Shows only the records of `group` (a FaRecordGroup), or all of them for -1. */
+void fa_records_page_show_group (FaRecordsPage *self, int group);
 const FaRecordCounts *fa_records_page_get_counts (FaRecordsPage *self);
 /* Number of rows shown (after group and search filters). */
 guint fa_records_page_get_n_visible (FaRecordsPage *self);

@@ -18,6 +18,7 @@ struct _FaSyncStatus
   FaSyncController *controller;
   gulong handler;
   gint64 store_pending;
+  gint64 store_refused;
   gint64 store_last_sync_ms;
   guint tick;                 /* refreshes "last sync 5 minutes ago" */
 };
@@ -75,6 +76,14 @@ refresh (FaSyncStatus *self)
                                               (gulong) pending), (long long) pending);
   else
     g_string_append (detail, _("Nothing waiting to be sent"));
+  if (self->store_refused > 0)
+    {
+      g_string_append (detail, " · ");
+      g_string_append_printf (detail, ngettext ("%lld refused by the server (see Refused)",
+                                                "%lld refused by the server (see Refused)",
+                                                (gulong) self->store_refused), (long long) self->store_refused);
+      gtk_widget_add_css_class (GTK_WIDGET (self), "failed");
+    }
   if (last > 0)
     {
       g_autofree char *when = fa_format_when (last);
@@ -149,9 +158,10 @@ fa_sync_status_bind (FaSyncStatus *self, FaSyncController *controller)
 }
 
 void
-fa_sync_status_set_store_stats (FaSyncStatus *self, gint64 pending, gint64 last_sync_ms)
+fa_sync_status_set_store_stats (FaSyncStatus *self, gint64 pending, gint64 refused, gint64 last_sync_ms)
 {
   self->store_pending = pending;
+  self->store_refused = refused;
   self->store_last_sync_ms = last_sync_ms;
   refresh (self);
 }

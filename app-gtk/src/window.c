@@ -17,7 +17,7 @@ struct _FaWindow
   GtkWidget *back_button;
   GtkWidget *window_title;
   GtkWidget *new_button;
-  GtkWidget *toasts;
+  GtkWidget *toast_overlay;
   GtkWidget *stack;
   GtkWidget *records_page;
   GtkWidget *form_page;
@@ -30,17 +30,35 @@ struct _FaWindow
   GtkWidget *sync_status;
 
   FaApp *app;
-  AdwToast *toast;            /* the last one shown (weak) */
+  GPtrArray *toasts;          /* shown or queued, until dismissed (not owned) */
   gulong records_handler;
   gulong lock_handler;
   gulong locking_handler;
   gboolean records_stale;
   guint stats_source;
+  gint64 refused;             /* records the server refused, as last counted (-1: not yet) */
 };
 
 G_DEFINE_FINAL_TYPE (FaWindow, fa_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void update_actions (FaWindow *self);
+
+/* A toast the overlay freed (shown and timed out, or dismissed) leaves the list. */
+static void
+toast_gone (gpointer data, GObject *toast)
+{
+  FaWindow *self = data;
+
+  g_ptr_array_remove (self->toasts, toast);
+}
+
+static void
+add_toast (FaWindow *self, AdwToast *toast)
+{
+  g_ptr_array_add (self->toasts, toast);
+  g_object_weak_ref (G_OBJECT (toast), toast_gone, self);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (self->toast_overlay), toast);
+}
 
 void
 fa_window_toast (FaWindow *self, const char *message)
@@ -48,15 +66,19 @@ fa_window_toast (FaWindow *self, const char *message)
   AdwToast *toast = adw_toast_new (message);
 
   adw_toast_set_timeout (toast, 4);
-  g_set_weak_pointer (&self->toast, toast);
-  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (self->toasts), toast);
+  add_toast (self, toast);
 }
 
 void
 fa_window_dismiss_toasts (FaWindow *self)
 {
-  if (self->toast != NULL)
-    adw_toast_dismiss (self->toast);
+  /* each once: libadwaita must not be asked to dismiss a toast twice */
+  while (self->toasts->len > 0)
+    {
+      AdwToast *toast = g_ptr_array_steal_index (self->toasts, self->toasts->len - 1);
+      g_object_weak_unref (G_OBJECT (toast), toast_gone, self);
+      adw_toast_dismiss (toast);
+    }
 }
 
 const char *
@@ -89,7 +111,8 @@ update_titles (FaWindow *self)
       FaFormPage *form = FA_FORM_PAGE (self->form_page);
       adw_window_title_set_title (ADW_WINDOW_TITLE (self->window_title), fa_form_page_get_title (form));
       adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->window_title),
-                                     fa_form_page_is_read_only (form) ? _("Finalized record (read-only)")
+                                     fa_form_page_is_correcting (form) ? _("Correcting a refused record")
+                                     : fa_form_page_is_read_only (form) ? _("Finalized record (read-only)")
                                      : fa_form_page_get_uuid (form) ? _("Draft, saved as you type")
                                                                     : _("New record"));
       return;
@@ -112,6 +135,18 @@ update_titles (FaWindow *self)
   adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->window_title), subtitle ? subtitle : "");
 }
 
+/* A toast with a button that runs `action` (a win.* action). */
+static void
+toast_with_action (FaWindow *self, const char *message, const char *button, const char *action)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 0);   /* stays until dismissed: a refusal needs the officer */
+  adw_toast_set_button_label (toast, button);
+  adw_toast_set_action_name (toast, action);
+  add_toast (self, toast);
+}
+
 static gboolean
 refresh_stats (gpointer data)
 {
@@ -120,9 +155,20 @@ refresh_stats (gpointer data)
   sync_store_stats_t stats;
 
   self->stats_source = 0;
-  if (store != NULL && sync_store_stats (store, &stats) == SYNC_OK)
-    fa_sync_status_set_store_stats (FA_SYNC_STATUS (self->sync_status), stats.outbox_pending,
-                                    stats.last_sync_ms);
+  if (store == NULL || sync_store_stats (store, &stats) != SYNC_OK)
+    return G_SOURCE_REMOVE;
+  fa_sync_status_set_store_stats (FA_SYNC_STATUS (self->sync_status), stats.outbox_pending,
+                                  stats.outbox_refused, stats.last_sync_ms);
+  /* a refusal that came back from the server is announced once, with the way to it */
+  if (self->refused >= 0 && stats.outbox_refused > self->refused)
+    {
+      g_autofree char *text = g_strdup_printf (ngettext ("The central server refused %lld record. See why under Refused.",
+                                                         "The central server refused %lld records. See why under Refused.",
+                                                         (gulong) (stats.outbox_refused - self->refused)),
+                                               (long long) (stats.outbox_refused - self->refused));
+      toast_with_action (self, text, _("_Show"), "win.show-refused");
+    }
+  self->refused = stats.outbox_refused;
   return G_SOURCE_REMOVE;
 }
 
@@ -282,6 +328,7 @@ on_locking (FaApp *app, FaWindow *self)
   fa_receipt_page_clear (FA_RECEIPT_PAGE (self->receipt_page));
   fa_records_page_clear (FA_RECORDS_PAGE (self->records_page));
   fa_window_dismiss_toasts (self);
+  self->refused = -1;
 }
 
 /* ---- actions ------------------------------------------------------------------------------- */
@@ -367,6 +414,16 @@ win_show_records (GSimpleAction *action, GVariant *param, gpointer user_data)
 }
 
 static void
+win_show_refused (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  FaWindow *self = user_data;
+
+  fa_window_dismiss_toasts (self);
+  show_records (self);
+  fa_records_page_show_group (FA_RECORDS_PAGE (self->records_page), FA_GROUP_REFUSED);
+}
+
+static void
 win_previous_page (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   FaWindow *self = user_data;
@@ -401,6 +458,7 @@ static const GActionEntry WIN_ACTIONS[] = {
   { "settings", win_settings, NULL, NULL, NULL, { 0 } },
   { "lock", win_lock, NULL, NULL, NULL, { 0 } },
   { "show-records", win_show_records, NULL, NULL, NULL, { 0 } },
+  { "show-refused", win_show_refused, NULL, NULL, NULL, { 0 } },
   { "previous-page", win_previous_page, NULL, NULL, NULL, { 0 } },
   { "next-page", win_next_page, NULL, NULL, NULL, { 0 } },
   { "review", win_review, NULL, NULL, NULL, { 0 } },
@@ -430,6 +488,7 @@ update_actions (FaWindow *self)
   set_enabled (self, "new-record", ready);
   set_enabled (self, "search", ready);
   set_enabled (self, "show-records", ready && g_strcmp0 (page, "records") != 0);
+  set_enabled (self, "show-refused", ready);
   set_enabled (self, "previous-page", in_form && fa_form_page_can_go_previous (form));
   set_enabled (self, "next-page", in_form && fa_form_page_can_go_next (form));
   set_enabled (self, "review", in_form && !fa_form_page_is_reviewing (form));
@@ -519,7 +578,12 @@ fa_window_dispose (GObject *object)
   FaWindow *self = FA_WINDOW (object);
 
   g_clear_handle_id (&self->stats_source, g_source_remove);
-  g_clear_weak_pointer (&self->toast);
+  if (self->toasts != NULL)
+    {
+      for (guint i = 0; i < self->toasts->len; i++)
+        g_object_weak_unref (g_ptr_array_index (self->toasts, i), toast_gone, self);
+      g_clear_pointer (&self->toasts, g_ptr_array_unref);
+    }
   if (self->app != NULL)
     {
       g_clear_signal_handler (&self->records_handler, self->app);
@@ -550,7 +614,8 @@ fa_window_class_init (FaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FaWindow, back_button);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, new_button);
-  gtk_widget_class_bind_template_child (widget_class, FaWindow, toasts);
+  gtk_widget_class_bind_template_child_full (widget_class, "toasts", FALSE,
+                                             G_STRUCT_OFFSET (FaWindow, toast_overlay));
   gtk_widget_class_bind_template_child (widget_class, FaWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, records_page);
   gtk_widget_class_bind_template_child (widget_class, FaWindow, form_page);
@@ -574,6 +639,8 @@ static void
 fa_window_init (FaWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->toasts = g_ptr_array_new ();
+  self->refused = -1;
   g_action_map_add_action_entries (G_ACTION_MAP (self), WIN_ACTIONS, G_N_ELEMENTS (WIN_ACTIONS), self);
 }
 

@@ -256,8 +256,21 @@ serve_fresh (const char *listen, const char *tls_dir)
 
   server.db = g_build_filename (tmpdir, "server.db", NULL);
   CHECK (run (NULL, SYNCSERVER_PATH, "init", "--db", server.db, NULL), "syncserver init");
-  CHECK (run (NULL, SYNCSERVER_PATH, "form", "publish", "--db", server.db, FA_FORM_PATH, NULL),
-         "syncserver form publish");
+  if (server.key == NULL)
+    CHECK (run (NULL, SYNCSERVER_PATH, "form", "publish", "--db", server.db, FA_FORM_PATH, NULL),
+           "syncserver form publish");
+  else
+    {
+      /* sealed, exactly as the README says, with scripts/demo.sh's clear fields (consent among
+       * them: the answers allowed without consent must stay readable) */
+      g_autofree char *pub = g_strconcat (server.key, ".pub", NULL);
+      if (!g_file_test (server.key, G_FILE_TEST_EXISTS))
+        CHECK (run (NULL, SYNCSERVER_PATH, "keygen", "--out", server.key, NULL), "syncserver keygen");
+      CHECK (run (NULL, SYNCSERVER_PATH, "form", "publish", "--db", server.db,
+                  server.form ? server.form : FA_FORM_PATH, "--seal-to", pub, "--clear-fields", SEALED_CLEAR_FIELDS,
+                  "--dedup-fields", "full_name,dob,sex", NULL),
+             "syncserver form publish --seal-to");
+    }
 
   argv[3] = server.db;
   if (tls_dir != NULL)
@@ -299,12 +312,87 @@ start_tls_server (const char *dir)
   return serve_fresh ("127.0.0.1:0", dir);
 }
 
+/* The secure setup (proto/SECURITY.md): the server on HTTPS with a test CA made now (the device
+ * trusts the CA and pins the server's key), publishing `form_path` (NULL: the reference form)
+ * sealed to a central key made now. */
+gboolean
+start_secure_server (const char *form_path)
+{
+  g_autofree char *pin_file = NULL;
+
+  server.tls_dir = g_build_filename (tmpdir, "tls", NULL);
+  server.key = g_build_filename (tmpdir, "central.key", NULL);
+  server.form = g_strdup (form_path);
+  g_mkdir_with_parents (server.tls_dir, 0700);
+  CHECK (run (NULL, "/bin/sh", FA_MAKE_TEST_CA, server.tls_dir, NULL), "make-test-ca.sh (certtool from gnutls-bin)");
+  server.ca_file = g_build_filename (server.tls_dir, "ca.pem", NULL);
+  pin_file = g_build_filename (server.tls_dir, "pin.txt", NULL);
+  CHECK (g_file_get_contents (pin_file, &server.pin, NULL, NULL), "no pin.txt");
+  g_strstrip (server.pin);
+  return serve_fresh ("127.0.0.1:0", server.tls_dir);
+}
+
+/* The reference form as central published it in a scenario: the choice `drop` taken out of the
+ * list `list` (same form id and version). Its path (caller frees), or NULL. */
+char *
+sealed_variant_form (const char *list, const char *drop)
+{
+  g_autofree char *text = NULL;
+  char *path = g_build_filename (tmpdir, "central-form.json", NULL);
+  cJSON *form, *choices, *item;
+  char *out;
+  int i = 0;
+
+  if (!g_file_get_contents (FA_FORM_PATH, &text, NULL, NULL) || (form = cJSON_Parse (text)) == NULL)
+    {
+      g_free (path);
+      return NULL;
+    }
+  choices = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (form, "choice_lists"), list);
+  cJSON_ArrayForEach (item, choices)
+    {
+      if (g_strcmp0 (cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (item, "name")), drop) == 0)
+        break;
+      i++;
+    }
+  cJSON_DeleteItemFromArray (choices, i);
+  out = cJSON_Print (form);
+  if (!g_file_set_contents (path, out, -1, NULL))
+    g_clear_pointer (&path, g_free);
+  cJSON_free (out);
+  cJSON_Delete (form);
+  return path;
+}
+
+/* What central staff export for `uuid` with their private key (`syncserver export --format
+ * jsonl --private-key`: choice names, yes/no as true/false): the record's object, or NULL. */
+cJSON *
+central_export (const char *uuid)
+{
+  g_autofree char *out = NULL;
+  g_auto (GStrv) lines = NULL;
+  cJSON *found = NULL;
+
+  if (!run (&out, SYNCSERVER_PATH, "export", "--db", server.db, "--by", "Siti Rahma", "--format", "jsonl",
+            "--private-key", server.key, NULL))
+    return NULL;
+  lines = g_strsplit (out, "\n", -1);
+  for (char **l = lines; *l != NULL && found == NULL; l++)
+    {
+      cJSON *row = cJSON_Parse (*l);
+      if (g_strcmp0 (cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (row, "uuid")), uuid) == 0)
+        found = g_steal_pointer (&row);
+      cJSON_Delete (row);
+    }
+  return found;
+}
+
 /* The central server replaced by one that never heard of this device, at the same address (the
- * device keeps the enrolled URL). */
+ * device keeps the enrolled URL), set up as the old one was (HTTPS, sealed). */
 gboolean
 replace_server (void)
 {
-  g_autofree char *listen = g_strdup (server.url + strlen ("http://"));
+  g_autofree char *listen = g_strdup (strstr (server.url, "://") + 3);
   g_autofree char *dir = g_build_filename (tmpdir, "old-server", NULL);
   g_autofree char *moved = g_build_filename (dir, "server.db", NULL);
 
@@ -313,7 +401,7 @@ replace_server (void)
   CHECK (g_rename (server.db, moved) == 0, "cannot move the old server database");
   g_clear_pointer (&server.db, g_free);
   g_clear_pointer (&server.url, g_free);
-  return serve_fresh (listen, NULL);
+  return serve_fresh (listen, server.tls_dir);
 }
 
 /* A one-time enrollment code from central staff (`syncserver enroll create`), or NULL. */
@@ -393,6 +481,18 @@ create_test_store (void)
   return TRUE;
 }
 
+/* The device's store before the app first runs, without any form: the app adds its bundled
+ * form when it is unlocked. */
+gboolean
+create_empty_store (void)
+{
+  sync_store_t *s = open_test_store (FALSE);
+
+  CHECK (s != NULL, "cannot create the store");
+  sync_store_close (s);
+  return TRUE;
+}
+
 /* create_test_store() with one finalized interview waiting to be sent; its uuid (caller frees)
  * or NULL. */
 char *
@@ -430,6 +530,8 @@ enroll_test_store (void)
   sync_enroll_config_init (&config);
   config.server_url = server.url;
   config.code = code;
+  config.ca_file = server.ca_file;
+  config.pinned_pubkey = server.pin;
   config.allow_plain_http_loopback = 1;
   err = sync_enroll (s, &config, errbuf, sizeof errbuf);
   sync_store_close (s);
@@ -449,6 +551,8 @@ sync_test_store (void)
   sync_engine_config_init (&config);
   config.store_path = store_path;
   config.store_passphrase = TEST_PASSPHRASE;
+  config.ca_file = server.ca_file;
+  config.pinned_pubkey = server.pin;
   config.allow_plain_http_loopback = 1;
   err = sync_engine_new (&config, &engine, errbuf, sizeof errbuf);
   CHECK (err == SYNC_OK, "engine: %s %s", sync_strerror (err), errbuf);
@@ -560,6 +664,17 @@ unlock_app (const char *passphrase)
   return TRUE;
 }
 
+/* On the settings page: the test CA and the server's pin, as the officer types them for a server
+ * whose certificate the system does not trust. */
+gboolean
+type_tls_settings (void)
+{
+  CHECK (server.ca_file != NULL, "the server is not on HTTPS");
+  CHECK (type_text (win_named ("settings-ca-file"), server.ca_file), "ca file");
+  CHECK (type_text (win_named ("settings-pinned-key"), server.pin), "pin");
+  return TRUE;
+}
+
 /* ---- filling in fields like an officer ---------------------------------------------------- */
 
 FaFormPage *
@@ -647,6 +762,31 @@ fill_field (const char *name, const cJSON *value)
       CHECK (FALSE, "field %s cannot be answered", name);
     }
   pump (5);
+  return TRUE;
+}
+
+/* Answers the questions of part `s` that `answers` holds (except `skipped`), as an officer
+ * would, once the part is shown. */
+gboolean
+fill_section (const FaForm *form, guint s, const cJSON *answers, const char **skipped)
+{
+  const FaSection *sec = g_ptr_array_index (form->sections, s);
+
+  CHECK (wait_for (current_section_is, sec->name, 3000), "part %s is not shown", sec->name);
+  for (guint i = 0; i < sec->fields->len; i++)
+    {
+      const FaField *f = g_ptr_array_index (sec->fields, i);
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive (answers, f->name);
+      gboolean skip = FALSE;
+
+      for (const char **k = skipped; *k; k++)
+        skip |= strcmp (*k, f->name) == 0;
+      if (v == NULL || !fa_field_is_answerable (f) || skip)
+        continue;
+      if (!fill_field (f->name, v))
+        return FALSE;
+      settle_fast ();
+    }
   return TRUE;
 }
 
@@ -750,6 +890,27 @@ server_has_record (gpointer data)
   return p->payload != NULL && *p->payload != '\0';
 }
 
+/* The record `p->uuid` is in central's export with its answers opened (p->payload: its JSON). */
+gboolean
+central_has_record (gpointer data)
+{
+  ServerPoll *p = data;
+  static gint64 next;
+  gint64 now = g_get_monotonic_time ();
+  cJSON *row;
+
+  if (now < next)
+    return FALSE;
+  next = now + 300 * 1000;
+  g_clear_pointer (&p->payload, g_free);
+  mode = "quiet";
+  row = central_export (p->uuid);
+  if (row != NULL && !cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (row, "sealed")))
+    p->payload = cJSON_PrintUnformatted (row);
+  cJSON_Delete (row);
+  return p->payload != NULL;
+}
+
 /* Equal answers; select_multiple answers are sets (the app lists them in the form's order). */
 gboolean
 same_answer (const cJSON *want, const cJSON *got)
@@ -778,10 +939,12 @@ gboolean
 write_settings (gboolean legacy_secret)
 {
   g_autofree char *file = g_build_filename (config_dir, "settings.ini", NULL);
+  g_autofree char *tls = server.ca_file ? g_strdup_printf ("ca-file=%s\npinned-key=%s\n", server.ca_file, server.pin)
+                                         : g_strdup ("");
   g_autofree char *text = g_strdup_printf (
-    "[server]\nurl=%s\n%s"
+    "[server]\nurl=%s\n%s%s"
     "[officer]\nname=Aipda Rahmat\nunit=UPTD PPA Kabupaten Kolaka\n%s",
-    server.url ? server.url : "http://127.0.0.1:9",
+    server.url ? server.url : "http://127.0.0.1:9", tls,
     legacy_secret ? "device-id=00000000-0000-4000-8000-000000000000\n"
                     "device-secret=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n" : "",
     legacy_secret ? "" : "[state]\nsetup-done=true\n");

@@ -27,6 +27,9 @@
 #include "window.h"
 
 #define SEED_RECORDS_DEFAULT 10000
+/* The clear part of the sealed reference form: scripts/demo.sh's list (consent included). */
+#define SEALED_CLEAR_FIELDS \
+  "interview_date,province,regency_code,unit_type,consent,is_child,result_category,sector,destination_country"
 /* The officer's passphrase in every test store (created with SYNC_KDF_TEST: LIBSYNC_APP_KDF=test). */
 #define TEST_PASSPHRASE "sandi-lapangan-2026"
 
@@ -47,6 +50,11 @@ typedef struct {
   GPid pid;
   char *db;
   char *url;
+  char *tls_dir;    /* HTTPS: ca.pem, srv.pem, srv.key, pin.txt (make-test-ca.sh); NULL: plain */
+  char *ca_file;    /* HTTPS: the test CA the device trusts */
+  char *pin;        /* HTTPS: the server key's pin, sha256//... */
+  char *form;       /* the form file published (NULL: the reference form) */
+  char *key;        /* sealed: central's private key file (its .pub sealed the form); NULL: plain */
 } Server;
 
 typedef struct {
@@ -83,6 +91,12 @@ gboolean screenshot (const char *what);
 gboolean run (char **out, const char *first, ...) G_GNUC_NULL_TERMINATED;
 gboolean start_server (void);
 gboolean start_tls_server (const char *dir);
+gboolean start_secure_server (const char *form_path);
+char *sealed_variant_form (const char *list, const char *drop);
+cJSON *central_export (const char *uuid);
+gboolean create_empty_store (void);
+gboolean type_tls_settings (void);
+gboolean fill_section (const FaForm *form, guint s, const cJSON *answers, const char **skipped);
 gboolean replace_server (void);
 void stop_server (void);
 char *enrollment_code (void);
@@ -109,6 +123,7 @@ gboolean sync_done (gpointer data);
 gboolean records_loaded (gpointer data);
 gboolean page_is (gpointer name);
 gboolean server_has_record (gpointer data);
+gboolean central_has_record (gpointer data);
 gboolean same_answer (const cJSON *want, const cJSON *got);
 gboolean write_settings (gboolean legacy_secret);
 
@@ -127,3 +142,7 @@ gboolean prepare_revoked (void);
 gboolean scenario_revoked (void);
 gboolean prepare_https (void);
 gboolean scenario_https (void);
+gboolean prepare_sealed (void);
+gboolean scenario_sealed (void);
+gboolean prepare_refused (void);
+gboolean scenario_refused (void);

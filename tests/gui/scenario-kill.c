@@ -89,6 +89,13 @@ scenario_kill_verify (void)
   CHECK (wait_for (records_loaded, NULL, 10000), "records list did not load");
   CHECK (fa_records_page_get_counts (fa_window_get_records_page (main_window ()))->counts[FA_GROUP_DRAFT] == 1,
          "the draft is not listed");
+  /* and the restarted app syncs with the sealed server without an error */
+  CHECK (click ("sync-now-button"), "sync now");
+  CHECK (wait_for (sync_done, NULL, 30000), "no sync after the restart (state %s: %s)",
+         sync_state_name (fa_sync_controller_get_status (fa_app_get_sync (app))->state),
+         fa_sync_controller_get_status (fa_app_get_sync (app))->message);
+  CHECK (fa_sync_controller_get_status (fa_app_get_sync (app))->last_error == SYNC_OK, "sync failed: %s",
+         fa_sync_controller_get_status (fa_app_get_sync (app))->message);
   return TRUE;
 }
 
@@ -102,7 +109,9 @@ run_kill_parent (const char *self_exe)
   GPid pid;
   int out_fd, status;
 
-  if (!write_settings (FALSE))
+  /* the secure setup: the device enrolled with a server on HTTPS that publishes the form sealed;
+   * the app adds its bundled form at unlock and its engine syncs while the officer types */
+  if (!start_secure_server (NULL) || !create_empty_store () || !enroll_test_store () || !write_settings (FALSE))
     return 1;
   if (!g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
                                  NULL, &out_fd, NULL, &error))

@@ -5,14 +5,16 @@
 
 static char *record_uuid;
 
-/* A finalized interview waits in the store; the officer had set the app up before. */
+/* A finalized interview waits in the store, made offline with the form the app bundles (the
+ * same file) before the device ever reached the server; the officer had set the app up before.
+ * The server is the secure setup: HTTPS, the form sealed to central's key. */
 gboolean
 prepare_revoked (void)
 {
   record_uuid = create_store_with_final_record ();
   if (record_uuid == NULL)
     return FALSE;
-  return start_server () && write_settings (FALSE);
+  return start_secure_server (NULL) && write_settings (FALSE);
 }
 
 static gboolean
@@ -90,8 +92,10 @@ receipt (void)
   const char *json;
   GtkWidget *verdict, *seq;
 
+  /* refused at first as unsealed, then sealed under the server's form once pulled and sent
+   * again by the engine */
   CHECK (click ("sync-now-button"), "sync now");
-  CHECK (wait_for (delivered, NULL, 30000), "the record was not delivered (state %s: %s)",
+  CHECK (wait_for (delivered, NULL, 60000), "the record was not delivered (state %s: %s)",
          sync_state_name (fa_sync_controller_get_status (fa_app_get_sync (app))->state),
          fa_sync_controller_get_status (fa_app_get_sync (app))->message);
 

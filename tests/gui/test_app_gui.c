@@ -39,6 +39,16 @@
  *   test_app_gui https   enrolment over HTTPS from Settings: a certificate from an unknown CA
  *                        refused, then a malformed and a wrong key pin; the test CA and the right
  *                        pin enrol, are kept in settings.ini, and a record syncs over HTTPS.
+ *   test_app_gui sealed  the secure setup from scratch: the app with its bundled form enrols with
+ *                        a server that published tppo_screening v1 sealed (README's command) over
+ *                        HTTPS; an interview finalized and synced; central's export with the
+ *                        private key holds every answer.
+ *   test_app_gui refused a record refused by the server shown with its reason in plain words
+ *                        (list, tabs, status bar, record page), Send again, Correct, delivered.
+ *
+ *   e2e, kill, revoked, sealed and refused run against the secure setup: the server on HTTPS with
+ *   a CA made at test time, the form published sealed to a central key made at test time (with
+ *   scripts/demo.sh's clear fields), the app started with only its bundled form.
  *
  * Exit status: 0 pass, 1 fail, 77 skip (only when a required program is missing).
  */
@@ -65,6 +75,10 @@ run_scenario (gpointer data)
     ok = scenario_revoked ();
   else if (strcmp (mode, "https") == 0)
     ok = scenario_https ();
+  else if (strcmp (mode, "sealed") == 0)
+    ok = scenario_sealed ();
+  else if (strcmp (mode, "refused") == 0)
+    ok = scenario_refused ();
   else
     ok = scenario_kill_verify ();
   if (!ok)
@@ -107,12 +121,13 @@ main (int argc, char **argv)
   int status;
   gboolean keep;
 
-  const char *const modes[] = { "e2e", "kill", "kill-child", "fields", "conflict", "unlock", "revoked", "https", NULL };
-  const char *const with_server[] = { "e2e", "conflict", "revoked", "https", NULL };
+  const char *const modes[] = { "e2e", "kill", "kill-child", "fields", "conflict", "unlock", "revoked", "https",
+                                "sealed", "refused", NULL };
+  const char *const with_server[] = { "e2e", "kill", "conflict", "revoked", "https", "sealed", "refused", NULL };
 
   if (!g_strv_contains (modes, run_mode))
     {
-      fprintf (stderr, "usage: %s e2e|kill|fields|conflict|unlock|revoked|https\n", argv[0]);
+      fprintf (stderr, "usage: %s e2e|kill|fields|conflict|unlock|revoked|https|sealed|refused\n", argv[0]);
       return 2;
     }
   if (g_strv_contains (with_server, run_mode) && !have_program (SYNCSERVER_PATH))
@@ -153,7 +168,9 @@ main (int argc, char **argv)
            || (strcmp (run_mode, "conflict") == 0 && !prepare_conflict ())
            || (strcmp (run_mode, "unlock") == 0 && !prepare_unlock ())
            || (strcmp (run_mode, "revoked") == 0 && !prepare_revoked ())
-           || (strcmp (run_mode, "https") == 0 && !prepare_https ()))
+           || (strcmp (run_mode, "https") == 0 && !prepare_https ())
+           || (strcmp (run_mode, "sealed") == 0 && !prepare_sealed ())
+           || (strcmp (run_mode, "refused") == 0 && !prepare_refused ()))
     {
       stop_server ();
       return 1;
