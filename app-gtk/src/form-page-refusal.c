@@ -58,21 +58,6 @@ issues_text (sync_store_t *store)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
-/* Re-validates the refused record's answers under the form the store holds now and queues them
- * again: a new revision of the same answers (sync_record_revise checks them in full). Sealed
- * answers cannot be re-checked here (SYNC_ERR_STATE). */
-static sync_err_t
-resend (sync_store_t *store, const char *uuid)
-{
-  sync_record_t *rec = NULL;
-  sync_err_t err = sync_record_get (store, uuid, &rec);
-
-  if (err == SYNC_OK)
-    err = sync_record_revise (store, uuid, sync_record_payload (rec));
-  sync_record_free (rec);
-  return err;
-}
-
 void
 _fa_form_page_on_resend_clicked (FaFormPage *self)
 {
@@ -82,7 +67,8 @@ _fa_form_page_on_resend_clicked (FaFormPage *self)
 
   if (store == NULL || self->refusal == NULL)
     return;
-  err = resend (store, self->uuid);
+  /* checked (and sealed) again under the form the device holds now, and queued */
+  err = sync_record_resend (store, self->uuid);
   if (err == SYNC_OK)
     {
       queued_again (self, _("The record was checked again and queued: it is being sent to the central office."));
@@ -92,8 +78,10 @@ _fa_form_page_on_resend_clicked (FaFormPage *self)
     note = g_strdup_printf ("%s\n%s", (issues = issues_text (store)),
                             self->sealed ? _("The answers are sealed on this device: ask the central office to correct them.")
                                          : _("Press Correct to change the answers, then send the correction."));
+  else if (err == SYNC_ERR_STATE && self->sealed)
+    note = g_strdup (_("The answers were sealed on this device and cannot be sent again from here. Enter the interview again as a new record, or ask the central office."));
   else
-    note = g_strdup (sync_store_errmsg (store));   /* SYNC_ERR_STATE says what to do */
+    note = g_strdup (sync_store_errmsg (store));
   _fa_form_page_show_refusal (self, note);
   g_signal_emit (self, _fa_form_page_signals[FA_FORM_PAGE_MESSAGE], 0, _("The record was not sent again: see why above the answers."));
 }

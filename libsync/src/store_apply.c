@@ -78,20 +78,6 @@ sync_err_t store_apply_has_form(store_sync_t *ss, const char *form_id, int versi
   return exists(s, st, has);
 }
 
-/* The store's hash of (form_id, version) into out (65 bytes); "" when absent. */
-static void stored_hash(sync_store_t *s, const char *form_id, int version, char *out, size_t len)
-{
-  sqlite3_stmt *st;
-  out[0] = '\0';
-  if (store_stmt(s, STMT_FORM_HASH, &st) != SYNC_OK)
-    return;
-  sqlite3_bind_text(st, 1, form_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 2, version);
-  if (sqlite3_step(st) == SQLITE_ROW)
-    snprintf(out, len, "%s", col_text(st, 0));
-  sqlite3_reset(st);
-}
-
 static int fatal_store_error(sync_err_t err)
 {
   return err == SYNC_ERR_NOMEM || err == SYNC_ERR_IO || err == SYNC_ERR_DB || err == SYNC_ERR_BUSY ||
@@ -125,7 +111,7 @@ sync_err_t store_apply_form(store_sync_t *ss, const char *form_id, int version, 
   }
   out->added = put == FORM_PUT_ADDED;
   out->replaced = put == FORM_PUT_REPLACED;
-  stored_hash(s, form_id, version, have, sizeof have);
+  store_form_hash(s, form_id, version, have);
   if (sha256 && strcmp(have, sha256) != 0)
     snprintf(warning, wlen, "form %s v%d: sha256 %.12s… announced, %.12s… computed", form_id,
              version, sha256, have);

@@ -11,11 +11,48 @@
 
 /* ---- cache -------------------------------------------------------------------------------- */
 
+void store_form_hash(sync_store_t *s, const char *form_id, int version, char out[65])
+{
+  sqlite3_stmt *st;
+  out[0] = '\0';
+  if (store_stmt(s, STMT_FORM_HASH, &st) != SYNC_OK)
+    return;
+  sqlite3_bind_text(st, 1, form_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 2, version);
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+    snprintf(out, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_reset(st);
+}
+
 static form_t *cache_find(const sync_store_t *s, const char *id, int version)
 {
   for (size_t i = 0; i < s->nforms; i++) {
     if (s->forms[i].version == version && strcmp(s->forms[i].id, id) == 0)
       return s->forms[i].form;
+  }
+  return NULL;
+}
+
+/* The cached form of (id, version) while it is still the stored one. Another handle (the sync
+ * engine's) may have replaced the definition with the server's since it was parsed; outside a
+ * transaction of our own that is checked against the stored digest, and a stale entry dropped
+ * (inside one, no other handle can commit). */
+static form_t *cache_find_current(sync_store_t *s, const char *id, int version)
+{
+  for (size_t i = 0; i < s->nforms; i++) {
+    store_form_entry_t *e = &s->forms[i];
+    if (e->version != version || strcmp(e->id, id) != 0)
+      continue;
+    if (sqlite3_get_autocommit(s->db)) {
+      char now[65];
+      store_form_hash(s, id, version, now);
+      if (strcmp(now, e->sha256) != 0) {
+        form_free(e->form);
+        s->forms[i] = s->forms[--s->nforms];
+        return NULL;
+      }
+    }
+    return e->form;
   }
   return NULL;
 }
@@ -43,6 +80,7 @@ static form_t *cache_put(sync_store_t *s, form_t *f)
   store_form_entry_t *e = &s->forms[s->nforms++];
   snprintf(e->id, sizeof e->id, "%s", id);
   e->version = version;
+  store_form_hash(s, id, version, e->sha256);
   e->form = f;
   return f;
 }
@@ -116,7 +154,7 @@ sync_err_t store_form_get(sync_store_t *s, const char *form_id_, int version, co
   sync_err_t err = resolve_version(s, form_id_, version, &v);
   if (err)
     return err;
-  form_t *f = cache_find(s, form_id_, v);
+  form_t *f = cache_find_current(s, form_id_, v);
   if (!f) {
     char *def, errbuf[FORM_ERRBUF] = "";
     size_t len;

@@ -141,6 +141,7 @@ typedef enum store_stmt_id {
 typedef struct store_form_entry {
   char id[SYNC_FORM_ID_MAX + 1];
   int version;
+  char sha256[65];              /* of the definition parsed: another handle may replace it */
   form_t *form;
 } store_form_entry_t;
 
@@ -267,6 +268,8 @@ typedef enum form_put {
 sync_err_t store_form_put(sync_store_t *store, const char *json, size_t len, form_origin_t origin,
                           char *out_id, int *out_version, form_put_t *outcome);
 void store_form_cache_flush(sync_store_t *s);
+/* The stored digest of (form_id, version) into out (65 bytes); "" when absent. */
+void store_form_hash(sync_store_t *s, const char *form_id, int version, char out[65]);
 
 /* ---- records (record.c writes, record_row.c reads) -------------------------------------------- */
 
