@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <lz4frame.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -41,7 +42,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codec.h"
 #include "sample.h"
 #include "sync/sync.h"
 
@@ -389,9 +389,13 @@ static void content_add(content_t *c, const char *payload)
 
 static size_t content_lz4_9(const content_t *c)
 {
-  char *z = NULL;
-  size_t zlen = 0;
-  if (codec_lz4_compress(c->json, c->len, 9, &z, &zlen) != SYNC_OK)
+  LZ4F_preferences_t prefs;
+  memset(&prefs, 0, sizeof prefs);
+  prefs.compressionLevel = 9;
+  size_t cap = LZ4F_compressFrameBound(c->len, &prefs);
+  char *z = malloc(cap);
+  size_t zlen = z ? LZ4F_compressFrame(z, cap, c->json, c->len, &prefs) : 0;
+  if (!z || LZ4F_isError(zlen))
     die("lz4 of %zu bytes failed", c->len);
   free(z);
   return zlen;
