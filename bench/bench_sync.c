@@ -626,6 +626,7 @@ int main(int argc, char **argv)
   if (!mkdtemp(g_work))
     die("mkdtemp: %s", strerror(errno));
   signal(SIGPIPE, SIG_IGN);
+  setvbuf(stdout, NULL, _IOLBF, 0); /* figures appear as each part ends, also into a file */
   printf("bench_sync: libsync %s, work dir %s\n", sync_version(), g_work);
   for (size_t i = 0; i < N_SETUPS && (!only || strchr(only, 'a')); i++)
     bench_loopback(n, &SETUPS[i]);
