@@ -283,6 +283,11 @@ void fx_server_destroy(fx_server_t *s)
   free(s->dir);
   free(s->db);
   free(s->log);
+  free(s->cert_file);
+  free(s->key_file);
+  free(s->ca_file);
+  free(s->pin);
+  free(s->seal_key);
   memset(s, 0, sizeof *s);
 }
 
@@ -374,6 +379,8 @@ void fx_engine_config(sync_engine_config_t *c, const fx_device_t *d, const fx_se
   c->store_path = d->path;
   c->store_passphrase = FX_PASSPHRASE;
   c->server_url = url ? url : s->url;
+  c->ca_file = s->ca_file;
+  c->pinned_pubkey = s->pin;
   c->allow_plain_http_loopback = 1;
   c->language = "en";
   c->backoff_base_ms = 5;
@@ -412,6 +419,15 @@ int fx_proxy_start(fx_proxy_t *p, netproxy_opts_t *o, int upstream_port)
     p->np = NULL;
     return -1;
   }
+  return 0;
+}
+
+int fx_proxy_start_to(fx_proxy_t *p, netproxy_opts_t *o, const fx_server_t *s)
+{
+  if (fx_proxy_start(p, o, s->port) != 0)
+    return -1;
+  if (s->tls_cert)
+    snprintf(p->url, sizeof p->url, "https://127.0.0.1:%d", netproxy_port(p->np));
   return 0;
 }
 

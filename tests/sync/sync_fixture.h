@@ -2,8 +2,10 @@
  * with a fresh database (reference form published, the device enrolled with a one-time code from
  * `syncserver enroll create` through sync_enroll), encrypted device stores (FX_PASSPHRASE, the
  * fast test KDF) filled with reference-form sample records, netproxy on a thread, and the
- * exactly-once check that compares both databases row by row. Include after the cmocka
- * prerequisites. Returned strings belong to the caller (free()). */
+ * exactly-once check that compares both databases row by row. The secure setup
+ * (sync_fixture_secure.c): the form published sealed to a central key made at test time, HTTPS
+ * with a test CA and key pin, and the check that central opens every sealed record. Include after
+ * the cmocka prerequisites. Returned strings belong to the caller (free()). */
 #ifndef SYNC_FIXTURE_H
 #define SYNC_FIXTURE_H
 
@@ -20,6 +22,16 @@
 #define FX_FORM_V2_PATH SYNC_SOURCE_DIR "/proto/golden/form-tppo_screening-v2.json"
 /* Every test store's passphrase; fx_device_create also puts it in $SYNC_PASSPHRASE for syncctl. */
 #define FX_PASSPHRASE "fixture passphrase"
+/* The clear part of the sealed reference form: consent, every field answered without consent
+ * (central_note is a note: it has no answer) and the fields the dashboard counts. Everything else
+ * is sealed to the central key. */
+#define FX_CLEAR_FIELDS                                                                            \
+  "interview_date,province,regency_code,unit_type,unit_type_other,unit_name,interpreter_used,"     \
+  "interpreter_language,safe_to_talk,consent,case_status,referral_outcome,is_child,"               \
+  "result_category,sector,destination_country"
+#define FX_DEDUP_FIELDS "full_name,dob,sex"
+
+struct cJSON;
 
 typedef struct fx_server {
   char *dir;
@@ -31,7 +43,16 @@ typedef struct fx_server {
   char device_id[40];   /* the device fx_server_create enrolled */
   const char *tls_cert;  /* set both (PEM files) before fx_server_start to serve https */
   const char *tls_key;
+  /* Owned, set by fx_server_use_tls: the server's certificate and key (tls_cert/tls_key point
+   * here), and what a device trusts: the test CA and the pin of the server's key. */
+  char *cert_file, *key_file, *ca_file, *pin;
+  char *seal_key;       /* owned: central private key when the form is published sealed, else NULL */
 } fx_server_t;
+
+/* How a world is set up: FX_SECURE is the deployment (the reference form sealed to a central key,
+ * HTTPS with a test CA and pin, the device enrolled with a code and given the form by pull);
+ * FX_PLAIN the same with the form unsealed, over plain http to loopback. */
+typedef enum fx_setup { FX_SECURE = 0, FX_PLAIN = 1 } fx_setup_t;
 
 typedef struct fx_device fx_device_t;
 
@@ -95,8 +116,8 @@ typedef struct fx_world {
 int fx_world_setup(void **state, size_t n, uint64_t seed);
 int fx_world_teardown(void **state);
 
-/* Engine defaults for tests: the store (FX_PASSPHRASE) and server (url, else s->url), plain
- * http to loopback, quick backoff. */
+/* Engine defaults for tests: the store (FX_PASSPHRASE) and server (url, else s->url), the
+ * server's CA and pin when it serves https, plain http to loopback allowed, quick backoff. */
 void fx_engine_config(sync_engine_config_t *c, const fx_device_t *d, const fx_server_t *s,
                       const char *url);
 
@@ -116,6 +137,29 @@ int64_t fx_outbox_payload_bytes(const char *store_path);
 int fx_verify_exactly_once(const char *store_path, const char *server_db, const char *device_id,
                            char *why, size_t len);
 
+/* ---- the secure setup (sync_fixture_secure.c) ---- */
+
+/* Makes a test CA and server certificate in s->dir (tests/support/make-test-ca.sh) and sets
+ * tls_cert/tls_key, ca_file and pin: the next fx_server_start serves https. 0 on success. */
+int fx_server_use_tls(fx_server_t *s);
+/* `syncserver keygen` into s->dir (s->seal_key) and the reference form published sealed to it
+ * with FX_CLEAR_FIELDS and FX_DEDUP_FIELDS. 0 on success. */
+int fx_server_publish_sealed(fx_server_t *s);
+/* A device and a fresh server it is enrolled with, in setup `how`, then n final sample records
+ * (seed) made on the device as an officer makes them (see fx_add_records_kept); `kept` (may be
+ * NULL) gets their answers. 0 on success. */
+int fx_world_create(fx_device_t *d, fx_server_t *s, fx_setup_t how, size_t n, uint64_t seed,
+                    struct cJSON *kept);
+/* n final sample records, each saved as a draft and then finalized (sealed when the store's form
+ * is encrypted); `kept` (a cJSON object) gets each record's answers as the device saved them
+ * before sealing, under its uuid. 0 on success. */
+int fx_add_records_kept(const char *store_path, size_t n, uint64_t seed, struct cJSON *kept);
+/* Central reads every record: `syncserver export` (jsonl, with s->seal_key when the form is
+ * sealed) has exactly the records in `kept`, each with every answer the device saved. 0 when all
+ * holds; else -1 and `why`. */
+int fx_verify_export(const fx_server_t *s, const struct cJSON *kept, char *why, size_t len);
+const char *fx_setup_name(fx_setup_t how);
+
 /* An integer from the environment, or def. */
 long fx_env_long(const char *name, long def);
 /* 1 under AddressSanitizer (tests shrink their record counts). */
@@ -130,8 +174,11 @@ typedef struct fx_proxy {
   char url[64];
 } fx_proxy_t;
 
-/* Starts a proxy to 127.0.0.1:upstream_port with `o` (upstream/listen filled in). 0 on success. */
+/* Starts a proxy to 127.0.0.1:upstream_port with `o` (upstream/listen filled in); url is http.
+ * 0 on success. */
 int fx_proxy_start(fx_proxy_t *p, netproxy_opts_t *o, int upstream_port);
+/* fx_proxy_start to server s; url has s's scheme (the proxy passes TLS through untouched). */
+int fx_proxy_start_to(fx_proxy_t *p, netproxy_opts_t *o, const fx_server_t *s);
 void fx_proxy_stop(fx_proxy_t *p);
 
 #endif
