@@ -120,6 +120,8 @@ int fx_world_teardown(void **state);
  * server's CA and pin when it serves https, plain http to loopback allowed, quick backoff. */
 void fx_engine_config(sync_engine_config_t *c, const fx_device_t *d, const fx_server_t *s,
                       const char *url);
+/* One engine run with fx_engine_config; *st (may be NULL) gets the final status. */
+sync_err_t fx_sync_once(const fx_device_t *d, const fx_server_t *s, sync_status_t *st);
 
 /* Pending (not acknowledged, not failed), acknowledged and failed outbox rows. */
 typedef struct fx_outbox {

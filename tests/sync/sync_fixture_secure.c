@@ -50,23 +50,31 @@ int fx_server_publish_sealed(fx_server_t *s)
   return rc;
 }
 
-/* One engine run (the device's first sync: it receives the server's form). */
-static int first_sync(const fx_device_t *d, const fx_server_t *s)
+sync_err_t fx_sync_once(const fx_device_t *d, const fx_server_t *s, sync_status_t *st)
 {
   sync_engine_config_t c;
   fx_engine_config(&c, d, s, NULL);
   sync_engine_t *e = NULL;
   char why[512] = "";
   sync_err_t err = sync_engine_new(&c, &e, why, sizeof why);
-  if (err == SYNC_OK)
-    err = sync_engine_run_once(e);
-  sync_status_t st;
-  if (e)
-    sync_engine_status(e, &st);
+  if (err != SYNC_OK) {
+    fprintf(stderr, "fx_sync_once: engine: %s: %s\n", sync_errname(err), why);
+    return err;
+  }
+  err = sync_engine_run_once(e);
+  sync_status_t local;
+  sync_engine_status(e, st ? st : &local);
   sync_engine_free(e);
+  return err;
+}
+
+/* One engine run (the device's first sync: it receives the server's form). */
+static int first_sync(const fx_device_t *d, const fx_server_t *s)
+{
+  sync_status_t st;
+  sync_err_t err = fx_sync_once(d, s, &st);
   if (err != SYNC_OK)
-    fprintf(stderr, "fx_world_create: first sync: %s: %s\n", sync_errname(err),
-            e ? st.message : why);
+    fprintf(stderr, "fx_world_create: first sync: %s: %s\n", sync_errname(err), st.message);
   return err == SYNC_OK ? 0 : -1;
 }
 

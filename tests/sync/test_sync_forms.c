@@ -14,143 +14,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sample.h"
 #include "sync_fixture.h"
 #include "test_support.h"
 
 /* The README's publish command (README.md "The central server"). */
 #define README_CLEAR "interview_date,province,regency_code,result_category,is_child"
 
-typedef struct world {
-  fx_server_t srv;
-  fx_device_t dev;
-  char *key, *pub, *ca, *pin;
-} world_t;
-
-/* Reads a file made by make-test-ca.sh, without its newline. */
-static char *read_line(const char *path)
-{
-  size_t len = 0;
-  char *t = ts_read_file(path, &len);
-  assert_non_null(t);
-  while (len && (t[len - 1] == '\n' || t[len - 1] == '\r'))
-    t[--len] = '\0';
-  return t;
-}
-
 /* A central key pair, `definition` published sealed to it with the README's split, `serve` on
  * HTTPS, and a device store holding its own copy of the reference form, not enrolled yet. */
-static void world_new(world_t *w, const char *definition)
+static void world_new(fx_server_t *srv, fx_device_t *dev, const char *definition)
 {
-  memset(w, 0, sizeof *w);
-  assert_int_equal(fx_server_new(&w->srv), 0);
-  w->key = ts_path(w->srv.dir, "central.key");
-  w->pub = ts_path(w->srv.dir, "central.key.pub");
-  assert_int_equal(fx_syncserver(NULL, "keygen", "--out", w->key, NULL), 0);
-  assert_int_equal(fx_syncserver(NULL, "form", "publish", "--db", w->srv.db, definition,
-                                 "--seal-to", w->pub, "--clear-fields", README_CLEAR,
-                                 "--dedup-fields", "full_name,dob,sex", NULL), 0);
-  char *out = NULL;
-  char *const ca_argv[] = {(char *)"/bin/sh", (char *)SYNC_SOURCE_DIR "/tests/support/make-test-ca.sh",
-                           w->srv.dir, NULL};
-  assert_int_equal(fx_run(&out, ca_argv), 0);
-  free(out);
-  char *cert = ts_path(w->srv.dir, "srv.pem"), *key = ts_path(w->srv.dir, "srv.key");
-  char *pin_file = ts_path(w->srv.dir, "pin.txt");
-  w->ca = ts_path(w->srv.dir, "ca.pem");
-  w->pin = read_line(pin_file);
-  free(pin_file);
-  w->srv.tls_cert = cert;
-  w->srv.tls_key = key;
-  assert_int_equal(fx_server_start(&w->srv), 0);
-  assert_int_equal(fx_device_new(&w->dev), 0);
+  assert_int_equal(fx_server_new(srv), 0);
+  srv->seal_key = ts_path(srv->dir, "central.key");
+  char *pub = ts_path(srv->dir, "central.key.pub");
+  assert_int_equal(fx_syncserver(NULL, "keygen", "--out", srv->seal_key, NULL), 0);
+  assert_int_equal(fx_syncserver(NULL, "form", "publish", "--db", srv->db, definition,
+                                 "--seal-to", pub, "--clear-fields", README_CLEAR,
+                                 "--dedup-fields", FX_DEDUP_FIELDS, NULL), 0);
+  free(pub);
+  assert_int_equal(fx_server_use_tls(srv), 0);
+  assert_int_equal(fx_server_start(srv), 0);
+  assert_int_equal(fx_device_new(dev), 0);
   sync_store_t *s = NULL;
   size_t len = 0;
   char *bundled = ts_read_file(FX_FORM_PATH, &len);
-  assert_int_equal(fx_store_open(w->dev.path, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(dev->path, &s), SYNC_OK);
   assert_int_equal(sync_form_add(s, bundled, len, NULL, NULL), SYNC_OK);
   sync_store_close(s);
   free(bundled);
 }
 
-static void world_enroll(world_t *w)
+static void world_enroll(fx_server_t *srv, const fx_device_t *dev)
 {
   char why[512] = "";
-  if (fx_enroll(&w->srv, w->dev.path, w->ca, w->pin, why, sizeof why) != SYNC_OK)
+  if (fx_enroll(srv, dev->path, srv->ca_file, srv->pin, why, sizeof why) != SYNC_OK)
     fail_msg("enroll over https: %s", why);
 }
 
-static void world_free(world_t *w)
+/* Every saved answer in `kept` (uuid -> answers) is in central's export with the private key. */
+static void assert_exported(const fx_server_t *srv, const cJSON *kept)
 {
-  free((char *)w->srv.tls_cert);
-  free((char *)w->srv.tls_key);
-  w->srv.tls_cert = w->srv.tls_key = NULL;
-  fx_device_destroy(&w->dev);
-  fx_server_destroy(&w->srv);
-  free(w->key);
-  free(w->pub);
-  free(w->ca);
-  free(w->pin);
-}
-
-static sync_err_t sync_once(world_t *w, sync_status_t *st)
-{
-  sync_engine_config_t c;
-  fx_engine_config(&c, &w->dev, &w->srv, NULL);
-  c.ca_file = w->ca;
-  c.pinned_pubkey = w->pin;
-  sync_engine_t *e = NULL;
   char why[512] = "";
-  sync_err_t err = sync_engine_new(&c, &e, why, sizeof why);
-  if (err != SYNC_OK)
-    fail_msg("engine: %s: %s", sync_errname(err), why);
-  err = sync_engine_run_once(e);
-  sync_engine_status(e, st);
-  sync_engine_free(e);
-  return err;
-}
-
-/* The record's answers as the device saved them (before any sync seals them). */
-static cJSON *saved_answers(sync_store_t *s, const char *uuid)
-{
-  sync_record_t *rec = NULL;
-  assert_int_equal(sync_record_get(s, uuid, &rec), SYNC_OK);
-  assert_int_equal(sync_record_sealed(rec), 0);
-  cJSON *a = cJSON_Parse(sync_record_payload(rec));
-  sync_record_free(rec);
-  assert_non_null(a);
-  return a;
-}
-
-/* Every saved answer of `uuid` is in central's export made with the private key. */
-static void assert_exported(const world_t *w, const char *uuid, const cJSON *answers)
-{
-  char *out = NULL;
-  assert_int_equal(fx_syncserver(&out, "export", "--db", w->srv.db, "--by", "test", "--format",
-                                 "jsonl", "--private-key", w->key, NULL), 0);
-  cJSON *row = NULL;
-  for (char *line = out; line && *line && !row;) {
-    char *end = strchr(line, '\n');
-    cJSON *j = cJSON_ParseWithLength(line, end ? (size_t)(end - line) : strlen(line));
-    const char *u = cJSON_GetStringValue(cJSON_GetObjectItem(j, "uuid"));
-    if (u && strcmp(u, uuid) == 0)
-      row = j;
-    else
-      cJSON_Delete(j);
-    line = end ? end + 1 : NULL;
-  }
-  if (!row)
-    fail_msg("record %s is not in the export", uuid);
-  for (const cJSON *a = answers->child; a; a = a->next) {
-    const cJSON *got = cJSON_GetObjectItemCaseSensitive(row, a->string);
-    if (!got || !cJSON_Compare(a, got, 1)) {
-      char *want = cJSON_PrintUnformatted(a), *have = got ? cJSON_PrintUnformatted(got) : NULL;
-      fail_msg("record %s: export has %s = %s, the device saved %s", uuid, a->string,
-               have ? have : "(nothing)", want);
-    }
-  }
-  cJSON_Delete(row);
-  free(out);
+  if (fx_verify_export(srv, kept, why, sizeof why) != 0)
+    fail_msg("central's export: %s", why);
 }
 
 static void assert_delivered(const char *store_path, size_t n)
@@ -168,50 +74,41 @@ static void assert_delivered(const char *store_path, size_t n)
 static void test_records_made_with_the_bundled_form_reach_a_sealed_server(void **state)
 {
   (void)state;
-  world_t w;
-  world_new(&w, FX_FORM_PATH);
+  fx_server_t srv;
+  fx_device_t dev;
+  world_new(&srv, &dev, FX_FORM_PATH);
   enum { N = 6 };
-  assert_int_equal(fx_add_records(w.dev.path, N, 17), 0);
-  world_enroll(&w);
-
-  sync_store_t *s = NULL;
-  assert_int_equal(fx_store_open(w.dev.path, &s), SYNC_OK);
-  sync_record_list_t *list = NULL;
-  assert_int_equal(sync_record_list(s, NULL, &list), SYNC_OK);
-  assert_int_equal(sync_record_list_count(list), N);
-  char uuids[N][SYNC_UUID_STRLEN + 1];
-  cJSON *answers[N];
-  for (size_t i = 0; i < N; i++) {
-    snprintf(uuids[i], sizeof uuids[i], "%s", sync_record_uuid(sync_record_list_at(list, i)));
-    answers[i] = saved_answers(s, uuids[i]);
-  }
-  sync_record_list_free(list);
-  sync_store_close(s);
+  cJSON *kept = cJSON_CreateObject();
+  assert_int_equal(fx_add_records_kept(dev.path, N, 17, kept), 0);
+  world_enroll(&srv, &dev);
 
   sync_status_t st;
-  assert_int_equal(sync_once(&w, &st), SYNC_OK);
-  assert_delivered(w.dev.path, N);
-  assert_int_equal(fx_store_open(w.dev.path, &s), SYNC_OK);
+  assert_int_equal(fx_sync_once(&dev, &srv, &st), SYNC_OK);
+  assert_int_equal(st.refused, 0);
+  assert_int_equal(st.pending, 0);
+  assert_delivered(dev.path, N);
+  assert_exported(&srv, kept);
+  sync_store_t *s = NULL;
+  assert_int_equal(fx_store_open(dev.path, &s), SYNC_OK);
   sync_store_stats_t stats;
   assert_int_equal(sync_store_stats(s, &stats), SYNC_OK);
   assert_int_equal(stats.outbox_refused, 0);
   assert_int_equal(stats.outbox_pending, 0);
-  for (size_t i = 0; i < N; i++) {
+  for (const cJSON *k = kept->child; k; k = k->next) {
     sync_record_t *rec = NULL;
-    assert_int_equal(sync_record_get(s, uuids[i], &rec), SYNC_OK);
+    assert_int_equal(sync_record_get(s, k->string, &rec), SYNC_OK);
     assert_int_equal(sync_record_delivery(rec), SYNC_DELIVERY_DELIVERED);
     assert_int_equal(sync_record_sealed(rec), 1);
     sync_record_free(rec);
-    assert_exported(&w, uuids[i], answers[i]);
-    cJSON_Delete(answers[i]);
   }
+  cJSON_Delete(kept);
 
   /* The app adds its bundled form at every start: the server's stays the form. */
   size_t len = 0;
   char *bundled = ts_read_file(FX_FORM_PATH, &len);
   assert_int_equal(sync_form_add(s, bundled, len, NULL, NULL), SYNC_OK);
   free(bundled);
-  assert_int_equal(fx_add_records(w.dev.path, 1, 99), 0);
+  assert_int_equal(fx_add_records(dev.path, 1, 99), 0);
   sync_record_list_t *all = NULL;
   sync_query_t q;
   sync_query_init(&q);
@@ -220,9 +117,10 @@ static void test_records_made_with_the_bundled_form_reach_a_sealed_server(void *
   assert_int_equal(sync_record_sealed(sync_record_list_at(all, 0)), 1);
   sync_record_list_free(all);
   sync_store_close(s);
-  assert_int_equal(sync_once(&w, &st), SYNC_OK);
-  assert_delivered(w.dev.path, N + 1);
-  world_free(&w);
+  assert_int_equal(fx_sync_once(&dev, &srv, &st), SYNC_OK);
+  assert_delivered(dev.path, N + 1);
+  fx_device_destroy(&dev);
+  fx_server_destroy(&srv);
 }
 
 /* The reference form as central publishes it in the second test: the same id and version, but
@@ -252,15 +150,16 @@ static char *closed_unit_types_form(const char *dir)
 static void test_a_refused_record_is_explained_corrected_and_delivered(void **state)
 {
   (void)state;
-  world_t w;
+  fx_server_t srv;
+  fx_device_t dev;
   char *dir = ts_tempdir();
   char *central = closed_unit_types_form(dir);
-  world_new(&w, central);
-  world_enroll(&w);
+  world_new(&srv, &dev, central);
+  world_enroll(&srv, &dev);
 
   /* The interview, finalized offline with the bundled form: unit type "other". */
   sync_store_t *s = NULL;
-  assert_int_equal(fx_store_open(w.dev.path, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(dev.path, &s), SYNC_OK);
   cJSON *a = cJSON_Parse(
     "{\"interview_date\":\"2026-05-11\",\"province\":\"35\",\"regency_code\":\"35.02\","
     "\"unit_type\":\"other\",\"unit_type_other\":\"Posko desa\",\"unit_name\":\"Posko Sooko\","
@@ -272,23 +171,23 @@ static void test_a_refused_record_is_explained_corrected_and_delivered(void **st
   sync_store_close(s);
 
   sync_status_t st;
-  assert_int_equal(sync_once(&w, &st), SYNC_OK);
+  assert_int_equal(fx_sync_once(&dev, &srv, &st), SYNC_OK);
   assert_int_equal(st.refused, 1);
   assert_int_equal(st.pending, 0);
   /* syncctl says so in its exit status and its counts, and lists why. */
   char *out = NULL;
-  assert_int_equal(fx_syncctl(&out, "--store", w.dev.path, "sync", "--json", "--ca-file", w.ca,
-                              "--pin", w.pin, NULL), 3);
+  assert_int_equal(fx_syncctl(&out, "--store", dev.path, "sync", "--json", "--ca-file", srv.ca_file,
+                              "--pin", srv.pin, NULL), 3);
   cJSON *summary = cJSON_Parse(out);
   free(out);
   assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(summary, "refused")), 1);
   assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(summary, "pending")), 0);
   cJSON_Delete(summary);
-  assert_int_equal(fx_syncctl(&out, "--store", w.dev.path, "record", "refused", NULL), 0);
+  assert_int_equal(fx_syncctl(&out, "--store", dev.path, "record", "refused", NULL), 0);
   if (!strstr(out, uuid) || !strstr(out, "Jenis unit"))
     fail_msg("record refused: %s", out);
   free(out);
-  assert_int_equal(fx_store_open(w.dev.path, &s), SYNC_OK);
+  assert_int_equal(fx_store_open(dev.path, &s), SYNC_OK);
   sync_record_t *rec = NULL;
   assert_int_equal(sync_record_get(s, uuid, &rec), SYNC_OK);
   assert_int_equal(sync_record_delivery(rec), SYNC_DELIVERY_REFUSED);
@@ -326,16 +225,19 @@ static void test_a_refused_record_is_explained_corrected_and_delivered(void **st
   assert_int_equal(stats.outbox_refused, 0);
   assert_int_equal(stats.outbox_pending, 1);
   sync_store_close(s);
-  assert_int_equal(fx_syncctl(&out, "--store", w.dev.path, "sync", "--ca-file", w.ca, "--pin",
-                              w.pin, NULL), 0);
+  assert_int_equal(fx_syncctl(&out, "--store", dev.path, "sync", "--ca-file", srv.ca_file, "--pin",
+                              srv.pin, NULL), 0);
   free(out);
-  assert_delivered(w.dev.path, 1);
-  assert_exported(&w, uuid, a);
-  cJSON_Delete(a);
+  assert_delivered(dev.path, 1);
+  cJSON *kept = cJSON_CreateObject();
+  cJSON_AddItemToObject(kept, uuid, a);
+  assert_exported(&srv, kept);
+  cJSON_Delete(kept);
   free(central);
   ts_rmtree(dir);
   free(dir);
-  world_free(&w);
+  fx_device_destroy(&dev);
+  fx_server_destroy(&srv);
 }
 
 int main(void)
