@@ -86,6 +86,9 @@ timed "debootstrap minbase bookworm" "$DIR.debootstrap.log" \
 
 # apt inside the root: the host's name resolution and its Debian sources (those the root can verify).
 cp /etc/resolv.conf "$DIR/etc/resolv.conf"
+# What the Debian installer writes and debootstrap does not: without it `localhost` does not resolve
+# (chromedriver reaches Chromium's DevTools through it).
+[[ -e "$DIR/etc/hosts" ]] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$DIR/etc/hosts"
 copied=0
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
   [[ -f $f ]] && grep -q bookworm "$f" || continue
