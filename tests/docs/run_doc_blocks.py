@@ -10,7 +10,7 @@ carry over. A command runs as written except for the few things in the tables be
   - placeholders take the real value an earlier command of the same document printed (CAPTURED);
   - `serve` listens on an ephemeral loopback port with HTTPS (a CA and certificate made here by
     tests/support/make-test-ca.sh: ca.pem, server.pem, server.key) and runs in the background
-    until the document ends; the doc's server URL becomes that address (REWRITES);
+    until the document ends; the doc's server URL becomes that address (LISTEN, SERVER_URL);
   - `cmake` and `bash scripts/...` run in the source tree, with `build` meaning BUILD_DIR;
   - the field app runs under Xvfb for a few seconds: it passes if it is still up (waiting for
     the officer) then.
@@ -38,6 +38,9 @@ CAPTURED = {
 # Fixed rewrites: the address a documented server listens on, and the URL devices use for it.
 LISTEN = ("--listen 0.0.0.0:8443", "--listen 127.0.0.1:0")
 SERVER_URL = "https://pusat.example.id:8443"
+# The programs a documented command may start with (`bash scripts/X` and `syncserver serve` apart).
+RUNNERS = {"export", "syncctl", "syncserver", "syncserver serve", "certtool", "cmake", "bash scripts/demo.sh",
+           "build/app-gtk/libsync-app"}
 # Lines that are not run here, and what runs them instead (the test checks that it does).
 COVERED = {"bash scripts/test.sh": ".ci/run"}
 # What `syncserver user add` reads on stdin (every command gets it).
@@ -215,10 +218,6 @@ def check_split(source):
             fail(f"{opt} differs: " + "; ".join(f"{v} in {', '.join(fs)}" for v, fs in values.items()))
     if "--clear-fields" not in seen:
         fail("no `form publish --clear-fields` in the docs")
-
-
-RUNNERS = {"export", "syncctl", "syncserver", "syncserver serve", "certtool", "cmake", "bash scripts/demo.sh",
-           "build/app-gtk/libsync-app"}
 
 
 def main():
