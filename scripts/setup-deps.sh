@@ -4,7 +4,7 @@
 #   demo  what scripts/demo.sh needs: the build tools and libraries of syncctl and syncserver,
 #         certtool (gnutls-bin) for the demo's certificates, python3 for its output
 #   all   (default; scripts/test.sh) everything the tests rely on: the above, test libraries,
-#         sanitizer symbolization, fuzzing, the GTK app and its GUI tests, the dashboard's
+#         symbols for sanitizer reports, fuzzing, the GTK app and its GUI tests, the dashboard's
 #         browser test, locales, and debootstrap for scripts/fresh-debian-check.sh
 set -euo pipefail
 
@@ -19,9 +19,11 @@ ALL_PACKAGES=(
   "${DEMO_PACKAGES[@]}" git
   # tests and tools
   libcmocka-dev python3-jsonschema sqlite3 procps
-  # llvm-symbolizer: ASan/LSan stacks are symbolized only with it, and the leak suppressions
-  # (tests/gui/lsan.supp, e.g. leak:_dl_init) match symbolized frames only
-  llvm
+  # Symbols for sanitizer reports. GCC's ASan names frames with libbacktrace, which finds the
+  # loader's internal functions only in libc6-dbg: without it the leak suppressions of
+  # tests/gui/lsan.supp (leak:_dl_init) never match. clang's runtime (fuzz targets) uses
+  # llvm-symbolizer from llvm.
+  libc6-dbg llvm
   # fuzzing (libFuzzer runtime comes with clang's runtime package)
   clang libclang-rt-14-dev
   # GTK app and its GUI tests under Xvfb, in Indonesian and English
