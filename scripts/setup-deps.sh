@@ -1,21 +1,49 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project needs that are not installed yet (as root, or via sudo).
-# Usage: scripts/setup-deps.sh            everything (build, tests, app, fuzzing)
+# Usage: scripts/setup-deps.sh [demo|all]
+#   demo  what scripts/demo.sh needs: the build tools and libraries of syncctl and syncserver,
+#         certtool (gnutls-bin) for the demo's certificates, python3 for its output
+#   all   (default; scripts/test.sh) everything the tests rely on: the above, test libraries,
+#         symbols for sanitizer reports, fuzzing, the GTK app and its GUI tests, the dashboard's
+#         browser test, locales, and debootstrap for scripts/fresh-debian-check.sh
 set -euo pipefail
 
-PACKAGES=(
-  # build
-  gcc make cmake pkg-config git ca-certificates
+PROFILE=${1:-all}
+
+DEMO_PACKAGES=(
+  gcc make cmake pkg-config ca-certificates
   libsqlite3-dev libcurl4-openssl-dev libcjson-dev liblz4-dev libsodium-dev libmicrohttpd-dev
+  gnutls-bin python3
+)
+ALL_PACKAGES=(
+  "${DEMO_PACKAGES[@]}" git
   # tests and tools
-  libcmocka-dev python3 python3-jsonschema gnutls-bin sqlite3 procps
+  libcmocka-dev python3-jsonschema sqlite3 procps
+  # Symbols for sanitizer reports. GCC's ASan names frames with libbacktrace, which finds the
+  # loader's internal functions only in libc6-dbg: without it the leak suppressions of
+  # tests/gui/lsan.supp (leak:_dl_init) never match. clang's runtime (fuzz targets) uses
+  # llvm-symbolizer from llvm.
+  libc6-dbg llvm
   # fuzzing (libFuzzer runtime comes with clang's runtime package)
   clang libclang-rt-14-dev
-  # GTK app and its GUI tests under Xvfb
+  # GTK app and its GUI tests under Xvfb, in Indonesian and English
   libgtk-4-dev libadwaita-1-dev gettext xvfb xauth xdotool imagemagick x11-apps locales
   # the central dashboard's browser test
   chromium chromium-driver
+  # scripts/fresh-debian-check.sh (a minimal Debian 12 root)
+  debootstrap debian-archive-keyring
 )
+
+case "$PROFILE" in
+  demo) PACKAGES=("${DEMO_PACKAGES[@]}") ;;
+  all) PACKAGES=("${ALL_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [demo|all]" >&2; exit 2 ;;
+esac
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=(sudo)
+fi
 
 # The app and its tests run in Indonesian and English: both locales must exist.
 ensure_locales() {
@@ -29,11 +57,6 @@ ensure_locales() {
   ((gen == 0)) || "${SUDO[@]}" locale-gen >/dev/null
 }
 
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  SUDO=(sudo)
-fi
-
 missing=()
 for p in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -41,9 +64,9 @@ for p in "${PACKAGES[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
-  echo "setup-deps: all ${#PACKAGES[@]} packages present"
+  echo "setup-deps ($PROFILE): all ${#PACKAGES[@]} packages present"
 else
-  echo "setup-deps: installing ${missing[*]}"
+  echo "setup-deps ($PROFILE): installing ${missing[*]}"
   if ((${#SUDO[@]})) && ! command -v sudo >/dev/null; then
     echo "setup-deps: run as root (or install sudo) to install: ${missing[*]}" >&2
     exit 1
@@ -58,4 +81,4 @@ else
   fi
   rm -f "$log"
 fi
-ensure_locales
+[[ "$PROFILE" == demo ]] || ensure_locales

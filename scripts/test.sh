@@ -13,10 +13,12 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 stage() { printf '\n=== %s ===\n' "$*"; }
 
 stage "dependencies"
-bash scripts/setup-deps.sh
+bash scripts/setup-deps.sh all
 
 stage "build and unit/integration tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX="$ROOT/_install" >/dev/null
+# Every part on, explicitly: build/ may have been configured by scripts/demo.sh with only the two tools.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX="$ROOT/_install" \
+  -DSYNC_BUILD_TESTS=ON -DSYNC_BUILD_TOOLS=ON -DSYNC_BUILD_SERVER=ON -DSYNC_BUILD_APP=ON -DSYNC_BUILD_BENCH=ON >/dev/null
 cmake --build build -j"$JOBS"
 (cd build && ctest --output-on-failure -j"$JOBS")
 
