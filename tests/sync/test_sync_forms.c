@@ -1,6 +1,6 @@
 /* The server's form is the form, and no refused record is stranded (issue 10; PROTOCOL.md 2.3,
  * sync/record.h "refused"), against the real server in the secure setup: the reference form
- * published sealed with the README's command, the device enrolled with a one-time code, over
+ * published sealed (with the split the README once showed), the device enrolled with a one-time code, over
  * HTTPS with a CA and key pin made at test time. The device starts as an app does, with its own
  * (bundled, unsealed) copy of tppo_screening v1, and saves interviews before its first sync. */
 #include <stdarg.h>
@@ -17,10 +17,11 @@
 #include "sync_fixture.h"
 #include "test_support.h"
 
-/* The README's publish command (README.md "The central server"). */
+/* The split the README's publish command once had, without consent and the fields kept without
+ * consent: `form publish` adds them (FORMS.md "Encryption"), so records are not stranded. */
 #define README_CLEAR "interview_date,province,regency_code,result_category,is_child"
 
-/* A central key pair, `definition` published sealed to it with the README's split, `serve` on
+/* A central key pair, `definition` published sealed to it with README_CLEAR, `serve` on
  * HTTPS, and a device store holding its own copy of the reference form, not enrolled yet. */
 static void world_new(fx_server_t *srv, fx_device_t *dev, const char *definition)
 {
