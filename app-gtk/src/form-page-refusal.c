@@ -20,9 +20,9 @@ _fa_form_page_show_refusal (FaFormPage *self, const char *note)
       gtk_widget_set_visible (self->refusal_box, FALSE);
       return;
     }
-  /* Translators: %s is the reason the central server refused the record, in plain words */
-  text = g_strdup_printf (_("The central server refused this record: %s"),
-                          *self->refusal ? self->refusal : _("it gave no reason"));
+  /* the library's words already say who refused it (the server, or this device under the
+   * server's form), why, and what to do, in the store's language */
+  text = g_strdup (*self->refusal ? self->refusal : _("The central server refused this record and gave no reason."));
   if (note != NULL && *note)
     {
       char *both = g_strdup_printf ("%s\n%s", text, note);
