@@ -49,8 +49,9 @@ sync_err_t engine_check_url(const char *url, int allow_plain_loopback, char *err
     if (allow_plain_loopback && loopback)
       err = SYNC_OK;
     else
-      snprintf(errbuf, errlen, "plain http:// is refused except to loopback (127.0.0.1, ::1, "
-               "localhost) with allow_plain_http_loopback; use https://");
+      snprintf(errbuf, errlen, "plain http:// is refused; use https:// (http is allowed only to "
+               "this machine, 127.0.0.1, ::1 or localhost, when asked for: syncctl "
+               "--allow-http-loopback, or the engine's allow_plain_http_loopback)");
   } else {
     snprintf(errbuf, errlen, "unsupported URL scheme '%.20s' (use https://)", scheme);
   }

@@ -83,6 +83,11 @@ sync_err_t sync_store_open(const char *path, const sync_store_opts_t *opts, sync
     return SYNC_ERR_NOT_FOUND;
   if (!o.passphrase)
     return SYNC_ERR_PASSPHRASE;
+  /* A store that would be created with a passphrase too short to protect it: refused before the
+   * file exists, so no empty store is left behind. */
+  if (o.create && !o.read_only && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0 &&
+      strlen(o.passphrase) < SYNC_PASSPHRASE_MIN)
+    return SYNC_ERR_INVALID_ARG;
 
   sync_store_t *s = calloc(1, sizeof *s);
   if (!s)

@@ -29,6 +29,11 @@ set -e
 grep -q "passphrase" "$T/err" || fail "the refusal must name the passphrase: $(cat "$T/err")"
 [[ $(SYNC_PASSPHRASE='roundtrip passphrase' "$CTL" --store "$T/s.db" --json status | json 'd["ok"]') == True ]] \
   || fail "SYNC_PASSPHRASE must open the store"
+# A passphrase too short to protect a store: refused naming the minimum, and no file is left.
+rc=0; SYNC_PASSPHRASE='short' "$CTL" --store "$T/short.db" init >/dev/null 2>"$T/err" || rc=$?
+[[ $rc == 1 ]] || fail "a short passphrase must be refused (exit $rc)"
+grep -q "at least 8 bytes" "$T/err" || fail "the refusal must name the minimum: $(cat "$T/err")"
+[[ ! -e "$T/short.db" ]] || fail "a refused init must leave no store file"
 # On a terminal it is asked for, without echo.
 python3 - "$CTL" "$T/s.db" 'roundtrip passphrase' <<'PY' || fail "the terminal prompt did not work"
 import os, pty, sys, time

@@ -116,6 +116,7 @@ static void test_short_passphrase_is_refused_when_creating(void **state)
   short_one[sizeof short_one - 1] = '\0';
   assert_int_equal(st_open_with(f->path, short_one, &s), SYNC_ERR_INVALID_ARG);
   assert_null(s);
+  assert_int_equal(access(f->path, F_OK), -1); /* no empty store left behind */
   assert_int_equal(st_open_with(f->path, "", &s), SYNC_ERR_INVALID_ARG);
   /* Exactly the minimum is enough. */
   char enough[SYNC_PASSPHRASE_MIN + 1];

@@ -66,8 +66,8 @@ SYNC_API void sync_store_opts_init(sync_store_opts_t *opts);
 
 /* Opens (and, if allowed, creates and migrates) the store at `path` with opts->passphrase. On
  * failure *out is NULL; the returned code says why: SYNC_ERR_PASSPHRASE (wrong or missing
- * passphrase), SYNC_ERR_INVALID_ARG (creating with a passphrase shorter than SYNC_PASSPHRASE_MIN),
- * SYNC_ERR_TOO_NEW, SYNC_ERR_CORRUPT, SYNC_ERR_IO, ... A store of schema 2 (written before
+ * passphrase), SYNC_ERR_INVALID_ARG (creating with a passphrase shorter than SYNC_PASSPHRASE_MIN:
+ * no file is created), SYNC_ERR_TOO_NEW, SYNC_ERR_CORRUPT, SYNC_ERR_IO, ... A store of schema 2 (written before
  * encryption) is encrypted in place on its first open with a passphrase. */
 SYNC_API sync_err_t sync_store_open(const char *path, const sync_store_opts_t *opts, sync_store_t **out);
 

@@ -51,9 +51,13 @@ int cli_open_store(cli_t *cli, int create)
     return EXIT_OK;
   if (cli->json) {
     printf("{\"ok\":false,\"error\":\"%s\",\"message\":\"cannot open store\"}\n", sync_errname(err));
+  } else if (err == SYNC_ERR_INVALID_ARG && create) {
+    fprintf(stderr, "syncctl: cannot create store '%s': the passphrase must be at least %d bytes\n",
+            cli->store_path, SYNC_PASSPHRASE_MIN);
   } else {
     fprintf(stderr, "syncctl: cannot open store '%s': %s%s\n", cli->store_path, sync_strerror(err),
-            err == SYNC_ERR_IO && !create ? " (run 'syncctl init' first)" : "");
+            (err == SYNC_ERR_IO || err == SYNC_ERR_NOT_FOUND) && !create
+                ? " (run 'syncctl init' first)" : "");
   }
   return EXIT_FAIL;
 }

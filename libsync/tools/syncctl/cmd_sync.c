@@ -35,9 +35,9 @@ static void on_status(const sync_status_t *st, void *user)
   clock_gettime(CLOCK_MONOTONIC, &p->last);
   const sync_progress_t *g = &st->progress;
   if (st->state == SYNC_STATE_PUSHING)
-    printf("[%s] %lld/%lld records, %lld/%lld payload bytes\n", sync_state_name(st->state),
-           (long long)g->records_done, (long long)g->records_total, (long long)g->bytes_done,
-           (long long)g->bytes_total);
+    printf("[%s] %lld/%lld records, %lld bytes sent on the wire\n", sync_state_name(st->state),
+           (long long)g->records_done, (long long)g->records_total,
+           (long long)g->wire_bytes_sent);
   else if (changed && st->message[0])
     printf("[%s] %s\n", sync_state_name(st->state), st->message);
   fflush(stdout);
