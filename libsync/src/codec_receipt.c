@@ -112,13 +112,11 @@ sync_err_t proto_receipt_encode(const proto_receipt_t *r, char **out_json, size_
   jbuf_t b = {0};
   *out_json = NULL;
   sync_err_t rc = receipt_encode(&b, r);
-  if (rc == SYNC_OK && b.oom)
-    rc = SYNC_ERR_NOMEM;
   if (rc != SYNC_OK) {
     jb_free(&b);
     return rc;
   }
-  return jb_finish(&b, out_json, out_len);
+  return jb_finish(&b, out_json, out_len); /* SYNC_ERR_NOMEM when the buffer ran out */
 }
 
 sync_err_t proto_push_resp_encode(const proto_push_resp_t *resp, char **out_json, size_t *out_len)
