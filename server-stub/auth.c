@@ -80,10 +80,13 @@ void auth_failure(srv_t *s, db_conn_t *c, const srv_request_t *req, const char *
   const char *addr = req->addr ? req->addr : "-";
   int64_t now = db_now_ms();
   int failures = counted ? ratelimit_fail(s->auth_limit, addr, now) : 0;
-  char q1[80], q2[200];
+  /* The device id and the path are the client's words (the id is not verified here): quoted. */
+  char q1[80], q2[200], q3[80], q4[280];
   log_event(LOG_WARN, "auth_failure", "addr=%s device=%s path=%s reason=%s failures=%d",
-            log_quote(addr, q1, sizeof q1), device_id && *device_id ? device_id : "-",
-            req->path ? req->path : "-", log_quote(reason, q2, sizeof q2), failures);
+            log_quote(addr, q1, sizeof q1),
+            log_quote(device_id && *device_id ? device_id : "-", q3, sizeof q3),
+            log_quote(req->path ? req->path : "-", q4, sizeof q4), log_quote(reason, q2, sizeof q2),
+            failures);
   /* The audit write is best effort: a locked database must not turn a 401 into a 500. */
   db_security_event(c, "auth_failure", addr, device_id, reason, now);
   if (counted && failures == s->cfg_auth_fail_limit) {

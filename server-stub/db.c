@@ -2,10 +2,14 @@
  * HLC clock (db.h). Schema steps are append-only: a released step is never edited. */
 #include "db_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hlc.h"
 #include "uuid.h"
@@ -394,6 +398,55 @@ static sync_err_t migrate(db_conn_t *c, char *err, size_t errlen)
   return SYNC_OK;
 }
 
+/* ---- file permissions ------------------------------------------------------------------ */
+
+/* The database holds device credentials' hashes, the receipt-signing key and the duplicate-
+ * detection key: only the server's own account may read it (proto/SECURITY.md, "Server files and
+ * logs"). A file (database, -wal or -shm journal) that group or others can read or write is
+ * refused; a missing one is fine. */
+static sync_err_t check_private(const char *path, const char *suffix, char *err, size_t errlen)
+{
+  char file[4096];
+  if ((size_t)snprintf(file, sizeof file, "%s%s", path, suffix) >= sizeof file) {
+    snprintf(err, errlen, "database path too long");
+    return SYNC_ERR_INVALID_ARG;
+  }
+  struct stat st;
+  if (stat(file, &st) != 0)
+    return SYNC_OK;
+  if (!(st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)))
+    return SYNC_OK;
+  snprintf(err, errlen,
+           "%s dapat dibaca atau ditulis pengguna lain (mode %04o); perbaiki dengan: chmod 600 %s"
+           " / %s is readable or writable by other users (mode %04o); fix it with: chmod 600 %s",
+           file, (unsigned)(st.st_mode & 07777), file, file, (unsigned)(st.st_mode & 07777), file);
+  return SYNC_ERR_IO;
+}
+
+/* Refuses a database whose files others can read; with DB_OPEN_CREATE makes a missing file
+ * 0600 before SQLite opens it, so SQLite gives its -wal and -shm the same mode. */
+static sync_err_t prepare_file(const char *path, int flags, char *err, size_t errlen)
+{
+  if (!*path || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+    return SYNC_OK;
+  static const char *const suffixes[] = {"", "-wal", "-shm"};
+  for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+    sync_err_t e = check_private(path, suffixes[i], err, errlen);
+    if (e != SYNC_OK)
+      return e;
+  }
+  if (!(flags & DB_OPEN_CREATE) || (flags & DB_OPEN_READONLY))
+    return SYNC_OK;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    close(fd);
+  } else if (errno != EEXIST) {
+    snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    return SYNC_ERR_IO;
+  }
+  return SYNC_OK;
+}
+
 sync_err_t db_open(const char *path, int flags, db_conn_t **out, char *err, size_t errlen)
 {
   *out = NULL;
@@ -402,12 +455,14 @@ sync_err_t db_open(const char *path, int flags, db_conn_t **out, char *err, size
   db_conn_t *c = calloc(1, sizeof *c);
   if (!c)
     return SYNC_ERR_NOMEM;
+  sync_err_t e = prepare_file(path, flags, err, errlen);
+  if (e != SYNC_OK)
+    goto fail;
   int oflags = SQLITE_OPEN_NOMUTEX;
   if (flags & DB_OPEN_READONLY)
     oflags |= SQLITE_OPEN_READONLY;
   else
     oflags |= SQLITE_OPEN_READWRITE | ((flags & DB_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
-  sync_err_t e;
   int rc = sqlite3_open_v2(path, &c->h, oflags, NULL);
   if (rc != SQLITE_OK) {
     snprintf(err, errlen, "cannot open %s: %s", path, c->h ? sqlite3_errmsg(c->h) : "no memory");

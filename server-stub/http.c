@@ -265,11 +265,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double ms = (double)(t1.tv_sec - st->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - st->t0.tv_nsec) / 1e6;
   srv_response_t *r = &st->resp;
-  char q[200];
+  /* Method, path and device id are the client's words: quoted, so that "%0A" or a space in a
+   * path cannot start a forged line or add a key=value pair. */
+  char q[200], qm[24], qp[280], qd[80];
   log_event(r->status >= 500 ? LOG_ERROR : LOG_INFO, "request",
             "peer=%s method=%s path=%s status=%d device=%s code=%s bytes_in=%zu bytes_out=%zu"
             " ms=%.1f completed=%s detail=%s",
-            st->peer, st->method, st->path, r->status, r->device_id[0] ? r->device_id : "-",
+            st->peer, log_quote(st->method, qm, sizeof qm), log_quote(st->path, qp, sizeof qp),
+            r->status, log_quote(r->device_id[0] ? r->device_id : "-", qd, sizeof qd),
             r->code[0] ? r->code : "-", st->len + st->drained, r->body_len, ms,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "yes" : "no",
             log_quote(r->detail, q, sizeof q));
@@ -344,6 +347,15 @@ bad:
   return -1;
 }
 
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: reachable from this machine only. */
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+  if (ss->ss_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+  const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+  return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
 int http_start(srv_t *s, const http_config_t *cfg, http_server_t **out, char *err, size_t errlen)
 {
   *out = NULL;
@@ -352,6 +364,15 @@ int http_start(srv_t *s, const http_config_t *cfg, http_server_t **out, char *er
   int v6;
   if (parse_listen(cfg->listen, &ss, &sslen, &v6, err, errlen) != 0)
     return -1;
+  int tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+  if (!tls && !cfg->allow_insecure_http && !is_loopback(&ss)) {
+    snprintf(err, errlen,
+             "HTTP tanpa TLS hanya di alamat loopback (127.0.0.1, [::1]); pakai --tls-cert/--tls-key,"
+             " atau --allow-insecure-http bila jaringan di antaranya tepercaya / plain HTTP only on"
+             " a loopback address (127.0.0.1, [::1]): serve HTTPS with --tls-cert/--tls-key, or add"
+             " --allow-insecure-http if the network in between is trusted (%s)", cfg->listen);
+    return -1;
+  }
   http_server_t *h = calloc(1, sizeof *h);
   if (!h) {
     snprintf(err, errlen, "out of memory");
@@ -362,7 +383,6 @@ int http_start(srv_t *s, const http_config_t *cfg, http_server_t **out, char *er
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
   if (v6)
     flags |= MHD_USE_IPv6;
-  int tls = cfg->tls_cert_pem && cfg->tls_key_pem;
   if (tls) {
     if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
       snprintf(err, errlen, "this libmicrohttpd has no TLS support");

@@ -15,6 +15,7 @@ typedef struct http_config {
   int timeout_s;             /* idle connection timeout; 0 = 120 */
   const char *tls_cert_pem;  /* PEM contents (not file names); both set = HTTPS via GnuTLS */
   const char *tls_key_pem;
+  int allow_insecure_http;   /* plain HTTP on a non-loopback address (refused otherwise) */
 } http_config_t;
 
 /* Starts listening. err gets the reason on failure. */

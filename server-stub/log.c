@@ -49,6 +49,10 @@ void log_event(log_level_t level, const char *event, const char *fmt, ...)
   }
   if ((size_t)off >= sizeof line - 1)
     off = (int)sizeof line - 2;
+  /* One event, one line, whatever a caller forgot to quote: no control character gets through. */
+  for (int i = 0; i < off; i++)
+    if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+      line[i] = '?';
   line[off++] = '\n';
   line[off] = '\0';
   flockfile(stderr);

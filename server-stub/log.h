@@ -10,8 +10,9 @@ typedef enum log_level { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 
 /* Lines below `min` are dropped (default LOG_INFO). */
 void log_set_level(log_level_t min);
 
-/* `fmt` continues the line with "key=value" pairs; values with spaces should be quoted by the
- * caller with log_quote(). */
+/* `fmt` continues the line with "key=value" pairs. Every value that came from a request (or may
+ * hold a space) must be quoted by the caller with log_quote(); control characters anywhere in the
+ * line are written as '?', so a line can never be split. */
 void log_event(log_level_t level, const char *event, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
 

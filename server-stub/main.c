@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "admin.h"
 #include "http.h"
@@ -19,6 +20,10 @@ static void usage(FILE *out)
           "        [--tls-cert FILE.pem --tls-key FILE.pem]   (HTTPS through GnuTLS)\n"
           "        [--silent-days N] [--session-hours H]   (dashboard: /dashboard/)\n"
           "        [--auth-fail-limit N]   failed authentications per address in 10 min (10)\n"
+          "        [--behind-tls-proxy]   devices and staff reach this server through an HTTPS\n"
+          "        proxy: the session cookie gets Secure (it always does with --tls-cert)\n"
+          "        [--allow-insecure-http]   plain HTTP on a non-loopback address (refused\n"
+          "        without it: anyone on the network in between reads credentials and answers)\n"
           "        HOST:PORT like 127.0.0.1:8080, [::1]:0 (port 0 picks a free port); prints\n"
           "        'LISTENING <address>' once ready; SIGTERM/SIGINT stop it gracefully\n"
           "  init --db PATH                          create (or upgrade) the database\n"
@@ -72,7 +77,24 @@ static char *read_text(const char *path)
   return buf;
 }
 
-static int serve(const cli_t *c)
+/* Takes the serve flags (words without a value) out of the command line, which the shared
+ * option parser only knows as "--key value" pairs. argv gets the remaining words. */
+static void take_serve_flags(const cli_t *in, char **argv, cli_t *out, int *behind_proxy,
+                             int *insecure_http)
+{
+  out->argc = 0;
+  out->argv = argv;
+  for (int i = 0; i < in->argc; i++) {
+    if (strcmp(in->argv[i], "--behind-tls-proxy") == 0)
+      *behind_proxy = 1;
+    else if (strcmp(in->argv[i], "--allow-insecure-http") == 0)
+      *insecure_http = 1;
+    else
+      argv[out->argc++] = in->argv[i];
+  }
+}
+
+static int serve_with(const cli_t *c, int behind_proxy, int insecure_http)
 {
   static const char *const known[] = {"db", "listen", "threads", "log-level", "tls-cert", "tls-key",
                                       "silent-days", "session-hours", "auth-fail-limit", NULL};
@@ -141,14 +163,15 @@ static int serve(const cli_t *c)
   srv_t *s;
   char err[512];
   srv_config_t cfg = {.db_path = db_path, .pool_size = threads + 1, .silent_days = silent_days,
-                      .session_hours = session_hours, .secure_cookies = cert != NULL,
+                      .session_hours = session_hours,
+                      .secure_cookies = cert != NULL || behind_proxy,
                       .auth_fail_limit = fail_limit};
   if (srv_open(&cfg, &s, err, sizeof err) != SYNC_OK) {
     fprintf(stderr, "syncserver: %s\n", err);
     return 1;
   }
   http_config_t hc = {.listen = listen, .threads = threads, .tls_cert_pem = cert,
-                      .tls_key_pem = key};
+                      .tls_key_pem = key, .allow_insecure_http = insecure_http};
   http_server_t *h;
   int started = http_start(s, &hc, &h, err, sizeof err);
   if (key)
@@ -176,8 +199,26 @@ static int serve(const cli_t *c)
   return 0;
 }
 
+static int serve(const cli_t *all)
+{
+  char **words = calloc((size_t)all->argc + 1, sizeof *words);
+  if (!words) {
+    fprintf(stderr, "syncserver: out of memory\n");
+    return 1;
+  }
+  int behind_proxy = 0, insecure_http = 0;
+  cli_t rest;
+  take_serve_flags(all, words, &rest, &behind_proxy, &insecure_http);
+  int rc = serve_with(&rest, behind_proxy, insecure_http);
+  free(words);
+  return rc;
+}
+
 int main(int argc, char **argv)
 {
+  /* Everything this process creates (database, journals, exports, key files) is the server
+   * account's alone (proto/SECURITY.md, "Server files and logs"). */
+  umask(077);
   if (argc < 2) {
     usage(stderr);
     return 2;
