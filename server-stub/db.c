@@ -452,12 +452,12 @@ sync_err_t db_open(const char *path, int flags, db_conn_t **out, char *err, size
   *out = NULL;
   if (errlen)
     err[0] = '\0';
+  sync_err_t e = prepare_file(path, flags, err, errlen);
+  if (e != SYNC_OK)
+    return e;
   db_conn_t *c = calloc(1, sizeof *c);
   if (!c)
     return SYNC_ERR_NOMEM;
-  sync_err_t e = prepare_file(path, flags, err, errlen);
-  if (e != SYNC_OK)
-    goto fail;
   int oflags = SQLITE_OPEN_NOMUTEX;
   if (flags & DB_OPEN_READONLY)
     oflags |= SQLITE_OPEN_READONLY;

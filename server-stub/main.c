@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "http.h"
@@ -20,6 +22,7 @@ static void usage(FILE *out)
           "        [--tls-cert FILE.pem --tls-key FILE.pem]   (HTTPS through GnuTLS)\n"
           "        [--silent-days N] [--session-hours H]   (dashboard: /dashboard/)\n"
           "        [--auth-fail-limit N]   failed authentications per address in 10 min (10)\n"
+          "        [--log-file FILE]   append the log there (created 0600) instead of stderr\n"
           "        [--behind-tls-proxy]   devices and staff reach this server through an HTTPS\n"
           "        proxy: the session cookie gets Secure (it always does with --tls-cert)\n"
           "        [--allow-insecure-http]   plain HTTP on a non-loopback address (refused\n"
@@ -94,10 +97,36 @@ static void take_serve_flags(const cli_t *in, char **argv, cli_t *out, int *behi
   }
 }
 
+/* The log goes to FILE from now on (stderr is redirected): created 0600, and refused when group
+ * or others may read it, since request lines name devices, addresses and staff logins. */
+static int open_log_file(const char *path)
+{
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    perror(path);
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
+    fprintf(stderr,
+            "syncserver: %s dapat dibaca pengguna lain; perbaiki dengan: chmod 600 %s"
+            " / %s is readable by other users; fix it with: chmod 600 %s\n",
+            path, path, path, path);
+    close(fd);
+    return -1;
+  }
+  int ok = dup2(fd, STDERR_FILENO) >= 0;
+  close(fd);
+  return ok ? 0 : -1;
+}
+
 static int serve_with(const cli_t *c, int behind_proxy, int insecure_http)
 {
   static const char *const known[] = {"db", "listen", "threads", "log-level", "tls-cert", "tls-key",
-                                      "silent-days", "session-hours", "auth-fail-limit", NULL};
+                                      "silent-days", "session-hours", "auth-fail-limit", "log-file",
+                                      NULL};
   if (cli_check(c, known))
     return 2;
   const char *db_path = cli_opt(c, "db"), *listen = cli_opt(c, "listen");
@@ -105,6 +134,9 @@ static int serve_with(const cli_t *c, int behind_proxy, int insecure_http)
     fprintf(stderr, "syncserver: serve needs --db PATH and --listen HOST:PORT\n");
     return 2;
   }
+  const char *log_file = cli_opt(c, "log-file");
+  if (log_file && open_log_file(log_file) != 0)
+    return 1;
   const char *level = cli_opt(c, "log-level");
   if (level) {
     if (strcmp(level, "debug") == 0) log_set_level(LOG_DEBUG);
