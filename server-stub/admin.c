@@ -15,7 +15,8 @@
 
 /* ---- command line ------------------------------------------------------------------------- */
 
-static const char *const FLAGS[] = {"--json", "--force", "--codes", "--bom", "--raw-text", NULL};
+static const char *const FLAGS[] = {"--json", "--force", "--codes", "--bom", "--raw-text",
+                                    "--behind-tls-proxy", "--allow-insecure-http", NULL};
 
 static int is_flag(const char *w)
 {

@@ -80,23 +80,6 @@ static char *read_text(const char *path)
   return buf;
 }
 
-/* Takes the serve flags (words without a value) out of the command line, which the shared
- * option parser only knows as "--key value" pairs. argv gets the remaining words. */
-static void take_serve_flags(const cli_t *in, char **argv, cli_t *out, int *behind_proxy,
-                             int *insecure_http)
-{
-  out->argc = 0;
-  out->argv = argv;
-  for (int i = 0; i < in->argc; i++) {
-    if (strcmp(in->argv[i], "--behind-tls-proxy") == 0)
-      *behind_proxy = 1;
-    else if (strcmp(in->argv[i], "--allow-insecure-http") == 0)
-      *insecure_http = 1;
-    else
-      argv[out->argc++] = in->argv[i];
-  }
-}
-
 /* The log goes to FILE from now on (stderr is redirected): created 0600, and refused when group
  * or others may read it, since request lines name devices, addresses and staff logins. */
 static int open_log_file(const char *path)
@@ -122,11 +105,12 @@ static int open_log_file(const char *path)
   return ok ? 0 : -1;
 }
 
-static int serve_with(const cli_t *c, int behind_proxy, int insecure_http)
+static int serve(const cli_t *c)
 {
   static const char *const known[] = {"db", "listen", "threads", "log-level", "tls-cert", "tls-key",
                                       "silent-days", "session-hours", "auth-fail-limit", "log-file",
-                                      NULL};
+                                      "flag:behind-tls-proxy", "flag:allow-insecure-http", NULL};
+  int behind_proxy = cli_flag(c, "behind-tls-proxy"), insecure_http = cli_flag(c, "allow-insecure-http");
   if (cli_check(c, known))
     return 2;
   const char *db_path = cli_opt(c, "db"), *listen = cli_opt(c, "listen");
@@ -229,21 +213,6 @@ static int serve_with(const cli_t *c, int behind_proxy, int insecure_http)
   srv_close(s);
   log_event(LOG_INFO, "stopped", NULL);
   return 0;
-}
-
-static int serve(const cli_t *all)
-{
-  char **words = calloc((size_t)all->argc + 1, sizeof *words);
-  if (!words) {
-    fprintf(stderr, "syncserver: out of memory\n");
-    return 1;
-  }
-  int behind_proxy = 0, insecure_http = 0;
-  cli_t rest;
-  take_serve_flags(all, words, &rest, &behind_proxy, &insecure_http);
-  int rc = serve_with(&rest, behind_proxy, insecure_http);
-  free(words);
-  return rc;
 }
 
 int main(int argc, char **argv)
