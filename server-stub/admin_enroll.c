@@ -1,5 +1,6 @@
 /* Admin commands: enrollment codes (SECURITY.md 2; admin.h). A code is printed once and stored
- * only as SHA-256 of its normalised text. */
+ * only as SHA-256 of its normalised text; it enrols a new device, or with --device re-keys that
+ * one device (its creator, --by, goes to the audit). */
 #include "admin.h"
 
 #include <cJSON.h>
@@ -49,18 +50,26 @@ static int int_opt(const cli_t *c, const char *key, int def, int min, int max, i
 
 int admin_enroll_create(const cli_t *c)
 {
-  static const char *const known[] = {"db", "name", "unit", "ttl-hours", "valid-days",
-                                      "flag:json", NULL};
+  static const char *const known[] = {"db", "name", "unit", "device", "by", "ttl-hours",
+                                      "valid-days", "flag:json", NULL};
   if (cli_check(c, known))
     return 2;
   const char *name = cli_opt(c, "name"), *unit = cli_opt(c, "unit");
-  if (!name || !*name) {
+  const char *device = cli_opt(c, "device"), *by = cli_opt(c, "by");
+  if (!device && (!name || !*name)) {
     fprintf(stderr, "syncserver: enroll create needs --name NAME (the device, e.g. \"Laptop PPA"
-            " Ponorogo 02\")\n");
+            " Ponorogo 02\"), or --device ID to re-key an enrolled device\n");
     return 2;
   }
-  if (strlen(name) > DB_NAME_MAX || (unit && strlen(unit) > DB_NAME_MAX)) {
-    fprintf(stderr, "syncserver: --name and --unit are limited to %d bytes\n", DB_NAME_MAX);
+  if (device && (!*device || strlen(device) > PROTO_UUID_LEN || !by || !*by)) {
+    fprintf(stderr, "syncserver: enroll create --device ID needs --by NAME (who re-keys the"
+            " device: written to the security log)\n");
+    return 2;
+  }
+  if ((name && strlen(name) > DB_NAME_MAX) || (unit && strlen(unit) > DB_NAME_MAX) ||
+      (by && strlen(by) > DB_BY_MAX)) {
+    fprintf(stderr, "syncserver: --name and --unit are limited to %d bytes, --by to %d\n",
+            DB_NAME_MAX, DB_BY_MAX);
     return 2;
   }
   /* --ttl-hours 0 makes a code that has already expired (for tests of the refusal). */
@@ -75,10 +84,28 @@ int admin_enroll_create(const cli_t *c)
   db_conn_t *db = admin_open(c, 0);
   if (!db)
     return 1;
+  db_enroll_code_t row;
+  memset(&row, 0, sizeof row);
+  sync_err_t e = SYNC_OK;
+  if (device) {   /* a re-key keeps the device's name and unit unless new ones are given */
+    db_device_t dev;
+    if ((e = db_device_get(db, device, &dev)) != SYNC_OK) {
+      db_close(db);
+      return admin_named_result(e, "device", device);
+    }
+    snprintf(row.device_id, sizeof row.device_id, "%s", dev.device_id);
+    snprintf(row.name, sizeof row.name, "%s", name && *name ? name : dev.name);
+    snprintf(row.unit, sizeof row.unit, "%s", unit ? unit : dev.unit);
+  } else {
+    snprintf(row.name, sizeof row.name, "%s", name);
+    snprintf(row.unit, sizeof row.unit, "%s", unit ? unit : "");
+  }
+  snprintf(row.created_by, sizeof row.created_by, "%s", by ? by : "");
+  row.created_at = db_now_ms();
+  row.expires_at = row.created_at + ttl_hours * HOUR_MS;
+  row.valid_days = valid_days;
   char code[15], norm[13];
   unsigned char hash[32];
-  int64_t now = db_now_ms(), expires = now + ttl_hours * HOUR_MS;
-  sync_err_t e;
   do {   /* a collision with an existing code is astronomically rare, but cheap to retry */
     new_code(code);
     if (proto_enroll_code_normalise(code, norm) != SYNC_OK) {
@@ -86,7 +113,7 @@ int admin_enroll_create(const cli_t *c)
       break;
     }
     crypto_hash_sha256(hash, (const unsigned char *)norm, strlen(norm));
-    e = db_enroll_code_add(db, hash, name, unit ? unit : "", now, expires, valid_days);
+    e = db_enroll_code_store(db, hash, &row);
   } while (e == SYNC_ERR_EXISTS);
   db_close(db);
   sodium_memzero(norm, sizeof norm);
@@ -99,16 +126,24 @@ int admin_enroll_create(const cli_t *c)
   if (cli_flag(c, "json")) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "code", code);
-    cJSON_AddStringToObject(o, "name", name);
-    cJSON_AddStringToObject(o, "unit", unit ? unit : "");
-    cJSON_AddNumberToObject(o, "expires_at", (double)expires);
+    cJSON_AddStringToObject(o, "name", row.name);
+    cJSON_AddStringToObject(o, "unit", row.unit);
+    if (device)
+      cJSON_AddStringToObject(o, "device_id", row.device_id);
+    else
+      cJSON_AddNullToObject(o, "device_id");
+    cJSON_AddStringToObject(o, "created_by", row.created_by);
+    cJSON_AddNumberToObject(o, "expires_at", (double)row.expires_at);
     cJSON_AddNumberToObject(o, "valid_days", valid_days);
     rc = admin_print_json(o);
   } else {
-    printf("code: %s\nname: %s\nunit: %s\nexpires: %s\ncredential valid for: %d days\n", code,
-           name, unit ? unit : "", admin_time(expires, when, sizeof when), valid_days);
+    printf("code: %s\nfor: %s\nname: %s\nunit: %s\nexpires: %s\ncredential valid for: %d days\n",
+           code, device ? row.device_id : "a new device", row.name, row.unit,
+           admin_time(row.expires_at, when, sizeof when), valid_days);
     fprintf(stderr, "The code is shown only now and works once; the server keeps only its"
             " SHA-256.\n");
+    if (device)
+      fprintf(stderr, "Using it replaces the device's secret: the old one stops working.\n");
   }
   sodium_memzero(code, sizeof code);
   fflush(stdout);
@@ -134,6 +169,11 @@ static int print_code(void *ctx, const db_enroll_code_t *e)
     cJSON_AddNumberToObject(o, "created_at", (double)e->created_at);
     cJSON_AddNumberToObject(o, "expires_at", (double)e->expires_at);
     cJSON_AddNumberToObject(o, "valid_days", e->valid_days);
+    if (e->device_id[0])
+      cJSON_AddStringToObject(o, "device_id", e->device_id);
+    else
+      cJSON_AddNullToObject(o, "device_id");
+    cJSON_AddStringToObject(o, "created_by", e->created_by);
     if (e->used_at) {
       cJSON_AddNumberToObject(o, "used_at", (double)e->used_at);
       cJSON_AddStringToObject(o, "used_by", e->used_by);
@@ -143,7 +183,8 @@ static int print_code(void *ctx, const db_enroll_code_t *e)
     }
     cJSON_AddItemToArray(l->arr, o);
   } else {
-    printf("%-7s  %-20s  %-20s  %-36s  %s%s%s\n", status,
+    printf("%-7s  %-36s  %-20s  %-20s  %-36s  %s%s%s\n", status,
+           e->device_id[0] ? e->device_id : "new device",
            admin_time(e->expires_at, t1, sizeof t1),
            e->used_at ? admin_time(e->used_at, t2, sizeof t2) : "-",
            e->used_at ? e->used_by : "-", e->name, e->unit[0] ? " / " : "", e->unit);
@@ -161,8 +202,8 @@ int admin_enroll_list(const cli_t *c)
   if (l.json)
     l.arr = cJSON_CreateArray();
   else
-    printf("%-7s  %-20s  %-20s  %-36s  %s\n", "STATUS", "EXPIRES", "USED", "USED BY",
-           "NAME / UNIT");
+    printf("%-7s  %-36s  %-20s  %-20s  %-36s  %s\n", "STATUS", "FOR", "EXPIRES", "USED",
+           "USED BY", "NAME / UNIT");
   sync_err_t e = db_enroll_code_list(db, print_code, &l);
   return admin_list_done(db, e, l.arr);
 }

@@ -225,10 +225,18 @@ typedef struct migration {
   const char *sql;
 } migration_t;
 
+/* Version 4 (SECURITY.md 2): an enrollment code is bound when it is made. device_id NULL: the
+ * code enrols a new device only; else it re-keys only that device. created_by names the staff
+ * member who made it, for the audit of a re-key. Codes made before count as new-device codes. */
+static const char SCHEMA_V4[] =
+  "ALTER TABLE enroll_codes ADD COLUMN device_id TEXT;"
+  "ALTER TABLE enroll_codes ADD COLUMN created_by TEXT NOT NULL DEFAULT '';";
+
 static const migration_t MIGRATIONS[] = {
   {1, SCHEMA_V1},
   {2, SCHEMA_V2},
   {3, SCHEMA_V3},
+  {4, SCHEMA_V4},
 };
 
 int64_t db_now_ms(void)

@@ -20,7 +20,7 @@
 #include "issues.h"
 #include "sync/error.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 #define DB_APPLICATION_ID 0x53594e53 /* "SYNS" */
 
 typedef struct db_conn db_conn_t;
@@ -76,6 +76,7 @@ int64_t db_now_ms(void);
 /* ---- devices (db_devices.c) --------------------------------------------------------------- */
 
 #define DB_NAME_MAX 256
+#define DB_BY_MAX 128   /* a staff name given with --by */
 #define RQ_REGION_TEXT_MAX 64
 
 typedef struct db_device {
@@ -104,19 +105,38 @@ typedef struct db_enroll_code {
   int64_t created_at, expires_at, used_at;    /* used_at 0 = not used */
   int valid_days;                             /* credential lifetime given at enrollment */
   char used_by[PROTO_UUID_LEN + 1];
+  char device_id[PROTO_UUID_LEN + 1];         /* the one device it re-keys; "" = a new device */
+  char created_by[DB_BY_MAX + 1];             /* who made the code ("" when not said) */
 } db_enroll_code_t;
 
-/* Stores a new code by the SHA-256 of its normalised text. SYNC_ERR_EXISTS on a (improbable)
- * collision: make another code. */
+/* Stores a new code by the SHA-256 of its normalised text, as `code` describes it (name, unit,
+ * created_at, expires_at, valid_days, created_by; used_* ignored). `code->device_id` "": the
+ * code enrols a new device only; else it re-keys only that device, which must exist
+ * (SYNC_ERR_NOT_FOUND). SYNC_ERR_EXISTS on a (improbable) collision: make another code. */
+sync_err_t db_enroll_code_store(db_conn_t *c, const unsigned char code_sha256[32],
+                                const db_enroll_code_t *code);
+/* db_enroll_code_store of a code for a new device, made now by nobody named. */
 sync_err_t db_enroll_code_add(db_conn_t *c, const unsigned char code_sha256[32], const char *name,
                               const char *unit, int64_t now, int64_t expires_at, int valid_days);
 /* Every code, newest first. */
 typedef int (*db_enroll_fn)(void *ctx, const db_enroll_code_t *code);
 sync_err_t db_enroll_code_list(db_conn_t *c, db_enroll_fn fn, void *ctx);
-/* In ONE write transaction: checks the code (unknown, used or expired: SYNC_ERR_AUTH, nothing
- * written), marks it used by `device_id`, creates or re-keys the device (new secret, active,
- * credential valid for the code's days from `now`) and records the enrollment in the security
- * log. `out` gets the device as stored. */
+
+typedef struct db_enrolled {
+  db_device_t device;                         /* as stored */
+  int rekeyed;                                /* 1: an existing device got a new secret */
+  char created_by[DB_BY_MAX + 1];             /* the code's creator */
+} db_enrolled_t;
+/* In ONE write transaction: checks the code, marks it used by `device_id`, creates the device
+ * (a code for a new device) or replaces the secret of the code's device (active again,
+ * credential valid for the code's days from `now`), and records "enrolled" or "rekeyed" in the
+ * security log. Refused, with nothing written: SYNC_ERR_AUTH when the code is unknown, used or
+ * expired; SYNC_ERR_STATE when it is not for `device_id` (a new-device code naming an id the
+ * server knows, or a code for another device). */
+sync_err_t db_enroll_use(db_conn_t *c, const unsigned char code_sha256[32], const char *device_id,
+                         const unsigned char secret_sha256[32], const char *addr, int64_t now,
+                         db_enrolled_t *out);
+/* db_enroll_use when only the device as stored matters. */
 sync_err_t db_enroll_redeem(db_conn_t *c, const unsigned char code_sha256[32],
                             const char *device_id, const unsigned char secret_sha256[32],
                             const char *addr, int64_t now, db_device_t *out);

@@ -1,6 +1,8 @@
 /* POST /v1/enroll (SECURITY.md 2): a one-time code for the device's own credential. No
  * Authorization; a refused code is a failed authentication (logged, audited, rate-limited) and
- * never says whether it was unknown, used or expired. */
+ * never says whether it was unknown, used, expired or made for another device. A code creates a
+ * new device or re-keys the one device it was made for; the device_id in the request chooses
+ * nothing else. */
 #include "srv_internal.h"
 
 #include <sodium.h>
@@ -44,7 +46,8 @@ void handle_enroll(srv_t *s, const srv_request_t *req, const char *json, size_t 
 
   proto_enroll_resp_t out;
   memset(&out, 0, sizeof out);
-  db_device_t dev;
+  db_enrolled_t got;
+  db_device_t *dev = &got.device;
   db_conn_t *c = NULL;
   if (auth_new_secret(out.secret, secret_hash) != 0) {
     resp_error(r, PROTO_E_INTERNAL, NULL, NULL);
@@ -55,11 +58,12 @@ void handle_enroll(srv_t *s, const srv_request_t *req, const char *json, size_t 
     goto done;
   }
   int64_t now = db_now_ms();
-  e = db_enroll_redeem(c, code_hash, er->device_id, secret_hash, req->addr, now, &dev);
-  if (e == SYNC_ERR_AUTH) {
+  e = db_enroll_use(c, code_hash, er->device_id, secret_hash, req->addr, now, &got);
+  if (e == SYNC_ERR_AUTH || e == SYNC_ERR_STATE) {
     db_pool_release(s->pool, c);
     c = NULL;
-    refuse(s, req, er->device_id, "unknown, used or expired enrollment code", r);
+    refuse(s, req, er->device_id, e == SYNC_ERR_AUTH ? "unknown, used or expired enrollment code"
+                                  : "enrollment code not made for this device", r);
     goto done;
   }
   if (e != SYNC_OK) {
@@ -67,12 +71,12 @@ void handle_enroll(srv_t *s, const srv_request_t *req, const char *json, size_t 
     goto done;
   }
   out.protocol = PROTO_VERSION;
-  snprintf(out.device_id, sizeof out.device_id, "%s", dev.device_id);
-  out.name = dev.name;
-  out.unit = dev.unit;
+  snprintf(out.device_id, sizeof out.device_id, "%s", dev->device_id);
+  out.name = dev->name;
+  out.unit = dev->unit;
   snprintf(out.server_id, sizeof out.server_id, "%s", s->server_id);
   snprintf(out.receipt_key, sizeof out.receipt_key, "%s", s->keys.receipt_pk);
-  out.credential_expires_at = dev.credential_expires_at;
+  out.credential_expires_at = dev->credential_expires_at;
   out.server_time = now;
   char *body = NULL;
   size_t body_len = 0;
@@ -81,10 +85,11 @@ void handle_enroll(srv_t *s, const srv_request_t *req, const char *json, size_t 
   resp_json(r, 200, body, body_len);
   char q1[80], q2[600];
   char who[2 * DB_NAME_MAX + 4];
-  snprintf(who, sizeof who, "%s%s%s", dev.name, dev.unit[0] ? " / " : "", dev.unit);
-  log_event(LOG_INFO, "enrolled", "addr=%s device=%s name=%s",
-            log_quote(req->addr ? req->addr : "-", q1, sizeof q1), dev.device_id,
-            log_quote(who, q2, sizeof q2));
+  snprintf(who, sizeof who, "%s%s%s", dev->name, dev->unit[0] ? " / " : "", dev->unit);
+  char q3[2 * DB_BY_MAX + 8];
+  log_event(LOG_INFO, got.rekeyed ? "rekeyed" : "enrolled", "addr=%s device=%s name=%s by=%s",
+            log_quote(req->addr ? req->addr : "-", q1, sizeof q1), dev->device_id,
+            log_quote(who, q2, sizeof q2), log_quote(got.created_by, q3, sizeof q3));
 done:
   if (c)
     db_pool_release(s->pool, c);

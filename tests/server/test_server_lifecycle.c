@@ -238,11 +238,16 @@ static void test_admin_commands_guard_the_database(void **state)
   assert_int_equal(run_syncserver(NULL, "form", "publish", "--db", s.db, bad, NULL), 1);
   free(bad);
   assert_int_equal(db_scalar(&s, "SELECT count(*) FROM forms"), 2);
-  /* Devices: enrolling an id again re-keys it (one row, the new code's name), secrets stored
-   * only as hashes, revoke of nobody fails. */
+  /* Devices: a code made for an enrolled id re-keys it (one row, the new code's name), secrets
+   * stored only as hashes, revoke of nobody fails. */
   device_t d1, d;
   assert_int_equal(add_device(&s, "One", GOLDEN_DEVICE, &d1), 0);
-  assert_int_equal(add_device(&s, "Two", GOLDEN_DEVICE, &d), 0);
+  const char *rekey[] = {"--device", GOLDEN_DEVICE, "--by", "test", NULL};
+  char code[32];
+  assert_int_equal(enroll_code(&s, "Two", rekey, code), 0);
+  assert_int_equal(server_start(&s, NULL), 0);
+  assert_int_equal(enroll_device(&s, code, GOLDEN_DEVICE, &d), 200);
+  assert_int_equal(server_stop(&s, SIGTERM), 0);
   assert_string_not_equal(d1.secret, d.secret);
   assert_int_equal(db_scalar(&s, "SELECT count(*) FROM devices WHERE name = 'Two'"), 1);
   assert_int_equal(db_scalar(&s, "SELECT count(*) FROM devices"), 1);

@@ -360,7 +360,8 @@ static void test_unknown_revoked_and_expired_devices_can_neither_push_nor_pull(v
   expect_push_and_pull_refused(&exp, 403, "credential_expired");
   assert_int_equal(db_scalar(&S, "SELECT count(*) FROM record_revisions"), before);
 
-  /* the listing shows the expiry; a new code brings the revoked device back with a new secret */
+  /* the listing shows the expiry; a code made for it brings the revoked device back with a new
+   * secret */
   char *out = NULL;
   assert_int_equal(run_syncserver(&out, "device", "list", "--db", S.db, NULL), 0);
   assert_non_null(strstr(out, "CREDENTIAL EXPIRES"));
@@ -368,7 +369,8 @@ static void test_unknown_revoked_and_expired_devices_can_neither_push_nor_pull(v
   free(out);
   char code[32];
   device_t back;
-  assert_int_equal(enroll_code(&S, "Stolen tablet, found", NULL, code), 0);
+  const char *rekey[] = {"--device", rev.id, "--by", "test", NULL};
+  assert_int_equal(enroll_code(&S, "Stolen tablet, found", rekey, code), 0);
   assert_int_equal(enroll_device(&S, code, rev.id, &back), 200);
   assert_string_not_equal(back.secret, rev.secret);
   reply_t r;

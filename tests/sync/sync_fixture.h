@@ -63,7 +63,11 @@ int fx_server_new(fx_server_t *s);
 int fx_server_create(fx_server_t *s, const fx_device_t *d);
 /* A one-time code from `syncserver enroll create` into code (at least 16 bytes). 0 on success. */
 int fx_enroll_code(const fx_server_t *s, char *code, size_t len);
-/* Enrols the store at store_path with a fresh code over s->url (ca_file/pin may be NULL; plain
+/* A code from `syncserver enroll create --device ID` that re-keys only that enrolled device
+ * (SECURITY.md 2). 0 on success. */
+int fx_rekey_code(const fx_server_t *s, const char *device_id, char *code, size_t len);
+/* Enrols the store at store_path with a fresh code (a re-key code when it is the device this
+ * server enrolled last) over s->url (ca_file/pin may be NULL; plain
  * http to loopback allowed); sets s->device_id. The library's result, `why` gets its words. */
 sync_err_t fx_enroll(fx_server_t *s, const char *store_path, const char *ca_file, const char *pin,
                      char *why, size_t len);

@@ -51,18 +51,40 @@ int fx_enroll_code(const fx_server_t *s, char *code, size_t len)
   return 0;
 }
 
+int fx_rekey_code(const fx_server_t *s, const char *device_id, char *code, size_t len)
+{
+  char *out = NULL;
+  int rc = fx_syncserver(&out, "enroll", "create", "--db", s->db, "--device", device_id, "--by",
+                         "test fixture", NULL);
+  const char *p = rc == 0 && out ? strstr(out, "code: ") : NULL;
+  if (!p || len < 15 || !is_code(p + 6)) {
+    fprintf(stderr, "fx_rekey_code: no code in: %s\n", out ? out : "");
+    free(out);
+    return -1;
+  }
+  memcpy(code, p + 6, 14);
+  code[14] = '\0';
+  free(out);
+  return 0;
+}
+
 sync_err_t fx_enroll(fx_server_t *s, const char *store_path, const char *ca_file, const char *pin,
                      char *why, size_t len)
 {
   char code[16];
   sync_store_t *st = NULL;
-  snprintf(why, len, "no enrollment code");
-  if (fx_enroll_code(s, code, sizeof code) != 0)
-    return SYNC_ERR_INTERNAL;
   sync_err_t err = fx_store_open(store_path, &st);
   if (err) {
     snprintf(why, len, "cannot open the store: %s", sync_strerror(err));
     return err;
+  }
+  /* The store this server enrolled before gets a code for its own device; others a new one. */
+  const char *id = sync_store_device_id(st);
+  snprintf(why, len, "no enrollment code");
+  if ((id && strcmp(id, s->device_id) == 0 ? fx_rekey_code(s, id, code, sizeof code)
+                                            : fx_enroll_code(s, code, sizeof code)) != 0) {
+    sync_store_close(st);
+    return SYNC_ERR_INTERNAL;
   }
   sync_enroll_config_t c;
   sync_enroll_config_init(&c);

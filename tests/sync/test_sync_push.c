@@ -354,12 +354,13 @@ static void test_syncctl_enrolls_syncs_and_reports_in_json(void **state)
 {
   world_t *w = *state;
   assert_int_equal(fx_add_records(w->dev.path, 25, 8), 0);
-  /* Enrolling again with a new code (passphrase from a file, not the environment). */
+  /* Enrolling again with a code made for this device (passphrase from a file, not the
+   * environment). */
   char *pass = ts_path(w->dev.dir, "pass.txt");
   assert_int_equal(fx_write_file(pass, FX_PASSPHRASE "\n"), 0);
   unsetenv("SYNC_PASSPHRASE");
   char code[16], *out = NULL;
-  assert_int_equal(fx_enroll_code(&w->srv, code, sizeof code), 0);
+  assert_int_equal(fx_rekey_code(&w->srv, w->dev.id, code, sizeof code), 0);
   assert_int_equal(fx_syncctl(&out, "--store", w->dev.path, "--json", "enroll", "--server", w->srv.url,
                               "--code", code, "--allow-http-loopback", "--passphrase-file", pass, NULL), 0);
   cJSON *j = cJSON_Parse(out);
