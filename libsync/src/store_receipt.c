@@ -1,6 +1,6 @@
 /* Signed receipts (sync/receipt.h, proto/SECURITY.md 7): the newest receipt of a record as a
  * self-contained document with its Merkle proof, and checking such a document against the
- * server's Ed25519 key. */
+ * server's Ed25519 key (given, or the one the store was enrolled with). */
 #include "receipt_proof.h"
 #include "store_crypto.h"
 #include "store_sync.h"
