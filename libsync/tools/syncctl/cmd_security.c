@@ -141,8 +141,11 @@ static int enrolled_receipt_key(cli_t *cli, char *key, size_t len)
   return k ? EXIT_OK : cli_fail(cli, SYNC_ERR_NOT_ENROLLED, "receipt verify");
 }
 
+/* The outcome; `source` says in words where `key` came from (JSON: key_source "store" with the
+ * store's path, or "option"). */
 static int print_verdict(const cli_t *cli, sync_err_t err, const char *key, const char *source)
 {
+  int from_store = cli->store != NULL;
   char why[PATH_MAX + 320];
   if (err == SYNC_OK)
     snprintf(why, sizeof why, "receipt signature is valid: signed by %s (%s)", source, key);
@@ -155,7 +158,9 @@ static int print_verdict(const cli_t *cli, sync_err_t err, const char *key, cons
     cJSON_AddBoolToObject(o, "ok", err == SYNC_OK);
     cJSON_AddBoolToObject(o, "valid", err == SYNC_OK);
     cJSON_AddStringToObject(o, "key", key);
-    cJSON_AddStringToObject(o, "key_source", source);
+    cJSON_AddStringToObject(o, "key_source", from_store ? "store" : "option");
+    if (from_store)
+      cJSON_AddStringToObject(o, "store", cli->store_path);
     if (err != SYNC_OK) {
       cJSON_AddStringToObject(o, "error", sync_errname(err));
       cJSON_AddStringToObject(o, "message", why);
