@@ -77,6 +77,10 @@ sync_err_t sync_store_open(const char *path, const sync_store_opts_t *opts, sync
       o.busy_timeout_ms < 0 || !language_ok(o.language) ||
       (o.kdf != SYNC_KDF_INTERACTIVE && o.kdf != SYNC_KDF_MODERATE && o.kdf != SYNC_KDF_TEST))
     return SYNC_ERR_INVALID_ARG;
+  /* The test cost only where the test suites switch it on (SECURITY.md 5): refused before any
+   * file is created. A store that already holds it still opens (store_key.c). */
+  if (o.kdf == SYNC_KDF_TEST && !sync_store_test_kdf_allowed())
+    return SYNC_ERR_INVALID_ARG;
   if (sodium_init() < 0)
     return SYNC_ERR_INTERNAL;
   if ((!o.create || o.read_only) && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0)

@@ -1,6 +1,8 @@
 /* The store's data key (store_crypto.h, proto/SECURITY.md 5): made at creation, wrapped under a
  * key derived from the passphrase (Argon2id13), unwrapped at every open, re-wrapped by
- * sync_store_change_passphrase(). */
+ * sync_store_change_passphrase(). The test cost (SYNC_KDF_TEST) only where the environment allows
+ * it (sync_store_test_kdf_allowed); a key found wrapped at less than the interactive cost is
+ * re-wrapped at the interactive cost when the test cost is not allowed. */
 #include "store_crypto.h"
 
 #include <errno.h>
@@ -20,6 +22,12 @@
 #define KDF_TEXT_MAX 160
 #define WRAPPED_TEXT_MAX 160
 
+int sync_store_test_kdf_allowed(void)
+{
+  const char *v = getenv(SYNC_ALLOW_TEST_KDF_ENV);
+  return v && strcmp(v, "1") == 0;
+}
+
 static int kdf_params(sync_kdf_strength_t kdf, unsigned long long *ops, size_t *mem)
 {
   switch (kdf) {
@@ -37,6 +45,20 @@ static int kdf_params(sync_kdf_strength_t kdf, unsigned long long *ops, size_t *
     return 0;
   }
   return -1;
+}
+
+/* The cost of `kdf` into *ops and *mem, or SYNC_ERR_INVALID_ARG (errmsg set): an unknown strength,
+ * or the test cost where it is not allowed. */
+static sync_err_t kdf_check(sync_store_t *s, sync_kdf_strength_t kdf, unsigned long long *ops,
+                            size_t *mem)
+{
+  if (kdf == SYNC_KDF_TEST && !sync_store_test_kdf_allowed())
+    return store_fail(s, SYNC_ERR_INVALID_ARG, "the test key derivation cost gives no real "
+                      "protection: it is allowed only where %s=1 (test suites)",
+                      SYNC_ALLOW_TEST_KDF_ENV);
+  if (kdf_params(kdf, ops, mem) != 0)
+    return store_fail(s, SYNC_ERR_INVALID_ARG, "unknown key derivation strength %d", (int)kdf);
+  return SYNC_OK;
 }
 
 /* The KEK into kek (sodium_malloc'd by the caller). */
@@ -73,9 +95,9 @@ static sync_err_t wrap_and_store(sync_store_t *s, const char *passphrase, sync_k
   if (!passphrase || strlen(passphrase) < SYNC_PASSPHRASE_MIN)
     return store_fail(s, SYNC_ERR_INVALID_ARG, "the passphrase must be at least %d bytes long",
                       SYNC_PASSPHRASE_MIN);
-  if (kdf_params(kdf, &ops, &mem) != 0)
-    return store_fail(s, SYNC_ERR_INVALID_ARG, "unknown key derivation strength %d", (int)kdf);
-  sync_err_t err = wrap_ad(s, ad, sizeof ad);
+  sync_err_t err = kdf_check(s, kdf, &ops, &mem);
+  if (err == SYNC_OK)
+    err = wrap_ad(s, ad, sizeof ad);
   if (err)
     return err;
   unsigned char *kek = sodium_malloc(STORE_DEK_LEN);
@@ -125,8 +147,9 @@ static int parse_kdf(const char *text, unsigned long long *ops, size_t *mem, uns
   return 0;
 }
 
-/* Unwraps the file's DEK with `passphrase` into dek (sodium_malloc'd by the caller). */
-static sync_err_t unwrap(sync_store_t *s, const char *passphrase, unsigned char *dek)
+/* Unwraps the file's DEK with `passphrase` into dek (sodium_malloc'd by the caller); *weak 1 when
+ * the file wraps it at less than the interactive cost. */
+static sync_err_t unwrap(sync_store_t *s, const char *passphrase, unsigned char *dek, int *weak)
 {
   char kdf_text[KDF_TEXT_MAX], wrapped64[WRAPPED_TEXT_MAX], ad[80];
   unsigned char salt[SALT_LEN], wrapped[WRAPPED_LEN];
@@ -157,7 +180,22 @@ static sync_err_t unwrap(sync_store_t *s, const char *passphrase, unsigned char 
                                                  kek) != 0)
     err = store_fail(s, SYNC_ERR_PASSPHRASE, "wrong passphrase");
   sodium_free(kek);
+  *weak = ops < crypto_pwhash_OPSLIMIT_INTERACTIVE || mem < crypto_pwhash_MEMLIMIT_INTERACTIVE;
   return err;
+}
+
+/* A key wrapped at the test cost in a process that does not allow it (a store made by a test
+ * build, or before the switch existed): re-wrapped at the interactive cost under the same
+ * passphrase. Best effort, so that such a store never becomes unopenable: on failure the
+ * transaction rolls back, the open goes on and the next read-write open tries again. */
+static void strengthen(sync_store_t *s, const char *passphrase)
+{
+  sync_err_t err = store_write_begin(s, UNDO_SAVEPOINT);
+  if (err == SYNC_OK) {
+    err = wrap_and_store(s, passphrase, SYNC_KDF_INTERACTIVE, s->dek);
+    store_write_end(s, err == SYNC_OK, err);
+  }
+  store_reset_error(s, 0);
 }
 
 sync_err_t store_key_create(sync_store_t *s, const char *passphrase, sync_kdf_strength_t kdf)
@@ -178,12 +216,15 @@ sync_err_t store_key_unlock(sync_store_t *s, const char *passphrase)
   unsigned char *dek = sodium_malloc(STORE_DEK_LEN);
   if (!dek)
     return store_fail(s, SYNC_ERR_NOMEM, "out of memory");
-  sync_err_t err = unwrap(s, passphrase, dek);
+  int weak = 0;
+  sync_err_t err = unwrap(s, passphrase, dek, &weak);
   if (err) {
     sodium_free(dek);
     return err;
   }
   s->dek = dek;
+  if (weak && !s->read_only && !sync_store_test_kdf_allowed())
+    strengthen(s, passphrase);
   return SYNC_OK;
 }
 
@@ -207,14 +248,15 @@ sync_err_t sync_store_change_passphrase(sync_store_t *store, const char *old_pas
   if (!new_passphrase || strlen(new_passphrase) < SYNC_PASSPHRASE_MIN)
     return store_fail(store, SYNC_ERR_INVALID_ARG, "the new passphrase must be at least %d bytes long",
                       SYNC_PASSPHRASE_MIN);
-  if (kdf_params(kdf, &ops, &mem) != 0)
-    return store_fail(store, SYNC_ERR_INVALID_ARG, "unknown key derivation strength %d", (int)kdf);
+  if ((err = kdf_check(store, kdf, &ops, &mem)) != SYNC_OK)
+    return err;
+  int weak = 0;
   unsigned char *old = sodium_malloc(STORE_DEK_LEN);
   if (!old)
     return store_fail(store, SYNC_ERR_NOMEM, "out of memory");
   if ((err = store_write_begin(store, UNDO_SAVEPOINT)) == SYNC_OK) {
     /* Inside the transaction: the old passphrase must open the key as the file holds it now. */
-    if ((err = unwrap(store, old_passphrase, old)) == SYNC_OK &&
+    if ((err = unwrap(store, old_passphrase, old, &weak)) == SYNC_OK &&
         sodium_memcmp(old, store->dek, STORE_DEK_LEN) != 0)
       err = store_fail(store, SYNC_ERR_CORRUPT, "the store's data key changed under this handle");
     if (err == SYNC_OK)

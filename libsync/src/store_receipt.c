@@ -1,6 +1,6 @@
 /* Signed receipts (sync/receipt.h, proto/SECURITY.md 7): the newest receipt of a record as a
  * self-contained document with its Merkle proof, and checking such a document against the
- * server's Ed25519 key. */
+ * server's Ed25519 key (given, or the one the store was enrolled with). */
 #include "receipt_proof.h"
 #include "store_crypto.h"
 #include "store_sync.h"
@@ -215,4 +215,25 @@ sync_err_t sync_receipt_verify(const char *receipt_json, const char *expected_ke
   sync_err_t err = verify_doc(doc, expected_key);
   cJSON_Delete(doc);
   return err;
+}
+
+sync_err_t sync_store_receipt_verify(sync_store_t *store, const char *receipt_json)
+{
+  char key[128];
+  if (!store)
+    return SYNC_ERR_INVALID_ARG;
+  store_reset_error(store, 0);
+  sync_err_t err = store_state_get(store, STATE_RECEIPT_KEY, key, sizeof key);
+  if (err == SYNC_ERR_NOT_FOUND)
+    return store_fail(store, SYNC_ERR_NOT_ENROLLED, "the store is not enrolled: it holds no server "
+                      "receipt key to check the receipt against");
+  if (err)
+    return err;
+  err = sync_receipt_verify(receipt_json, key);
+  if (err == SYNC_ERR_CRYPTO)
+    return store_fail(store, err, "the receipt is not signed by the server receipt key this store "
+                      "was enrolled with (%s)", key);
+  if (err)
+    return store_fail(store, err, "not a receipt document");
+  return SYNC_OK;
 }

@@ -3,7 +3,8 @@
 # passphrase (a file, the environment, never the command line) and opens with no other; valid
 # records are saved and listed with their computed values; invalid ones are refused with every
 # failing answer named and nothing written; import reports rejected lines by number; export gives
-# the records back; retention, passphrase change and the emergency wipe work from the command line.
+# the records back; retention, passphrase change and the emergency wipe work from the command line;
+# the test key derivation cost only where SYNC_ALLOW_TEST_KDF=1 (set here, as for every test).
 # Usage: syncctl_roundtrip.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 BUILD=$1 SRC=$2
@@ -18,6 +19,15 @@ ctl() { "$CTL" --store "$T/s.db" --passphrase-file "$T/pass" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# Without the switch the test cost is refused before any file exists; with it (test fixtures) it is
+# the fast store every other step here uses.
+set +e
+env -u SYNC_ALLOW_TEST_KDF "$CTL" --store "$T/s.db" --passphrase-file "$T/pass" init --kdf test \
+  >/dev/null 2>"$T/err"; rc=$?
+set -e
+[[ $rc == 2 && ! -e "$T/s.db" ]] || fail "--kdf test without the switch must be refused ($rc)"
+grep -q "SYNC_ALLOW_TEST_KDF=1" "$T/err" || fail "the refusal must name the switch: $(cat "$T/err")"
+export SYNC_ALLOW_TEST_KDF=1
 ctl init --kdf test >/dev/null
 # The passphrase opens the store; another does not, nor none at all (no terminal here).
 printf 'not the passphrase\n' > "$T/wrong"
@@ -126,6 +136,15 @@ set +e; ctl --json enrollment > "$T/enr"; rc=$?; set -e
 [[ $rc == 1 && $(json 'd["error"]' < "$T/enr") == SYNC_ERR_NOT_ENROLLED ]] || fail "enrollment of a new store: $(cat "$T/enr")"
 set +e; ctl sync 2>"$T/err"; rc=$?; set -e
 [[ $rc == 1 ]] && grep -q "not enrolled" "$T/err" || fail "sync of a store never enrolled must say so"
+# receipt verify trusts the key given or the store's enrolled one, never the document's own: with
+# neither it refuses, and a store never enrolled has no key to offer.
+echo '{}' > "$T/r.json"
+set +e
+(cd "$T" && env -u SYNC_STORE "$CTL" receipt verify "$T/r.json" 2>"$T/err"); rc=$?
+set -e
+[[ $rc == 1 ]] && grep -q "no trusted server key" "$T/err" || fail "receipt verify with no key and no store: $(cat "$T/err")"
+set +e; ctl receipt verify "$T/r.json" 2>"$T/err"; rc=$?; set -e
+[[ $rc == 1 ]] && grep -q "not enrolled" "$T/err" || fail "receipt verify on a store never enrolled: $(cat "$T/err")"
 
 # Retention.
 [[ $(ctl --json retention show | json 'd["retention_days"]') == 0 ]] || fail "retention defaults to forever"

@@ -1,5 +1,6 @@
 /* Signed receipts (proto/SECURITY.md 7, sync/receipt.h): the newest receipt of a record as a
- * document that verifies on its own, and refusing altered documents, other keys and non-receipts. */
+ * document that verifies on its own, and refusing altered documents, other keys and non-receipts;
+ * a store checks a document against its enrolled server key, never the document's own. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -188,6 +189,49 @@ static void test_receipt_of_another_key_is_refused(void **state)
   sync_free(text);
 }
 
+/* A forger makes a key pair of their own and a receipt signed with it: self-consistent, so the
+ * document alone "verifies"; against the server key the store was enrolled with it does not. */
+static void test_receipt_verify_trusts_the_enrolled_key_not_the_document(void **state)
+{
+  fixture_t *f = *state;
+  st_ack_all(f->st.s, f->sk, 1732500000000LL);
+  char *genuine = NULL, *forged = NULL, enrolled[128];
+  cJSON_Delete(receipt_doc(f, &genuine));
+  assert_int_equal(store_state_get(f->st.s, STATE_RECEIPT_KEY, enrolled, sizeof enrolled), SYNC_OK);
+
+  fixture_t forger = { 0 };
+  st_store_open(&forger.st);
+  assert_int_equal(sync_form_add(forger.st.s, ST_VISIT_FORM, strlen(ST_VISIT_FORM), NULL, NULL),
+                   SYNC_OK);
+  st_enroll(forger.st.s, forger.sk); /* the forger's own "server" key, same server id */
+  assert_int_equal(sync_record_create(forger.st.s, "visit", 0, "{\"name\":\"Siti\"}",
+                                      SYNC_STATUS_FINAL, forger.uuid), SYNC_OK);
+  st_ack_all(forger.st.s, forger.sk, 1732500000000LL);
+  cJSON_Delete(receipt_doc(&forger, &forged));
+  st_store_close(&forger.st);
+
+  /* The attack: the document's own key vouches for it. */
+  assert_int_equal(sync_receipt_verify(forged, NULL), SYNC_OK);
+  /* The store trusts only its enrolled key: the forgery fails and says which key it used. */
+  assert_int_equal(sync_store_receipt_verify(f->st.s, forged), SYNC_ERR_CRYPTO);
+  assert_non_null(strstr(sync_store_errmsg(f->st.s), enrolled));
+  assert_int_equal(sync_receipt_verify(forged, enrolled), SYNC_ERR_CRYPTO);
+  /* Legitimate use: the server's own receipt verifies against the enrolled key. */
+  assert_int_equal(sync_store_receipt_verify(f->st.s, genuine), SYNC_OK);
+  assert_string_equal(sync_store_errmsg(f->st.s), "");
+  assert_int_equal(sync_store_receipt_verify(f->st.s, "{not json"), SYNC_ERR_JSON);
+  assert_int_equal(sync_store_receipt_verify(NULL, genuine), SYNC_ERR_INVALID_ARG);
+
+  /* A store that was never enrolled has no key to trust: it refuses rather than falling back. */
+  st_store_t bare;
+  st_store_open(&bare);
+  assert_int_equal(sync_store_receipt_verify(bare.s, genuine), SYNC_ERR_NOT_ENROLLED);
+  assert_non_null(strstr(sync_store_errmsg(bare.s), "not enrolled"));
+  st_store_close(&bare);
+  sync_free(genuine);
+  sync_free(forged);
+}
+
 static void test_what_is_not_a_receipt_is_refused(void **state)
 {
   fixture_t *f = *state;
@@ -237,6 +281,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_newest_receipt_is_a_document_that_verifies, setup, teardown),
     cmocka_unit_test_setup_teardown(test_altered_receipt_does_not_verify, setup, teardown),
     cmocka_unit_test_setup_teardown(test_receipt_of_another_key_is_refused, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_receipt_verify_trusts_the_enrolled_key_not_the_document,
+                                    setup, teardown),
     cmocka_unit_test_setup_teardown(test_what_is_not_a_receipt_is_refused, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* Encryption at rest (proto/SECURITY.md 5, sync/store.h): passphrases (wrong, missing, short,
- * changed), values that were altered or moved between rows, answers that never reach the files in
+ * changed), the test key derivation cost only where the environment allows it, values that were altered or moved between rows, answers that never reach the files in
  * clear (drafts, finals, secrets, conflict values, revisions kept aside), and the in-place
  * encryption of a schema-2 store. */
 #include <stdarg.h>
@@ -145,6 +145,90 @@ static void test_key_is_wrapped_in_meta_as_documented(void **state)
   free(kdf);
   free(wrapped);
   assert_int_equal(st_raw_int(f->path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+}
+
+/* The cost a store's key_kdf names: "argon2id13:<ops>:<mem>:" into out. */
+static void kdf_prefix(char *out, size_t len, unsigned long long ops, size_t mem)
+{
+  snprintf(out, len, "argon2id13:%llu:%zu:", ops, mem);
+}
+
+static int key_kdf_starts_with(const char *path, const char *prefix)
+{
+  char *kdf = st_raw_text(path, "SELECT value FROM meta WHERE key = 'key_kdf'");
+  assert_non_null(kdf);
+  int yes = strncmp(kdf, prefix, strlen(prefix)) == 0;
+  free(kdf);
+  return yes;
+}
+
+/* ctest runs this program with SYNC_ALLOW_TEST_KDF=1; this test takes it away and gives it back. */
+static void test_test_kdf_is_refused_without_the_switch(void **state)
+{
+  fixture_t *f = *state;
+  char test_cost[64], interactive[64];
+  kdf_prefix(test_cost, sizeof test_cost, crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+  kdf_prefix(interactive, sizeof interactive, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+             crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  sync_store_t *s = NULL;
+
+  /* A test fixture (switch on) makes a store at the test cost. */
+  assert_int_equal(setenv(SYNC_ALLOW_TEST_KDF_ENV, "1", 1), 0);
+  assert_int_equal(sync_store_test_kdf_allowed(), 1);
+  s = st_open(f->path);
+  add_form(s);
+  save(s, "Wayan", SYNC_STATUS_DRAFT, NULL);
+  sync_store_close(s);
+  assert_true(key_kdf_starts_with(f->path, test_cost));
+
+  /* Switch off ("0" is off too): creating at the test cost is refused and leaves no file. */
+  assert_int_equal(setenv(SYNC_ALLOW_TEST_KDF_ENV, "0", 1), 0);
+  assert_int_equal(sync_store_test_kdf_allowed(), 0);
+  assert_int_equal(unsetenv(SYNC_ALLOW_TEST_KDF_ENV), 0);
+  assert_int_equal(sync_store_test_kdf_allowed(), 0);
+  char *fresh = ts_path(f->dir, "fresh.db");
+  assert_int_equal(st_open_with(fresh, ST_PASSPHRASE, &s), SYNC_ERR_INVALID_ARG);
+  assert_null(s);
+  assert_int_not_equal(access(fresh, F_OK), 0);
+
+  /* The existing test-cost store still opens (its data is not stranded), read-only without a
+   * write, and a read-write open re-wraps its key at the interactive cost. */
+  sync_store_opts_t o;
+  sync_store_opts_init(&o);
+  o.passphrase = ST_PASSPHRASE;
+  o.read_only = 1;
+  assert_int_equal(sync_store_open(f->path, &o, &s), SYNC_OK);
+  sync_store_close(s);
+  assert_true(key_kdf_starts_with(f->path, test_cost));
+  o.read_only = 0;
+  assert_int_equal(sync_store_open(f->path, &o, &s), SYNC_OK);
+  /* A passphrase change cannot bring the test cost back; a real cost is accepted. */
+  assert_int_equal(sync_store_change_passphrase(s, ST_PASSPHRASE, "new passphrase 2", SYNC_KDF_TEST),
+                   SYNC_ERR_INVALID_ARG);
+  assert_non_null(strstr(sync_store_errmsg(s), SYNC_ALLOW_TEST_KDF_ENV));
+  sync_store_close(s);
+  assert_true(key_kdf_starts_with(f->path, interactive));
+  sync_store_stats_t st;
+  assert_int_equal(sync_store_open(f->path, &o, &s), SYNC_OK); /* same passphrase, same data */
+  assert_int_equal(sync_store_stats(s, &st), SYNC_OK);
+  assert_int_equal(st.drafts, 1);
+  sync_store_close(s);
+
+  /* With the switch on again the test cost is accepted as before. */
+  assert_int_equal(setenv(SYNC_ALLOW_TEST_KDF_ENV, "1", 1), 0);
+  assert_int_equal(st_open_with(fresh, ST_PASSPHRASE, &s), SYNC_OK);
+  assert_int_equal(sync_store_change_passphrase(s, ST_PASSPHRASE, "new passphrase 2", SYNC_KDF_TEST),
+                   SYNC_OK);
+  sync_store_close(s);
+  assert_true(key_kdf_starts_with(fresh, test_cost));
+  free(fresh);
+}
+
+/* The switch back on after a test that takes it away, even when that test failed. */
+static int teardown_switch(void **state)
+{
+  setenv(SYNC_ALLOW_TEST_KDF_ENV, "1", 1);
+  return teardown(state);
 }
 
 static void test_change_passphrase_rewraps_the_key_only(void **state)
@@ -578,6 +662,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_short_passphrase_is_refused_when_creating, setup, teardown),
     cmocka_unit_test_setup_teardown(test_key_is_wrapped_in_meta_as_documented, setup, teardown),
     cmocka_unit_test_setup_teardown(test_change_passphrase_rewraps_the_key_only, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_test_kdf_is_refused_without_the_switch, setup,
+                                    teardown_switch),
     cmocka_unit_test_setup_teardown(test_altered_value_is_corrupt_naming_the_record, setup, teardown),
     cmocka_unit_test_setup_teardown(test_value_moved_to_another_row_fails_authentication, setup, teardown),
     cmocka_unit_test_setup_teardown(test_marker_never_reaches_the_files_for_a_plain_form, setup, teardown),

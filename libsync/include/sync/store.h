@@ -45,8 +45,17 @@ typedef enum sync_durability {
 typedef enum sync_kdf_strength {
   SYNC_KDF_INTERACTIVE = 0, /* Argon2id, 2 passes over 64 MiB (default: ~0.1-0.5 s on a phone) */
   SYNC_KDF_MODERATE = 1,    /* 3 passes over 256 MiB: laptops */
-  SYNC_KDF_TEST = 2         /* libsodium's minimum: test suites only, gives no real protection */
+  SYNC_KDF_TEST = 2         /* libsodium's minimum, no real protection: refused (SYNC_ERR_INVALID_ARG)
+                               unless SYNC_ALLOW_TEST_KDF_ENV is "1" (test suites only) */
 } sync_kdf_strength_t;
+
+/* The environment variable that test suites set to "1" to allow SYNC_KDF_TEST (proto/SECURITY.md
+ * 5). Without it a store that already holds the test cost still opens, and a read-write open
+ * re-wraps its key at SYNC_KDF_INTERACTIVE. */
+#define SYNC_ALLOW_TEST_KDF_ENV "SYNC_ALLOW_TEST_KDF"
+
+/* 1 when SYNC_KDF_TEST is allowed in this process (SYNC_ALLOW_TEST_KDF_ENV is "1" now), else 0. */
+SYNC_API int sync_store_test_kdf_allowed(void);
 
 /* Shortest passphrase accepted when creating a store or changing its passphrase (bytes). */
 #define SYNC_PASSPHRASE_MIN 8
@@ -66,9 +75,13 @@ SYNC_API void sync_store_opts_init(sync_store_opts_t *opts);
 
 /* Opens (and, if allowed, creates and migrates) the store at `path` with opts->passphrase. On
  * failure *out is NULL; the returned code says why: SYNC_ERR_PASSPHRASE (wrong or missing
- * passphrase), SYNC_ERR_INVALID_ARG (creating with a passphrase shorter than SYNC_PASSPHRASE_MIN:
- * no file is created), SYNC_ERR_TOO_NEW, SYNC_ERR_CORRUPT, SYNC_ERR_IO, ... A store of schema 2 (written before
- * encryption) is encrypted in place on its first open with a passphrase. */
+ * passphrase), SYNC_ERR_INVALID_ARG (creating with a passphrase shorter than SYNC_PASSPHRASE_MIN, or
+ * opts->kdf SYNC_KDF_TEST while sync_store_test_kdf_allowed() is 0: no file is created),
+ * SYNC_ERR_TOO_NEW, SYNC_ERR_CORRUPT, SYNC_ERR_IO, ... A store of schema 2 (written before
+ * encryption) is encrypted in place on its first open with a passphrase. A store whose key is
+ * wrapped at less than SYNC_KDF_INTERACTIVE cost (made with SYNC_KDF_TEST) opens; when the test
+ * cost is not allowed, a read-write open re-wraps it at SYNC_KDF_INTERACTIVE (best effort: if that
+ * write fails the open still succeeds and the next one tries again). */
 SYNC_API sync_err_t sync_store_open(const char *path, const sync_store_opts_t *opts, sync_store_t **out);
 
 /* Closes the handle; NULL is a no-op. An open batch is rolled back. */
@@ -82,7 +95,8 @@ SYNC_API const char *sync_store_device_id(const sync_store_t *store);
 
 /* Re-wraps the data key under `new_passphrase` (fresh salt, cost `kdf`); `old_passphrase` must
  * open the store. One row changes: records are not re-encrypted. SYNC_ERR_PASSPHRASE when the old
- * one is wrong, SYNC_ERR_INVALID_ARG when the new one is too short. */
+ * one is wrong, SYNC_ERR_INVALID_ARG when the new one is too short or `kdf` is SYNC_KDF_TEST while
+ * sync_store_test_kdf_allowed() is 0. */
 SYNC_API sync_err_t sync_store_change_passphrase(sync_store_t *store, const char *old_passphrase,
                                                  const char *new_passphrase, sync_kdf_strength_t kdf);
 

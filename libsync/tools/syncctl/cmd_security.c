@@ -1,9 +1,11 @@
 /* syncctl passphrase change / wipe / retention / purge / receipt verify / record receipt: the
  * officer's side of proto/SECURITY.md 5, 7 and 8. */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 
@@ -120,6 +122,62 @@ int cmd_record_receipt(cli_t *cli, const char *uuid)
   return EXIT_OK;
 }
 
+/* The trusted key for `receipt verify` when --key is not given: the server receipt key enrolled in
+ * the store (opened with its passphrase) into key. EXIT_OK or EXIT_FAIL after a message. */
+static int enrolled_receipt_key(cli_t *cli, char *key, size_t len)
+{
+  int rc = cli_open_store(cli, 0);
+  if (rc != EXIT_OK)
+    return rc;
+  char *json = NULL;
+  sync_err_t err = sync_store_enrollment(cli->store, &json);
+  if (err != SYNC_OK)
+    return cli_fail(cli, err, "receipt verify (the store holds no server receipt key; give --key)");
+  cJSON *o = cJSON_Parse(json);
+  const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(o, "receipt_key"));
+  snprintf(key, len, "%s", k ? k : "");
+  cJSON_Delete(o);
+  sync_free(json);
+  return k ? EXIT_OK : cli_fail(cli, SYNC_ERR_NOT_ENROLLED, "receipt verify");
+}
+
+/* The outcome; `source` says in words where `key` came from (JSON: key_source "store" with the
+ * store's path, or "option"). */
+static int print_verdict(const cli_t *cli, sync_err_t err, const char *key, const char *source)
+{
+  int from_store = cli->store != NULL;
+  char why[PATH_MAX + 320];
+  if (err == SYNC_OK)
+    snprintf(why, sizeof why, "receipt signature is valid: signed by %s (%s)", source, key);
+  else if (err == SYNC_ERR_CRYPTO)
+    snprintf(why, sizeof why, "the signature does not verify with %s (%s)", source, key);
+  else
+    snprintf(why, sizeof why, "not a receipt document");
+  if (cli->json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", err == SYNC_OK);
+    cJSON_AddBoolToObject(o, "valid", err == SYNC_OK);
+    cJSON_AddStringToObject(o, "key", key);
+    cJSON_AddStringToObject(o, "key_source", from_store ? "store" : "option");
+    if (from_store)
+      cJSON_AddStringToObject(o, "store", cli->store_path);
+    if (err != SYNC_OK) {
+      cJSON_AddStringToObject(o, "error", sync_errname(err));
+      cJSON_AddStringToObject(o, "message", why);
+    }
+    cli_print_json_owned(cJSON_PrintUnformatted(o));
+    cJSON_Delete(o);
+  } else if (err == SYNC_OK) {
+    printf("%s\n", why);
+  } else {
+    fprintf(stderr, "syncctl: receipt verify: %s (%s)\n", why, sync_strerror(err));
+  }
+  return err == SYNC_OK ? EXIT_OK : EXIT_FAIL;
+}
+
+/* receipt verify FILE [--key B64]: against the key given, else the store's enrolled server key;
+ * never against the key the document carries (anyone can sign a document with a key of their
+ * own), so with neither a key nor a store it refuses (SECURITY.md 7). */
 int cmd_receipt(cli_t *cli, int argc, char **argv)
 {
   const char *pos[1], *key = NULL;
@@ -131,21 +189,32 @@ int cmd_receipt(cli_t *cli, int argc, char **argv)
     return EXIT_USAGE;
   if (n != 1)
     return cli_usage_error("receipt verify needs FILE (or - for stdin)");
+  if (!key && access(cli->store_path, F_OK) != 0) {
+    const char *msg = "tidak ada kunci server tepercaya: kunci di dalam tanda terima tidak membuktikan "
+                      "apa pun; jalankan dengan penyimpanan yang terdaftar (--store PATH) atau beri "
+                      "--key / no trusted server key: the key inside a receipt proves nothing; run "
+                      "it with the enrolled store (--store PATH) or give the server's receipt key "
+                      "with --key B64";
+    if (cli->json)
+      printf("{\"ok\":false,\"valid\":false,\"error\":\"%s\",\"message\":\"%s\"}\n",
+             sync_errname(SYNC_ERR_NOT_ENROLLED), msg);
+    else
+      fprintf(stderr, "syncctl: receipt verify: %s\n", msg);
+    return EXIT_FAIL;
+  }
+  char enrolled[128], source[PATH_MAX + 64];
+  if (!key) {
+    int rc = enrolled_receipt_key(cli, enrolled, sizeof enrolled);
+    if (rc != EXIT_OK)
+      return rc;
+    snprintf(source, sizeof source, "the server receipt key enrolled in store %s", cli->store_path);
+  } else {
+    snprintf(source, sizeof source, "the key given with --key");
+  }
   char *doc = cli_read_input(pos[0], NULL);
   if (!doc)
     return EXIT_FAIL;
-  sync_err_t err = sync_receipt_verify(doc, key);
+  sync_err_t err = key ? sync_receipt_verify(doc, key) : sync_store_receipt_verify(cli->store, doc);
   free(doc);
-  if (err == SYNC_OK)
-    return print_ok(cli, "\"valid\":true", "receipt signature is valid");
-  const char *why = err == SYNC_ERR_CRYPTO
-                      ? (key ? "the signature does not verify, or the key is not the one given"
-                             : "the signature does not verify")
-                      : "not a receipt document";
-  if (cli->json)
-    printf("{\"ok\":false,\"valid\":false,\"error\":\"%s\",\"message\":\"%s\"}\n",
-           sync_errname(err), why);
-  else
-    fprintf(stderr, "syncctl: receipt verify: %s (%s)\n", why, sync_strerror(err));
-  return EXIT_FAIL;
+  return print_verdict(cli, err, key ? key : enrolled, source);
 }

@@ -3,11 +3,25 @@
 
 #include "commands.h"
 
+/* --kdf test where the library would refuse it: said here, before a passphrase is asked for
+ * (a refused creation otherwise reads as a short passphrase). 1 after the message. */
+static int test_kdf_refused(sync_kdf_strength_t kdf)
+{
+  if (kdf != SYNC_KDF_TEST || sync_store_test_kdf_allowed())
+    return 0;
+  cli_usage_error("--kdf test hanya untuk pengujian, tanpa perlindungan nyata (%s=1 di tempat "
+                  "pengujian berjalan) / --kdf test is for test suites only and gives no real "
+                  "protection (%s=1 where tests run)",
+                  SYNC_ALLOW_TEST_KDF_ENV, SYNC_ALLOW_TEST_KDF_ENV);
+  return 1;
+}
+
 int cmd_init(cli_t *cli, int argc, char **argv)
 {
   const char *pos[1], *kdf = NULL;
   cli_opt_t opts[] = {{"kdf", &kdf, NULL}, {NULL, NULL, NULL}};
-  if (cli_parse(argc, argv, opts, pos, 0) < 0 || cli_parse_kdf(kdf, &cli->kdf) != EXIT_OK)
+  if (cli_parse(argc, argv, opts, pos, 0) < 0 || cli_parse_kdf(kdf, &cli->kdf) != EXIT_OK ||
+      test_kdf_refused(cli->kdf))
     return EXIT_USAGE;
   int rc = cli_open_store(cli, 1);
   if (rc != EXIT_OK)
