@@ -90,9 +90,7 @@ gboolean
 fa_receipt_page_open (FaReceiptPage *self, FaApp *app, const char *uuid, GError **error)
 {
   sync_store_t *store = fa_app_get_store (app);
-  const char *enrollment = fa_app_get_enrollment_json (app);
-  cJSON *receipt, *enrolled;
-  const char *expected_key;
+  cJSON *receipt;
   g_autofree char *seq = NULL, *when = NULL, *sig = NULL, *key = NULL, *record = NULL;
   char *json = NULL;
   sync_err_t err;
@@ -108,10 +106,8 @@ fa_receipt_page_open (FaReceiptPage *self, FaApp *app, const char *uuid, GError 
   self->uuid = g_strdup (uuid);
   sync_free (json);
 
-  /* the key received at enrollment, not only the one the receipt names */
-  enrolled = enrollment ? cJSON_Parse (enrollment) : NULL;
-  expected_key = cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (enrolled, "receipt_key"));
-  err = sync_receipt_verify (self->json, expected_key);
+  /* against the key received at enrollment, never the one the receipt names */
+  err = sync_store_receipt_verify (store, self->json);
   show_verdict (self, err == SYNC_OK, sync_strerror (err));
 
   receipt = cJSON_Parse (self->json);
@@ -129,7 +125,6 @@ fa_receipt_page_open (FaReceiptPage *self, FaApp *app, const char *uuid, GError 
   set_value (self->signature_row, sig);
   set_value (self->key_row, key);
   cJSON_Delete (receipt);
-  cJSON_Delete (enrolled);
   return TRUE;
 }
 
