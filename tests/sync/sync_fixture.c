@@ -293,7 +293,7 @@ void fx_server_destroy(fx_server_t *s)
 
 /* ---- device stores --------------------------------------------------------------------------- */
 
-int fx_add_records(const char *store_path, size_t n, uint64_t seed)
+int fx_add_samples(const char *store_path, size_t n, uint64_t seed, fx_add_fn add, void *ctx)
 {
   size_t len = 0;
   char *form = ts_source_file("proto/forms/tppo_screening.v1.json", &len);
@@ -305,11 +305,10 @@ int fx_add_records(const char *store_path, size_t n, uint64_t seed)
     goto done;
   for (size_t i = 0; i < n; i++) {
     char *payload = sample_gen_next(g);
-    sync_err_t e = payload ? sync_record_create(st, FX_FORM_ID, 1, payload, SYNC_STATUS_FINAL, NULL)
-                           : SYNC_ERR_NOMEM;
+    sync_err_t e = payload ? add(st, payload, ctx) : SYNC_ERR_NOMEM;
     free(payload);
     if (e != SYNC_OK) {
-      fprintf(stderr, "fx_add_records: %s: %s\n", sync_strerror(e), sync_store_errmsg(st));
+      fprintf(stderr, "fx_add_samples: %s: %s\n", sync_strerror(e), sync_store_errmsg(st));
       sync_store_rollback(st);
       goto done;
     }
@@ -320,6 +319,17 @@ done:
   sample_gen_free(g);
   free(form);
   return rc;
+}
+
+static sync_err_t add_final(sync_store_t *st, const char *payload, void *ctx)
+{
+  (void)ctx;
+  return sync_record_create(st, FX_FORM_ID, 1, payload, SYNC_STATUS_FINAL, NULL);
+}
+
+int fx_add_records(const char *store_path, size_t n, uint64_t seed)
+{
+  return fx_add_samples(store_path, n, seed, add_final, NULL);
 }
 
 sync_err_t fx_store_open(const char *path, sync_store_t **out)

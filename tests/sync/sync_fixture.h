@@ -106,6 +106,10 @@ sync_err_t fx_store_open(const char *path, sync_store_t **out);
 int fx_device_new(fx_device_t *d);
 /* A fresh store with the reference form and n final sample records (seeded). 0 on success. */
 int fx_device_create(fx_device_t *d, size_t n, uint64_t seed);
+/* n sample answers of the reference form (seed), each given to `add` inside one batch of the
+ * store at store_path; 0 when every add succeeded (else the batch is rolled back). */
+typedef sync_err_t (*fx_add_fn)(sync_store_t *st, const char *payload, void *ctx);
+int fx_add_samples(const char *store_path, size_t n, uint64_t seed, fx_add_fn add, void *ctx);
 /* n more final sample records in one batch; seeds differ from the creation's. */
 int fx_add_records(const char *store_path, size_t n, uint64_t seed);
 void fx_device_destroy(fx_device_t *d);

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sample.h"
 #include "test_support.h"
 
 const char *fx_setup_name(fx_setup_t how)
@@ -115,9 +114,11 @@ int fx_world_create(fx_device_t *d, fx_server_t *s, fx_setup_t how, size_t n, ui
   return n ? check_sealed(d->path, how == FX_SECURE) : 0;
 }
 
-/* Saves one sample as a draft, keeps its answers as saved, finalizes it. */
-static sync_err_t add_one(sync_store_t *st, const char *payload, cJSON *kept)
+/* Saves one sample as a draft, keeps its answers as saved (in the cJSON object ctx, may be
+ * NULL), finalizes it. */
+static sync_err_t add_one(sync_store_t *st, const char *payload, void *ctx)
 {
+  cJSON *kept = ctx;
   char uuid[SYNC_UUID_STRLEN + 1];
   sync_record_t *r = NULL;
   sync_err_t err = sync_record_create(st, FX_FORM_ID, 1, payload, SYNC_STATUS_DRAFT, uuid);
@@ -133,30 +134,7 @@ static sync_err_t add_one(sync_store_t *st, const char *payload, cJSON *kept)
 
 int fx_add_records_kept(const char *store_path, size_t n, uint64_t seed, cJSON *kept)
 {
-  size_t len = 0;
-  char *form = ts_source_file("proto/forms/tppo_screening.v1.json", &len);
-  char err[256];
-  sample_gen_t *g = form ? sample_gen_new(form, len, seed, err, sizeof err) : NULL;
-  sync_store_t *st = NULL;
-  int rc = -1;
-  if (!g || fx_store_open(store_path, &st) != SYNC_OK || sync_store_begin(st) != SYNC_OK)
-    goto done;
-  for (size_t i = 0; i < n; i++) {
-    char *payload = sample_gen_next(g);
-    sync_err_t e = payload ? add_one(st, payload, kept) : SYNC_ERR_NOMEM;
-    free(payload);
-    if (e != SYNC_OK) {
-      fprintf(stderr, "fx_add_records_kept: %s: %s\n", sync_strerror(e), sync_store_errmsg(st));
-      sync_store_rollback(st);
-      goto done;
-    }
-  }
-  rc = sync_store_commit(st) == SYNC_OK ? 0 : -1;
-done:
-  sync_store_close(st);
-  sample_gen_free(g);
-  free(form);
-  return rc;
+  return fx_add_samples(store_path, n, seed, add_one, kept);
 }
 
 /* The first answer of `saved` that `row` lacks or has otherwise; NULL when all are there. */
