@@ -675,6 +675,23 @@ type_tls_settings (void)
   return TRUE;
 }
 
+/* On the settings page: the server's URL, a fresh one-time code, the CA file and the pin typed in,
+ * Enrol pressed; TRUE once the records page opens. */
+gboolean
+enrol_on_settings_page (void)
+{
+  g_autofree char *code = enrollment_code ();
+
+  CHECK (code != NULL, "no enrollment code");
+  CHECK (type_text (win_named ("settings-server-url"), server.url), "url");
+  CHECK (type_text (win_named ("settings-enroll-code"), code), "code");
+  CHECK (type_tls_settings (), "ca and pin");
+  CHECK (click ("settings-enroll"), "enrol");
+  CHECK (wait_for (page_is, "records", 15000), "the records page did not open after enrolling: %s",
+         gtk_label_get_text (GTK_LABEL (win_named ("settings-enroll-error"))));
+  return TRUE;
+}
+
 /* ---- filling in fields like an officer ---------------------------------------------------- */
 
 FaFormPage *

@@ -96,6 +96,7 @@ char *sealed_variant_form (const char *list, const char *drop);
 cJSON *central_export (const char *uuid);
 gboolean create_empty_store (void);
 gboolean type_tls_settings (void);
+gboolean enrol_on_settings_page (void);
 gboolean fill_section (const FaForm *form, guint s, const cJSON *answers, const char **skipped);
 gboolean replace_server (void);
 void stop_server (void);

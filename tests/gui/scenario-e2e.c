@@ -24,22 +24,14 @@ prepare_e2e (void)
 static gboolean
 first_run (void)
 {
-  g_autofree char *code = enrollment_code ();
-
-  CHECK (code != NULL, "no enrollment code");
   CHECK (unlock_app (TEST_PASSPHRASE), "unlock");
   CHECK (page_is ("settings"), "the first run should show the settings page, not %s",
          fa_window_get_page (main_window ()));
   CHECK (fa_sync_banner_get_message (FA_SYNC_BANNER (win_named ("sync-banner"))) != NULL,
          "no prompt to enrol before the device is enrolled");
-  CHECK (type_text (win_named ("settings-server-url"), server.url), "url");
-  CHECK (type_text (win_named ("settings-enroll-code"), code), "code");
-  CHECK (type_tls_settings (), "ca and pin");
   CHECK (type_text (win_named ("settings-officer-name"), "Bripka Sari Wulandari"), "name");
   CHECK (type_text (win_named ("settings-officer-unit"), "Polres Metro Jakarta Utara"), "unit");
-  CHECK (click ("settings-enroll"), "enrol");
-  CHECK (wait_for (page_is, "records", 15000), "the records page did not open after enrolling: %s",
-         gtk_label_get_text (GTK_LABEL (win_named ("settings-enroll-error"))));
+  CHECK (enrol_on_settings_page (), "enrol");
   CHECK (fa_app_get_enrollment_json (app) != NULL, "the store is not enrolled");
   CHECK (strstr (fa_app_get_enrollment_json (app), "Laptop Polres 01") != NULL,
          "the enrollment does not carry the device's name: %s", fa_app_get_enrollment_json (app));

@@ -51,17 +51,8 @@ finalized_offline (void)
 static gboolean
 enrolled (void)
 {
-  g_autofree char *code = enrollment_code ();
-
-  CHECK (code != NULL, "no enrollment code");
   CHECK (page_is ("settings"), "the first run should show the settings page");
-  CHECK (type_text (win_named ("settings-server-url"), server.url), "url");
-  CHECK (type_text (win_named ("settings-enroll-code"), code), "code");
-  CHECK (type_tls_settings (), "ca and pin");
-  CHECK (click ("settings-enroll"), "enrol");
-  CHECK (wait_for (page_is, "records", 15000), "the records page did not open after enrolling: %s",
-         gtk_label_get_text (GTK_LABEL (win_named ("settings-enroll-error"))));
-  return TRUE;
+  return enrol_on_settings_page ();
 }
 
 static const FaRecordInfo *

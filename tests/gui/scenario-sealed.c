@@ -14,18 +14,10 @@ prepare_sealed (void)
 static gboolean
 enrolled_from_first_run (void)
 {
-  g_autofree char *code = enrollment_code ();
-
-  CHECK (code != NULL, "no enrollment code");
   CHECK (unlock_app (TEST_PASSPHRASE), "unlock");
   CHECK (page_is ("settings"), "the first run should show the settings page, not %s",
          fa_window_get_page (main_window ()));
-  CHECK (type_text (win_named ("settings-server-url"), server.url), "url");
-  CHECK (type_text (win_named ("settings-enroll-code"), code), "code");
-  CHECK (type_tls_settings (), "ca and pin");
-  CHECK (click ("settings-enroll"), "enrol");
-  CHECK (wait_for (page_is, "records", 15000), "the records page did not open after enrolling: %s",
-         gtk_label_get_text (GTK_LABEL (win_named ("settings-enroll-error"))));
+  CHECK (enrol_on_settings_page (), "enrol");
   fa_window_dismiss_toasts (main_window ());
   return TRUE;
 }
