@@ -422,7 +422,8 @@ static int form_add_security(const cli_t *c, db_conn_t *db, cJSON *doc)
       return -1;
     }
     if (db_keys_get(db, &keys) != SYNC_OK) {
-      fprintf(stderr, "syncserver: the server's duplicate-detection key cannot be read\n");
+      fprintf(stderr, "syncserver: the server's duplicate-detection key cannot be read: %s\n",
+              db_keys_error(db));
       cJSON_Delete(fields);
       return -1;
     }

@@ -21,16 +21,16 @@ int admin_receipt_key(const cli_t *c)
   static const char *const known[] = {"db", NULL};
   if (cli_check(c, known))
     return 2;
-  db_conn_t *db = admin_open(c, 0);   /* not read-only: an older database gets its keys now */
+  db_conn_t *db = admin_open(c, 0);   /* not read-only: an older database's keys move out now */
   if (!db)
     return 1;
   db_keys_t k;
   sync_err_t e = db_keys_get(db, &k);
+  if (e != SYNC_OK)
+    fprintf(stderr, "syncserver: the receipt key cannot be read: %s\n", db_keys_error(db));
   db_close(db);
-  if (e != SYNC_OK) {
-    fprintf(stderr, "syncserver: the receipt key cannot be read: %s\n", sync_strerror(e));
+  if (e != SYNC_OK)
     return 1;
-  }
   printf("%s\n", k.receipt_pk);
   db_keys_wipe(&k);
   return 0;
@@ -165,8 +165,11 @@ int admin_verify_receipt(const cli_t *c)
   memset(&k, 0, sizeof k);
   int rc = 1;
   sync_err_t e;
-  if (!db || db_keys_get(db, &k) != SYNC_OK) {
-    fprintf(stderr, "syncserver: the server's receipt key cannot be read\n");
+  if (!db)
+    goto done;
+  if (db_keys_get(db, &k) != SYNC_OK) {
+    fprintf(stderr, "syncserver: the server's receipt key cannot be read: %s\n",
+            db_keys_error(db));
     goto done;
   }
   if (strcmp(r.server_id, db_server_id(db)) != 0) {

@@ -387,8 +387,11 @@ static sync_err_t migrate(db_conn_t *c, char *err, size_t errlen)
           db_meta_set(c, "last_seq", "0") || db_meta_set(c, "hlc", "000000000000000-00000"))
         goto fail;
     }
-    if (m->version == 3 && db_keys_create(c) != SYNC_OK)
-      goto fail;
+    if (m->version == 3 && db_keys_create(c) != SYNC_OK) {
+      snprintf(err, errlen, "schema migration to version 3 failed: %s", db_keys_error(c));
+      sqlite3_exec(c->h, "ROLLBACK", NULL, NULL, NULL);
+      return SYNC_ERR_IO;
+    }
     char bump[96];
     snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d",
              DB_APPLICATION_ID, m->version);
@@ -437,7 +440,7 @@ static sync_err_t prepare_file(const char *path, int flags, char *err, size_t er
 {
   if (!*path || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
     return SYNC_OK;
-  static const char *const suffixes[] = {"", "-wal", "-shm"};
+  static const char *const suffixes[] = {"", "-wal", "-shm", DB_KEYS_SUFFIX};
   for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
     sync_err_t e = check_private(path, suffixes[i], err, errlen);
     if (e != SYNC_OK)
@@ -466,6 +469,14 @@ sync_err_t db_open(const char *path, int flags, db_conn_t **out, char *err, size
   db_conn_t *c = calloc(1, sizeof *c);
   if (!c)
     return SYNC_ERR_NOMEM;
+  c->readonly = (flags & DB_OPEN_READONLY) != 0;
+  size_t plen = strlen(path);
+  if (!(c->keys_path = malloc(plen + sizeof DB_KEYS_SUFFIX))) {
+    free(c);
+    return SYNC_ERR_NOMEM;
+  }
+  memcpy(c->keys_path, path, plen);
+  memcpy(c->keys_path + plen, DB_KEYS_SUFFIX, sizeof DB_KEYS_SUFFIX);
   int oflags = SQLITE_OPEN_NOMUTEX;
   if (flags & DB_OPEN_READONLY)
     oflags |= SQLITE_OPEN_READONLY;
@@ -519,6 +530,10 @@ sync_err_t db_open(const char *path, int flags, db_conn_t **out, char *err, size
     }
     if (version < DB_SCHEMA_VERSION && (e = migrate(c, err, errlen)) != SYNC_OK)
       goto fail;
+    if ((e = db_keys_move_out(c)) != SYNC_OK) {
+      snprintf(err, errlen, "%s: %s", path, db_keys_error(c));
+      goto fail;
+    }
   } else if (version < DB_SCHEMA_VERSION) {
     if (version == 0)
       snprintf(err, errlen, "%s is not initialised (run: syncserver init --db %s)", path, path);
@@ -547,6 +562,7 @@ void db_close(db_conn_t *c)
   for (int i = 0; i < ST_SLOT_COUNT; i++)
     sqlite3_finalize(c->st[i]);
   sqlite3_close(c->h);
+  free(c->keys_path);
   free(c);
 }
 

@@ -157,6 +157,14 @@ sync_err_t db_security_list(db_conn_t *c, int limit, db_sec_fn fn, void *ctx);
 
 /* ---- server keys (db_keys.c, SECURITY.md 1) ------------------------------------------------- */
 
+/* The receipt-signing key and the duplicate-detection key live in a key file beside the database,
+ * never in it: `central.db` → `central.db.keys`, mode 0600, made at `init`. A copy of the database
+ * (a backup, a replica, an SQL read) holds neither; a database written by an older server has its
+ * keys moved out at the first writable open. */
+#define DB_KEYS_SUFFIX ".keys"
+/* Stands in a stored form definition where its duplicate_key.key was (db_form_text). */
+#define DB_DEDUP_KEY_PLACEHOLDER "$server-dedup-key$"
+
 typedef struct db_keys {
   unsigned char receipt_sk[64];                /* Ed25519 secret key (crypto_sign) */
   char receipt_pk[PROTO_KEY_B64_LEN + 1];      /* its public key, base64 */
@@ -164,11 +172,19 @@ typedef struct db_keys {
   char dedup_key_b64[PROTO_KEY_B64_LEN + 1];
 } db_keys_t;
 
-/* Inside the schema migration: makes the keys unless meta already holds them. */
+/* Inside the schema migration: makes the key file unless it exists (then it is adopted) or the
+ * database still holds keys of an older server. */
 sync_err_t db_keys_create(db_conn_t *c);
-/* SYNC_ERR_CORRUPT when meta holds no usable keys. Wipe `out` with db_keys_wipe after use. */
+/* db_open (writable) calls it: moves the keys of a database written by an older server into a new
+ * key file and out of the database. SYNC_OK when there is nothing to move. */
+sync_err_t db_keys_move_out(db_conn_t *c);
+/* Reads the key file (an older database opened read-only: its meta). SYNC_ERR_CORRUPT when there
+ * are no usable keys, SYNC_ERR_IO when the key file cannot be read or others may read it
+ * (db_keys_error tells). Wipe `out` with db_keys_wipe after use. */
 sync_err_t db_keys_get(db_conn_t *c, db_keys_t *out);
 void db_keys_wipe(db_keys_t *k);
+/* Why the last db_keys_create/db_keys_get failed. */
+const char *db_keys_error(const db_conn_t *c);
 
 /* ---- forms (db_forms.c) -------------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* Form versions: publish (immutable, each gets a server_seq so devices receive it through pull),
- * fetch, list (db.h). */
+ * fetch, list (db.h). Definitions are stored without the duplicate-detection key and given out
+ * with it (db_form_text). */
 #include "db_internal.h"
 
 #include <stdlib.h>
@@ -21,8 +22,8 @@ sync_err_t db_form_get(db_conn_t *c, const char *form_id, int version, char **de
   if (rc == SQLITE_ROW) {
     if (sha256)
       db_col_text(st, 0, sha256, PROTO_SHA256_LEN + 1);
-    if (definition && !(*definition = db_col_dup(st, 1)))
-      e = SYNC_ERR_NOMEM;
+    if (definition)
+      e = db_form_text(c, (const char *)sqlite3_column_text(st, 1), definition);
   } else {
     e = rc == SQLITE_DONE ? SYNC_ERR_NOT_FOUND : db_err(rc);
   }
@@ -54,10 +55,13 @@ sync_err_t db_form_publish(db_conn_t *c, const char *form_id, int version, const
     e = SYNC_ERR_DB;
     goto fail;
   }
+  char *stored = NULL;
+  if ((e = db_form_stored_text(c, definition, &stored)) != SYNC_OK)
+    goto fail;
   int64_t seq = db_next_seq(c);
   sqlite3_bind_text(st, 1, form_id, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 2, version);
-  sqlite3_bind_text(st, 3, definition, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, stored, -1, free);
   sqlite3_bind_text(st, 4, sha256, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 6, db_now_ms());

@@ -27,6 +27,10 @@ struct db_conn {
   int64_t last_seq;          /* loaded by db_begin_write */
   int seq_dirty;
   char server_id[PROTO_UUID_LEN + 1];
+  int readonly;              /* opened with DB_OPEN_READONLY */
+  char *keys_path;           /* the server's key file beside the database (db_keys.c) */
+  char dedup_key_b64[PROTO_KEY_B64_LEN + 1]; /* read on first need by db_form_text; "" before */
+  char keys_err[512];        /* why the last db_keys_* call failed (db_keys_error) */
   db_conn_t *next_free;      /* pool list */
 };
 
@@ -43,6 +47,12 @@ char *db_col_dup(sqlite3_stmt *st, int col);
 /* Meta table values (text). */
 sync_err_t db_meta_get(db_conn_t *c, const char *key, char *buf, size_t len);
 sync_err_t db_meta_set(db_conn_t *c, const char *key, const char *value);
+
+/* Form definitions are stored without the duplicate-detection key (DB_DEDUP_KEY_PLACEHOLDER in
+ * its place) and given out with it, read from the key file (db_keys.c). Both make a new string
+ * the caller frees. */
+sync_err_t db_form_text(db_conn_t *c, const char *stored, char **out);
+sync_err_t db_form_stored_text(db_conn_t *c, const char *definition, char **out);
 
 /* ---- shared between db_push.c and db_records.c ---- */
 

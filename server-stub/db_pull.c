@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char PULL_SQL[] =
@@ -76,8 +77,15 @@ sync_err_t db_pull(db_conn_t *c, const char *device_id, int64_t after, int after
     }
     proto_pull_item_t it;
     read_item(st, &it);
+    char *form_text = NULL;
+    if (it.kind == PROTO_ITEM_FORM && it.form.definition) {
+      if ((e = db_form_text(c, it.form.definition, &form_text)) != SYNC_OK)
+        break;
+      it.form.definition = form_text;
+    }
     char err[128];
     sync_err_t ae = proto_pull_writer_add(w, &it, 0, err, sizeof err);
+    free(form_text);
     if (ae == SYNC_ERR_TOO_LARGE) {
       *more = 1;
       break;

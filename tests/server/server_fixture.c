@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "db.h"
+#include "form_def.h"
 #include "receipt_leaves.h"
 #include "test_support.h"
 #include "uuid.h"
@@ -683,4 +685,34 @@ void json_strip_volatile(cJSON *j)
   for (cJSON *c = j->child; c; c = c->next)
     if (cJSON_IsObject(c) || cJSON_IsArray(c))
       json_strip_volatile(c);
+}
+
+struct form *published_form_of(const server_t *s, const char *form_id, int version)
+{
+  db_conn_t *c = NULL;
+  char err[256], *text = NULL, id[PROTO_FORM_ID_MAX + 1] = "";
+  form_t *f = NULL;
+  if (db_open(s->db, DB_OPEN_READONLY, &c, err, sizeof err) != SYNC_OK)
+    return NULL;
+  if (!form_id) {
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(s->db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT form_id FROM forms WHERE version = ?1", -1, &st, NULL) ==
+            SQLITE_OK) {
+      sqlite3_bind_int(st, 1, version);
+      if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    form_id = id;
+  }
+  if (db_form_get(c, form_id, version, &text, NULL) == SYNC_OK) {
+    sync_err_t e;
+    f = form_parse(text, strlen(text), &e, err, sizeof err);
+  }
+  free(text);
+  db_close(c);
+  return f;
 }

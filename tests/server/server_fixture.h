@@ -63,6 +63,10 @@ int add_device_in(server_t *s, const char *name, const char *unit, const char *i
 /* Publishes a copy of the test form with another version number (and optionally an extra field
  * name); 0 on success. */
 int publish_form_version(const server_t *s, int version);
+/* The definition of form `form_id` (NULL: any form) version `version` as devices get it (with the
+ * duplicate-detection key from the key file), parsed; NULL when there is none. */
+struct form;
+struct form *published_form_of(const server_t *s, const char *form_id, int version);
 
 typedef struct reply {
   long status;

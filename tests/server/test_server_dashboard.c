@@ -617,26 +617,6 @@ static void test_logout_and_expiry_end_sessions(void **state)
 /* ---- a sealed deployment ----------------------------------------------------------------------- */
 
 /* The definition the server published (a device receives this text), parsed as a device does. */
-static form_t *published_form(const server_t *srv)
-{
-  sqlite3 *h = NULL;
-  form_t *f = NULL;
-  sqlite3_stmt *st;
-  assert_int_equal(sqlite3_open_v2(srv->db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_prepare_v2(h, "SELECT definition FROM forms WHERE form_id ="
-                                         " 'tppo_screening' AND version = 1", -1, &st, NULL),
-                   SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  const char *def = (const char *)sqlite3_column_text(st, 0);
-  sync_err_t e;
-  char err[512] = "";
-  f = form_parse(def, strlen(def), &e, err, sizeof err);
-  if (!f)
-    fail_msg("a device refuses the published form: %s", err);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return f;
-}
 
 /* The central server exactly as README.md sets it up (the reference form sealed with the
  * README's --clear-fields, HTTPS, an enrolled device): `form publish` completes the clear part
@@ -687,7 +667,9 @@ static void test_a_sealed_deployment_counts_referrals_from_the_central_status(vo
   assert_non_null(strstr(err, "--clear-fields: added unit_type, unit_type_other, unit_name,"
                               " interpreter_used, interpreter_language, safe_to_talk, consent ("));
   free(err);
-  form_t *form = published_form(&z);
+  form_t *form = published_form_of(&z, "tppo_screening", 1);
+  if (!form)
+    fail_msg("a device refuses the published form");
   assert_true(form_is_encrypted(form));
   assert_true(form_field_is_clear(form, "consent"));
   assert_true(form_field_is_clear(form, "case_status"));

@@ -65,28 +65,6 @@ static char *v2_definition(void)
   return out;
 }
 
-static form_t *published_form(int version)
-{
-  sqlite3 *h = NULL;
-  form_t *f = NULL;
-  if (sqlite3_open_v2(S.db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h, "SELECT definition FROM forms WHERE version = ?1", -1, &st,
-                           NULL) == SQLITE_OK) {
-      sqlite3_bind_int(st, 1, version);
-      if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *def = (const char *)sqlite3_column_text(st, 0);
-        sync_err_t e;
-        char err[256];
-        f = form_parse(def, strlen(def), &e, err, sizeof err);
-      }
-      sqlite3_finalize(st);
-    }
-  }
-  sqlite3_close(h);
-  return f;
-}
-
 static int group_setup(void **state)
 {
   (void)state;
@@ -108,7 +86,7 @@ static int group_setup(void **state)
                            "--clear-fields", "province,regency_code,interview_date,consent,sex",
                            "--dedup-fields", "sex,birth_date,nationality", NULL};
   int rc = run_syncserver(NULL, "keygen", "--out", KEY, NULL) != 0 ||
-           run_syncserver_argv(NULL, publish, NULL) != 0 || !(FORM = published_form(2)) ||
+           run_syncserver_argv(NULL, publish, NULL) != 0 || !(FORM = published_form_of(&S, NULL, 2)) ||
            server_start(&S, NULL) != 0 ||
            add_device(&S, "Laptop PPA Ponorogo 02", GOLDEN_DEVICE, &DEV) != 0 ||
            add_device_in(&S, "Tablet Dinsos Kupang", "Dinas Sosial Kota Kupang", NULL, &OTHER) != 0;
