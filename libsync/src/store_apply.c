@@ -472,7 +472,7 @@ static sync_err_t aside_load(sync_store_t *s, aside_row_t **out)
     c->origin = PROTO_ORIGIN_CENTRAL;
     char ad[STORE_AD_MAX];
     store_value_ad(ad, COL_ASIDE_DEDUP, c->uuid, c->hlc);
-    if ((err = store_value_column_opt(s, st, 13, ad, c->uuid, "duplicate-detection hash kept aside",
+    if ((err = store_value_column_opt(s, st, 13, ad, c->uuid, "duplicate-detection data kept aside",
                                       c->dedup, sizeof c->dedup)) != SYNC_OK)
       break;
     store_value_ad(ad, COL_ASIDE_PAYLOAD, c->uuid, c->hlc);

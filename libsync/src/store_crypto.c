@@ -130,7 +130,7 @@ sync_err_t store_value_column_opt(sync_store_t *s, sqlite3_stmt *st, int col, co
   if (n < len)
     memcpy(buf, text, n + 1);
   else
-    err = store_fail(s, SYNC_ERR_CORRUPT, "record %s: the stored %s is too long (store damaged)",
+    err = store_fail(s, SYNC_ERR_CORRUPT, "record %s: the stored %s are too long (store damaged)",
                      uuid, what);
   sodium_memzero(text, n);
   free(text);

@@ -37,7 +37,7 @@ static sync_err_t row_to_change(sync_store_t *s, sqlite3_stmt *st, outbox_row_t 
   c->origin = PROTO_ORIGIN_DEVICE;
   c->author = NULL;
   store_value_ad_int(ad, COL_REVISION_DEDUP, c->uuid, c->revision);
-  sync_err_t err = store_value_column_opt(s, st, 13, ad, c->uuid, "duplicate-detection hash",
+  sync_err_t err = store_value_column_opt(s, st, 13, ad, c->uuid, "duplicate-detection data",
                                           c->dedup, sizeof c->dedup);
   if (err)
     return err;
