@@ -7,7 +7,8 @@
  *
  * Answers are written encrypted (store_crypto.h). A final revision of an encrypted form keeps as
  * payload only the clear part, with the full answers sealed to the central office beside it
- * (proto/SECURITY.md 4); forms with duplicate_key get the revision's dedup hash.
+ * (proto/SECURITY.md 4); forms with duplicate_key get the revision's dedup hash, encrypted like
+ * the answers (SECURITY.md 9: it is a keyed hash of who the person is).
  */
 #include "form_seal.h"
 #include "store_crypto.h"
@@ -207,7 +208,11 @@ static sync_err_t write_revision(sync_store_t *s, const form_t *f, const revisio
   sqlite3_bind_int(st, 7, r->deleted);
   sqlite3_bind_int64(st, 9, now);
   bind_text_or_null(st, 10, out.sealed);
-  bind_text_or_null(st, 11, out.dedup);
+  store_value_ad_int(ad, COL_REVISION_DEDUP, r->uuid, r->revision);
+  if ((err = store_value_bind_opt(s, st, 11, ad, out.dedup)) != SYNC_OK) {
+    sqlite3_clear_bindings(st);
+    goto done;
+  }
   if ((err = step_write(s, st, "cannot save the record's revision")) != SYNC_OK)
     goto done;
   int64_t revision_id = ins->revision_id = sqlite3_last_insert_rowid(s->db);

@@ -212,7 +212,11 @@ static sync_err_t put_aside(store_sync_t *ss, const proto_change_t *c)
     sqlite3_bind_text(st, 12, c->author, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 13, store_now_ms());
   bind_text_or_null(st, 14, c->sealed);
-  bind_text_or_null(st, 15, c->dedup);
+  store_value_ad(ad, COL_ASIDE_DEDUP, c->uuid, c->hlc);
+  if ((err = store_value_bind_opt(store_sync_store(ss), st, 15, ad, c->dedup)) != SYNC_OK) {
+    sqlite3_clear_bindings(st);
+    return err;
+  }
   return step_write(store_sync_store(ss), st, "cannot keep a server revision aside");
 }
 
@@ -294,7 +298,11 @@ static sync_err_t make_head(store_sync_t *ss, const proto_change_t *c, const hea
   sqlite3_bind_int(st, 7, deleted);
   sqlite3_bind_int64(st, 9, store_now_ms());
   bind_text_or_null(st, 10, deleted ? NULL : c->sealed);
-  bind_text_or_null(st, 11, deleted ? NULL : c->dedup);
+  store_value_ad_int(ad, COL_REVISION_DEDUP, c->uuid, c->revision);
+  if ((err = store_value_bind_opt(s, st, 11, ad, deleted ? NULL : c->dedup)) != SYNC_OK) {
+    sqlite3_clear_bindings(st);
+    return err;
+  }
   return step_write(s, st, "cannot store a revision from the server");
 }
 
@@ -462,8 +470,11 @@ static sync_err_t aside_load(sync_store_t *s, aside_row_t **out)
     c->created_at = sqlite3_column_int64(st, 8);
     c->updated_at = sqlite3_column_int64(st, 9);
     c->origin = PROTO_ORIGIN_CENTRAL;
-    snprintf(c->dedup, sizeof c->dedup, "%s", col_text(st, 13));
     char ad[STORE_AD_MAX];
+    store_value_ad(ad, COL_ASIDE_DEDUP, c->uuid, c->hlc);
+    if ((err = store_value_column_opt(s, st, 13, ad, c->uuid, "duplicate-detection data kept aside",
+                                      c->dedup, sizeof c->dedup)) != SYNC_OK)
+      break;
     store_value_ad(ad, COL_ASIDE_PAYLOAD, c->uuid, c->hlc);
     if ((err = store_value_column(s, st, 10, ad, c->uuid, "answers kept aside", &c->payload, NULL)) !=
         SYNC_OK)

@@ -105,3 +105,72 @@ sync_err_t store_value_column(sync_store_t *s, sqlite3_stmt *st, int col, const 
                       "moved from another row, or damaged)", uuid, what);
   return SYNC_OK;
 }
+
+sync_err_t store_value_bind_opt(sync_store_t *s, sqlite3_stmt *st, int idx, const char *ad,
+                                const char *text)
+{
+  if (!text || !*text) {
+    int rc = sqlite3_bind_null(st, idx);
+    return rc == SQLITE_OK ? SYNC_OK : store_fail_sqlite(s, rc, "cannot bind an encrypted value");
+  }
+  return store_value_bind(s, st, idx, ad, text, (size_t)-1);
+}
+
+sync_err_t store_value_column_opt(sync_store_t *s, sqlite3_stmt *st, int col, const char *ad,
+                                  const char *uuid, const char *what, char *buf, size_t len)
+{
+  buf[0] = '\0';
+  if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    return SYNC_OK;
+  char *text = NULL;
+  size_t n = 0;
+  sync_err_t err = store_value_column(s, st, col, ad, uuid, what, &text, &n);
+  if (err)
+    return err;
+  if (n < len)
+    memcpy(buf, text, n + 1);
+  else
+    err = store_fail(s, SYNC_ERR_CORRUPT, "record %s: the stored %s are too long (store damaged)",
+                     uuid, what);
+  sodium_memzero(text, n);
+  free(text);
+  return err;
+}
+
+/* Updating a row the select has passed is safe in SQLite (cursors re-seek by rowid, which the
+ * update does not change), and an encrypted row no longer matches the select. */
+sync_err_t store_value_encrypt_in_place(sync_store_t *s, const store_clear_column_t *c)
+{
+  sqlite3_stmt *sel = NULL, *upd = NULL;
+  int rc = sqlite3_prepare_v2(s->db, c->select, -1, &sel, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(s->db, c->update, -1, &upd, NULL);
+  sync_err_t err = SYNC_OK;
+  if (rc != SQLITE_OK) {
+    err = store_fail_sqlite(s, rc, "cannot encrypt the store");
+    goto done;
+  }
+  while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+    char ad[STORE_AD_MAX];
+    const char *uuid = (const char *)sqlite3_column_text(sel, 1);
+    const char *place = (const char *)sqlite3_column_text(sel, 2);
+    if (c->column)
+      store_value_ad(ad, c->column, uuid ? uuid : "", place ? place : "");
+    else
+      store_value_ad_state(ad, place ? place : "");
+    const char *text = (const char *)sqlite3_column_text(sel, 3);
+    sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+    if ((err = store_value_bind(s, upd, 2, ad, text, (size_t)sqlite3_column_bytes(sel, 3))) != SYNC_OK)
+      goto done;
+    if ((rc = store_step_done(upd)) != SQLITE_DONE) {
+      err = store_fail_sqlite(s, rc, "cannot encrypt the store");
+      goto done;
+    }
+  }
+  if (rc != SQLITE_DONE)
+    err = store_fail_sqlite(s, rc, "cannot encrypt the store");
+done:
+  sqlite3_finalize(sel);
+  sqlite3_finalize(upd);
+  return err;
+}

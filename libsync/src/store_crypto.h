@@ -18,6 +18,10 @@
  *   conflicts.device_value      uuid              conflict_id ":" field
  *   conflicts.central_value     uuid              conflict_id ":" field
  *   conflicts.losing_payload    uuid              losing_hlc (schema-1 rows; nothing writes it now)
+ *   record_revisions.dedup      uuid              revision (decimal); NULL when the form has none
+ *   remote_pending.dedup        uuid              hlc
+ *   forms.definition            form_id           version (decimal): the whole definition, as it
+ *                                                 holds the duplicate-detection key
  *   sync_state.value            (none)            ad is "sync_state:" + key (store_state_set_secret)
  *
  * A value copied to another row, or altered, fails authentication: the reader reports
@@ -48,6 +52,9 @@
 #define COL_CONFLICT_DEVICE "conflicts.device_value"
 #define COL_CONFLICT_CENTRAL "conflicts.central_value"
 #define COL_CONFLICT_LOSING "conflicts.losing_payload"
+#define COL_REVISION_DEDUP "record_revisions.dedup"
+#define COL_ASIDE_DEDUP "remote_pending.dedup"
+#define COL_FORM_DEFINITION "forms.definition"
 
 /* ---- the data key (store_key.c) --------------------------------------------------------------- */
 
@@ -86,6 +93,26 @@ sync_err_t store_value_bind(sync_store_t *s, sqlite3_stmt *st, int idx, const ch
  * SYNC_ERR_CORRUPT with errmsg "record <uuid>: ..." (`what` says which value). */
 sync_err_t store_value_column(sync_store_t *s, sqlite3_stmt *st, int col, const char *ad,
                               const char *uuid, const char *what, char **text, size_t *len);
+
+/* An optional value (a dedup hash): text NULL or "" binds NULL, else as store_value_bind. */
+sync_err_t store_value_bind_opt(sync_store_t *s, sqlite3_stmt *st, int idx, const char *ad,
+                                const char *text);
+/* Reads an optional value into buf (len bytes): "" for NULL, else as store_value_column; a value
+ * that does not fit buf is SYNC_ERR_CORRUPT. */
+sync_err_t store_value_column_opt(sync_store_t *s, sqlite3_stmt *st, int col, const char *ad,
+                                  const char *uuid, const char *what, char *buf, size_t len);
+
+/* One column a schema step encrypts in place (store_schema_v3.c, store_schema_v5.c): `select`
+ * yields rowid, uuid, place and the clear text of every row still in clear (typeof 'text');
+ * `update` writes ?2 to rowid ?1. `column` NULL means the sync_state secret (ad "sync_state:" +
+ * place). */
+typedef struct store_clear_column {
+  const char *column;
+  const char *select;
+  const char *update;
+} store_clear_column_t;
+/* Inside the step's transaction: encrypts every such row under the handle's DEK. */
+sync_err_t store_value_encrypt_in_place(sync_store_t *s, const store_clear_column_t *c);
 
 /* ---- receipts (store_receipt.c) --------------------------------------------------------------- */
 

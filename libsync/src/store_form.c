@@ -1,5 +1,7 @@
-/* Form definitions in the store (sync/form.h) and the handle's cache of parsed forms. */
-#include "store_internal.h"
+/* Form definitions in the store (sync/form.h) and the handle's cache of parsed forms. A definition
+ * is stored encrypted under the data key (store_crypto.h): it may hold the key of the
+ * duplicate-detection hashes. Its digest, title and language stay clear for checks and listings. */
+#include "store_crypto.h"
 
 #include <cJSON.h>
 #include <sodium.h>
@@ -117,10 +119,11 @@ static sync_err_t resolve_version(sync_store_t *s, const char *id, int version, 
   return SYNC_OK;
 }
 
-/* The stored definition text of (id, version), malloc'd. */
+/* The stored definition text of (id, version), decrypted, malloc'd. */
 static sync_err_t load_definition(sync_store_t *s, const char *id, int version, char **out, size_t *len)
 {
   sqlite3_stmt *st;
+  char ad[STORE_AD_MAX];
   sync_err_t err = store_stmt(s, STMT_FORM_DEF, &st);
   if (err)
     return err;
@@ -129,21 +132,22 @@ static sync_err_t load_definition(sync_store_t *s, const char *id, int version, 
   sqlite3_bind_int(st, 2, version);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    const char *def = (const char *)sqlite3_column_text(st, 0);
-    *len = (size_t)sqlite3_column_bytes(st, 0);
-    *out = def ? malloc(*len + 1) : NULL;
-    if (*out)
-      memcpy(*out, def, *len + 1);
-    err = *out ? SYNC_OK : store_fail(s, SYNC_ERR_NOMEM, "out of memory reading form '%s'", id);
+    store_value_ad_int(ad, COL_FORM_DEFINITION, id, version);
+    err = sqlite3_column_type(st, 0) != SQLITE_BLOB
+            ? SYNC_ERR_CRYPTO
+            : store_value_decrypt(s, ad, sqlite3_column_blob(st, 0),
+                                  (size_t)sqlite3_column_bytes(st, 0), out, len);
+    if (err == SYNC_ERR_NOMEM)
+      err = store_fail(s, err, "out of memory reading form '%s'", id);
+    else if (err)
+      err = store_fail(s, SYNC_ERR_CORRUPT, "form '%s' version %d: the stored definition is not "
+                       "encrypted or fails authentication (store damaged or altered)", id, version);
   }
   int rrc = sqlite3_reset(st);
   if (rc == SQLITE_DONE)
     return store_fail(s, SYNC_ERR_NOT_FOUND, "form '%s' version %d is not in this store", id, version);
-  if (rc != SQLITE_ROW) {
-    free(*out);
-    *out = NULL;
+  if (rc != SQLITE_ROW)
     return store_fail_sqlite(s, rrc != SQLITE_OK ? rrc : rc, "cannot read the form");
-  }
   return err;
 }
 
@@ -262,9 +266,15 @@ static sync_err_t put_form(sync_store_t *s, const form_t *f, const char *json, s
 
   if ((err = store_stmt(s, STMT_FORM_INSERT, &st)) != SYNC_OK)
     return err;
+  /* The definition is encrypted like answers: it holds the duplicate-detection key (SECURITY.md 9). */
+  char ad[STORE_AD_MAX];
+  store_value_ad_int(ad, COL_FORM_DEFINITION, form_id(f), form_version(f));
+  if ((err = store_value_bind(s, st, 3, ad, json, len)) != SYNC_OK) {
+    sqlite3_clear_bindings(st);
+    return err;
+  }
   sqlite3_bind_text(st, 1, form_id(f), -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 2, form_version(f));
-  sqlite3_bind_text(st, 3, json, (int)len, SQLITE_STATIC);
   sqlite3_bind_text(st, 4, facts->sha256, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 5, facts->title, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 6, facts->default_language, -1, SQLITE_STATIC);

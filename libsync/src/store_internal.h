@@ -27,7 +27,7 @@
 /* PRAGMA application_id of every libsync store: "LSYN". */
 #define STORE_APPLICATION_ID 0x4c53594e
 /* Schema version this library writes (PRAGMA user_version); see store_schema.c. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 #define STORE_ERRMSG_MAX 1024
 
@@ -246,6 +246,9 @@ void store_checkpoint_truncate(sync_store_t *s);
 /* The data step of schema version 3 (store_schema_v3.c): creates the data key and encrypts in
  * place every value a schema-2 store kept in clear. */
 sync_err_t store_schema_v3_encrypt(sync_store_t *s, const char *passphrase, sync_kdf_strength_t kdf);
+/* The data step of schema version 5 (store_schema_v5.c): encrypts in place the dedup hashes and
+ * the form definitions (which hold the dedup key) a schema-4 store kept in clear. */
+sync_err_t store_schema_v5_encrypt(sync_store_t *s, const char *passphrase, sync_kdf_strength_t kdf);
 
 /* ---- forms (store_form.c) ------------------------------------------------------------------- */
 

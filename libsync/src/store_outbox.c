@@ -1,5 +1,5 @@
 /* The outbox as the sync engine sees it (store_sync.h): streaming pending rows in seq order as
- * push changes (answers decrypted, with the sealed text and dedup hash of their revision),
+ * push changes (answers and dedup hash decrypted, with the sealed text of their revision),
  * acknowledging them with their signed receipts, failure bookkeeping, counts for progress. */
 #include "store_crypto.h"
 #include "store_sync.h"
@@ -34,9 +34,13 @@ static sync_err_t row_to_change(sync_store_t *s, sqlite3_stmt *st, outbox_row_t 
   if (c->base_revision > 0)
     snprintf(c->base_hlc, sizeof c->base_hlc, "%s", col_text(st, 11));
   c->sealed = sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : (char *)col_text(st, 12);
-  snprintf(c->dedup, sizeof c->dedup, "%s", col_text(st, 13));
   c->origin = PROTO_ORIGIN_DEVICE;
   c->author = NULL;
+  store_value_ad_int(ad, COL_REVISION_DEDUP, c->uuid, c->revision);
+  sync_err_t err = store_value_column_opt(s, st, 13, ad, c->uuid, "duplicate-detection data",
+                                          c->dedup, sizeof c->dedup);
+  if (err)
+    return err;
   store_value_ad_int(ad, COL_REVISION_PAYLOAD, c->uuid, c->revision);
   return store_value_column(s, st, 7, ad, c->uuid, "answers", &c->payload, &row->payload_len);
 }

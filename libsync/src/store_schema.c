@@ -213,11 +213,22 @@ static const char SCHEMA_V4[] =
   "ALTER TABLE forms ADD COLUMN origin TEXT NOT NULL DEFAULT 'local'"
   " CHECK (origin IN ('local', 'server'));";
 
+/* Version 5 (proto/SECURITY.md 5, 9: nothing that identifies a person is readable without the
+ * passphrase):
+ *   record_revisions.dedup,   the duplicate-detection hashes become encrypted BLOBs
+ *   remote_pending.dedup
+ *   forms.definition          the definition becomes an encrypted BLOB: it holds the key of those
+ *                             hashes (duplicate_key.key). sha256, title and default_language stay
+ *                             clear for digests and listings
+ * No table changes; the step encrypts what a schema-4 store held in clear (store_schema_v5.c). */
+static const char SCHEMA_V5[] = "";
+
 static const migration_t MIGRATIONS[] = {
   { 1, SCHEMA_V1, init_v1 },
   { 2, SCHEMA_V2, NULL },
   { 3, SCHEMA_V3, store_schema_v3_encrypt },
   { 4, SCHEMA_V4, NULL },
+  { 5, SCHEMA_V5, store_schema_v5_encrypt },
 };
 
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
@@ -350,15 +361,17 @@ sync_err_t store_schema_prepare(sync_store_t *s, const char *passphrase, sync_kd
                         version == 0 ? "the file is empty: not a libsync store yet"
                                      : "the store needs a schema upgrade: open it read-write once");
     /* The upgrade makes the data key: refuse a weak passphrase before touching the file. */
-    if (strlen(passphrase) < SYNC_PASSPHRASE_MIN)
+    if (version < 3 && strlen(passphrase) < SYNC_PASSPHRASE_MIN)
       return store_fail(s, SYNC_ERR_INVALID_ARG, "the passphrase must be at least %d bytes long",
                         SYNC_PASSPHRASE_MIN);
-  } else if ((err = store_key_unlock(s, passphrase)) != SYNC_OK) {
-    return err; /* nothing else is read with a wrong passphrase */
   }
+  /* A file with a key is unlocked first: nothing else is read or upgraded with a wrong
+   * passphrase, and the steps after 3 encrypt under its key. */
+  if (version >= 3 && (err = store_key_unlock(s, passphrase)) != SYNC_OK)
+    return err;
   if (!s->read_only && (err = enable_wal(s)) != SYNC_OK)
     return err;
-  int encrypted_in_place = version >= 1 && version < 3;
+  int encrypted_in_place = version >= 1 && version < 5;
   for (size_t i = 0; i < sizeof MIGRATIONS / sizeof MIGRATIONS[0]; i++) {
     if (MIGRATIONS[i].version > version && (err = apply(s, &MIGRATIONS[i], passphrase, kdf)) != SYNC_OK)
       return err;

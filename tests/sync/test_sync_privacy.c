@@ -159,6 +159,34 @@ static cJSON *export_row(const char *jsonl, const char *uuid)
   return NULL;
 }
 
+/* The dedup key of the device's form (read with the passphrase) and the keyed hash of a person,
+ * computed here as SECURITY.md 9 defines it: n() of each answer (here: lower case, `-` dropped). */
+static void dedup_of(sync_store_t *s, const char *name, const char *dob, const char *sex,
+                     char key64[64], char hash[65])
+{
+  char *def = NULL, msg[160];
+  assert_int_equal(sync_form_get_json(s, FX_FORM_ID, 0, &def), SYNC_OK);
+  cJSON *form = cJSON_Parse(def);
+  sync_free(def);
+  const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(form, "duplicate_key"), "key"));
+  assert_non_null(k);
+  snprintf(key64, 64, "%s", k);
+  cJSON_Delete(form);
+  unsigned char key[32], h[crypto_generichash_BYTES];
+  assert_int_equal(sodium_base642bin(key, sizeof key, key64, strlen(key64), NULL, NULL, NULL,
+                                     sodium_base64_VARIANT_ORIGINAL), 0);
+  size_t n = 0;
+  for (const char *c = name; *c; c++)
+    msg[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+  msg[n++] = '\x1f';
+  for (const char *c = dob; *c; c++)
+    if (*c != '-')
+      msg[n++] = *c;
+  n += (size_t)snprintf(msg + n, sizeof msg - n, "\x1f%s", sex);
+  crypto_generichash(h, sizeof h, (const unsigned char *)msg, n, key, sizeof key);
+  sodium_bin2hex(hash, 65, h, sizeof h);
+}
+
 static void test_sealed_answers_are_readable_only_in_the_central_export(void **state)
 {
   (void)state;
@@ -190,7 +218,9 @@ static void test_sealed_answers_are_readable_only_in_the_central_export(void **s
   cJSON *p = sample_with_consent(51, "yes", "dob");
   cJSON_DeleteItemFromObject(p, "full_name");
   cJSON_AddStringToObject(p, "full_name", marker);
-  char *payload = cJSON_PrintUnformatted(p);
+  char *payload = cJSON_PrintUnformatted(p), dob[16], sex[16];
+  snprintf(dob, sizeof dob, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(p, "dob")));
+  snprintf(sex, sizeof sex, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(p, "sex")));
   cJSON_Delete(p);
   sync_store_t *s = NULL;
   char uuid[SYNC_UUID_STRLEN + 1], twin[SYNC_UUID_STRLEN + 1];
@@ -206,6 +236,11 @@ static void test_sealed_answers_are_readable_only_in_the_central_export(void **s
   assert_int_equal(fx_syncserver(&out, "duplicates", "--db", srv.db, NULL), 0);
   assert_non_null(strstr(out, uuid));
   assert_non_null(strstr(out, twin));
+  char key64[64], hash[65];
+  dedup_of(s, marker, dob, sex, key64, hash);
+  char group[32];
+  snprintf(group, sizeof group, "group %.12s", hash);
+  assert_non_null(strstr(out, group)); /* the device sent the hash computed here */
   free(out);
 
   /* The device keeps only the clear part and cannot revise the sealed record. */
@@ -235,6 +270,11 @@ static void test_sealed_answers_are_readable_only_in_the_central_export(void **s
   assert_marker_absent(srv.dir, marker, uuid);
   sync_store_close(s);
   assert_marker_absent(dev.dir, marker, uuid);
+  /* Nor, without the passphrase, the server's dedup key or the person's keyed hash, from which a
+   * named person's screening and date of birth could be confirmed (SECURITY.md 5, 9). */
+  assert_marker_absent(dev.dir, key64, uuid);
+  assert_marker_absent(dev.dir, hash, uuid);
+  assert_marker_absent(dev.dir, dob, uuid);
   assert_int_equal(fx_syncserver(&out, "record", "get", "--db", srv.db, uuid, NULL), 0);
   assert_null(strstr(out, marker));
   free(out);

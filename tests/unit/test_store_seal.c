@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "store_crypto.h"
 #include "store_test.h"
 #include "sync/seal.h"
 
@@ -154,10 +155,10 @@ static void test_create_final_seals_and_stores_the_dedup_hash(void **state)
   assert_int_equal(sync_record_sealed(r), 1);
   check_clear_only(sync_record_payload(r));
   sync_record_free(r);
-  snprintf(sql, sizeof sql, "SELECT dedup FROM record_revisions WHERE uuid = '%s'", uuid);
-  char *dedup = st_raw_text(f->st.path, sql);
-  assert_non_null(dedup);
-  assert_int_equal(strlen(dedup), 64);
+  /* The hash is in the file only encrypted (SECURITY.md 9): 64 hex digits under the data key. */
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM record_revisions WHERE uuid = '%s'"
+           " AND typeof(dedup) = 'blob' AND length(dedup) = 64 + %d", uuid, STORE_VALUE_OVERHEAD);
+  assert_int_equal(st_raw_int(f->st.path, sql), 1);
 
   /* The engine gets the clear part, the sealed text and the hash. */
   store_sync_t *ss = NULL;
@@ -166,7 +167,6 @@ static void test_create_final_seals_and_stores_the_dedup_hash(void **state)
   assert_int_equal(store_outbox_scan(ss, 0, st_collect, &p), SYNC_OK);
   assert_int_equal(p.n, 1);
   store_sync_free(ss);
-  free(dedup);
   free(payload);
 }
 
@@ -225,6 +225,21 @@ static void test_sealed_record_cannot_be_revised_but_can_be_deleted(void **state
   free(payload);
 }
 
+/* The dedup hashes the engine would send, in outbox order. */
+typedef struct dedup_seen {
+  char dedup[4][PROTO_DEDUP_LEN + 1];
+  size_t n;
+} dedup_seen_t;
+
+static int collect_dedup(void *ctx, const outbox_row_t *row)
+{
+  dedup_seen_t *d = ctx;
+  if (d->n == 4)
+    return -1;
+  snprintf(d->dedup[d->n++], sizeof d->dedup[0], "%s", row->change.dedup);
+  return 0;
+}
+
 static void test_plain_form_with_duplicate_key_gets_dedup_only(void **state)
 {
   fixture_t *f = *state;
@@ -241,11 +256,20 @@ static void test_plain_form_with_duplicate_key_gets_dedup_only(void **state)
   assert_int_equal(sync_record_create(f->st.s, "intake", 1, "{\"full_name\":\"siti aminah\"}", SYNC_STATUS_FINAL, b),
                    SYNC_OK);
   assert_int_equal(sync_record_create(f->st.s, "intake", 1, "{}", SYNC_STATUS_FINAL, c), SYNC_OK);
-  snprintf(sql, sizeof sql, "SELECT count(DISTINCT dedup) FROM record_revisions WHERE uuid IN ('%s', '%s')"
-           " AND dedup IS NOT NULL AND sealed IS NULL", a, b);
-  assert_int_equal(st_raw_int(f->st.path, sql), 1); /* same person, same hash */
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM record_revisions WHERE uuid IN ('%s', '%s')"
+           " AND typeof(dedup) = 'blob' AND sealed IS NULL", a, b);
+  assert_int_equal(st_raw_int(f->st.path, sql), 2); /* encrypted in the file */
   snprintf(sql, sizeof sql, "SELECT count(*) FROM record_revisions WHERE uuid = '%s' AND dedup IS NULL", c);
   assert_int_equal(st_raw_int(f->st.path, sql), 1); /* unanswered: no hash */
+  dedup_seen_t seen = { .n = 0 };
+  store_sync_t *ss = NULL;
+  assert_int_equal(store_sync_new(f->st.s, &ss), SYNC_OK);
+  assert_int_equal(store_outbox_scan(ss, 0, collect_dedup, &seen), SYNC_OK);
+  store_sync_free(ss);
+  assert_int_equal(seen.n, 3);
+  assert_int_equal(strlen(seen.dedup[0]), 64);
+  assert_string_equal(seen.dedup[0], seen.dedup[1]); /* same person, same hash */
+  assert_string_equal(seen.dedup[2], ""); /* sent without one */
   sync_record_t *r = NULL;
   assert_int_equal(sync_record_get(f->st.s, a, &r), SYNC_OK);
   assert_int_equal(sync_record_sealed(r), 0);
