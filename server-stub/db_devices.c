@@ -113,8 +113,8 @@ sync_err_t db_device_activity(db_conn_t *c, db_activity_fn fn, void *ctx)
     db_device_activity_t a;
     memset(&a, 0, sizeof a);
     read_device(st, &a.d);
-    a.last_push_at = sqlite3_column_int64(st, 10);
-    a.pending_conflicts = sqlite3_column_int64(st, 11);
+    a.last_push_at = sqlite3_column_int64(st, 11);
+    a.pending_conflicts = sqlite3_column_int64(st, 12);
     if (fn(ctx, &a) != 0)
       break;
   }

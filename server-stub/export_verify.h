@@ -5,12 +5,12 @@
  *     over it (device_sig.h) — a text swapped in from another record or device, or altered, fails;
  *   - the key the signature was checked with is certified by the receipt key for that device —
  *     a key written into the database by someone without the receipt key fails;
- * and after opening it re-applies the form's clear/sealed split and consent rule to the answers.
+ * and after opening it re-applies the form's consent rule to the answers.
  *
  * Integrity of a record: ok | unsigned (its device was enrolled before device signatures) |
  * bad_signature | bad_certificate (its sealed answers are not written: the record is named on
  * stderr and left out, like an envelope that does not open) | consent_violation (answers given
- * without consent, or sealed answers in the clear part, are dropped; the rest is written).
+ * without consent are dropped; the rest is written).
  * Every record not ok is named on stderr; export_verify_report prints the summary.
  *
  * Threads: the opener runs on the export's worker threads; it serialises its database reads on
