@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "export_verify.h"
 #include "sync/seal.h"
 #include "staff.h"
 
@@ -118,8 +119,6 @@ int admin_export(const cli_t *c)
       fprintf(stderr, "syncserver: %s\n", why);
       return 1;
     }
-    o.open_payload = export_open_sealed;
-    o.open_ctx = opener;
   }
 
   /* A closed pipe (| head) must fail the write and be audited as failed, not kill us. */
@@ -130,6 +129,18 @@ int admin_export(const cli_t *c)
     return 1;
   }
   db_no_mmap(db);   /* memory stays flat however large the database is */
+  /* Opened sealed answers are written only after the integrity check (export_verify.h). */
+  exp_verify_t *verify = NULL;
+  if (opener && export_verify_new(db, opener, &verify) != SYNC_OK) {
+    fprintf(stderr, "syncserver: the database holds no usable receipt key to check records\n");
+    db_close(db);
+    sync_seal_opener_free(opener);
+    return 1;
+  }
+  if (verify) {
+    o.open_payload = export_open_verified;
+    o.open_ctx = verify;
+  }
   FILE *out = stdout;
   char output[PATH_MAX + 1] = "stdout";
   if (out_path && strcmp(out_path, "-") != 0) {
@@ -139,6 +150,7 @@ int admin_export(const cli_t *c)
       if (fd >= 0)
         close(fd);
       db_close(db);
+      export_verify_free(verify);
       sync_seal_opener_free(opener);
       return 1;
     }
@@ -154,6 +166,8 @@ int admin_export(const cli_t *c)
                                              sizeof err)
                             : SYNC_ERR_NOMEM;
   int closed = out == stdout ? fflush(out) : fclose(out);
+  long long flagged = verify ? export_verify_report(verify, stderr) : 0;
+  export_verify_free(verify);
   db_close(db);
   sync_seal_opener_free(opener);
   free(audit_path);
@@ -174,6 +188,8 @@ int admin_export(const cli_t *c)
             " above)\n", (long long)res.unreadable);
     return 3;
   }
+  if (flagged)
+    return 3;   /* answers were withheld from records named above */
   return 0;
 }
 

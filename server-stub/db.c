@@ -232,11 +232,28 @@ static const char SCHEMA_V4[] =
   "ALTER TABLE enroll_codes ADD COLUMN device_id TEXT;"
   "ALTER TABLE enroll_codes ADD COLUMN created_by TEXT NOT NULL DEFAULT '';";
 
+/* Version 5 (SECURITY.md 4): device signing keys. devices.signing_key is the device's current
+ * Ed25519 public key (NULL: enrolled before device signatures); device_keys keeps every key a
+ * device was given, with the server's certificate over (device, key, enrolled_at), so revisions
+ * signed under an earlier key still verify after a re-key. Each revision keeps the device's
+ * signature (device_sig) and the key it was checked against (sig_key). */
+static const char SCHEMA_V5[] =
+  "ALTER TABLE devices ADD COLUMN signing_key TEXT;"
+  "CREATE TABLE device_keys("
+  "  device_id   TEXT NOT NULL,"
+  "  signing_key TEXT NOT NULL,"
+  "  enrolled_at INTEGER NOT NULL,"
+  "  cert        TEXT NOT NULL,"
+  "  PRIMARY KEY (device_id, signing_key));"
+  "ALTER TABLE record_revisions ADD COLUMN device_sig TEXT;"
+  "ALTER TABLE record_revisions ADD COLUMN sig_key TEXT;";
+
 static const migration_t MIGRATIONS[] = {
   {1, SCHEMA_V1},
   {2, SCHEMA_V2},
   {3, SCHEMA_V3},
   {4, SCHEMA_V4},
+  {5, SCHEMA_V5},
 };
 
 int64_t db_now_ms(void)

@@ -20,7 +20,7 @@
 #include "issues.h"
 #include "sync/error.h"
 
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 5
 #define DB_APPLICATION_ID 0x53594e53 /* "SYNS" */
 
 typedef struct db_conn db_conn_t;
@@ -88,6 +88,9 @@ typedef struct db_device {
   int64_t created_at, revoked_at, last_seen_at; /* 0 when never */
   int64_t records_received;
   int64_t credential_expires_at;                /* ms; 0 = no expiry recorded */
+  char signing_key[PROTO_KEY_B64_LEN + 1];      /* Ed25519 public key (base64) of its sealed
+                                                 * changes; "" = enrolled before device
+                                                 * signatures (SECURITY.md 4) */
 } db_device_t;
 
 sync_err_t db_device_get(db_conn_t *c, const char *device_id, db_device_t *out);
@@ -127,15 +130,23 @@ typedef struct db_enrolled {
   int rekeyed;                                /* 1: an existing device got a new secret */
   char created_by[DB_BY_MAX + 1];             /* the code's creator */
 } db_enrolled_t;
+/* The device's signing public key sent at enrollment, with the server's certificate of it
+ * (device_sig.h: the receipt key's signature over device id, key and `now`). */
+typedef struct db_enroll_key {
+  char signing_key[PROTO_KEY_B64_LEN + 1];
+  char cert[PROTO_SIG_B64_LEN + 1];
+} db_enroll_key_t;
 /* In ONE write transaction: checks the code, marks it used by `device_id`, creates the device
  * (a code for a new device) or replaces the secret of the code's device (active again,
  * credential valid for the code's days from `now`), and records "enrolled" or "rekeyed" in the
- * security log. Refused, with nothing written: SYNC_ERR_AUTH when the code is unknown, used or
- * expired; SYNC_ERR_STATE when it is not for `device_id` (a new-device code naming an id the
- * server knows, or a code for another device). */
+ * security log. `key` (NULL: the device sent none) becomes the device's signing key and is added
+ * to device_keys with its certificate (enrolled_at = `now`); a re-key without a key clears the
+ * device's current key. Refused, with nothing written: SYNC_ERR_AUTH when the code is unknown,
+ * used or expired; SYNC_ERR_STATE when it is not for `device_id` (a new-device code naming an
+ * id the server knows, or a code for another device). */
 sync_err_t db_enroll_use(db_conn_t *c, const unsigned char code_sha256[32], const char *device_id,
-                         const unsigned char secret_sha256[32], const char *addr, int64_t now,
-                         db_enrolled_t *out);
+                         const unsigned char secret_sha256[32], const db_enroll_key_t *key,
+                         const char *addr, int64_t now, db_enrolled_t *out);
 /* db_enroll_use when only the device as stored matters. */
 sync_err_t db_enroll_redeem(db_conn_t *c, const unsigned char code_sha256[32],
                             const char *device_id, const unsigned char secret_sha256[32],

@@ -6,7 +6,7 @@
 
 #define DEV_COLUMNS                                                                                \
   "device_id, name, unit, secret_sha256, status, created_at, revoked_at, last_seen_at,"            \
-  " records_received, credential_expires_at"
+  " records_received, credential_expires_at, signing_key"
 
 static void read_device(sqlite3_stmt *st, db_device_t *d)
 {
@@ -24,6 +24,7 @@ static void read_device(sqlite3_stmt *st, db_device_t *d)
   d->last_seen_at = sqlite3_column_int64(st, 7);
   d->records_received = sqlite3_column_int64(st, 8);
   d->credential_expires_at = sqlite3_column_int64(st, 9);
+  db_col_text(st, 10, d->signing_key, sizeof d->signing_key);
 }
 
 sync_err_t db_device_get(db_conn_t *c, const char *device_id, db_device_t *out)
@@ -112,8 +113,8 @@ sync_err_t db_device_activity(db_conn_t *c, db_activity_fn fn, void *ctx)
     db_device_activity_t a;
     memset(&a, 0, sizeof a);
     read_device(st, &a.d);
-    a.last_push_at = sqlite3_column_int64(st, 10);
-    a.pending_conflicts = sqlite3_column_int64(st, 11);
+    a.last_push_at = sqlite3_column_int64(st, 11);
+    a.pending_conflicts = sqlite3_column_int64(st, 12);
     if (fn(ctx, &a) != 0)
       break;
   }

@@ -112,9 +112,35 @@ static sync_err_t refusal(db_conn_t *c, const unsigned char code_sha256[32], int
   return rc == SQLITE_ROW ? SYNC_ERR_STATE : rc == SQLITE_DONE ? SYNC_ERR_AUTH : db_err(rc);
 }
 
+/* The device's current signing key (NULL when it sent none) and, for a key, its certified row in
+ * device_keys: the history that lets revisions signed under an earlier key verify after a re-key. */
+static sync_err_t store_key(db_conn_t *c, const char *device_id, const db_enroll_key_t *key,
+                            int64_t now)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c->h, "UPDATE devices SET signing_key = ?2 WHERE device_id = ?1", -1,
+                         &st, NULL) != SQLITE_OK)
+    return SYNC_ERR_DB;
+  sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+  if (key)
+    sqlite3_bind_text(st, 2, key->signing_key, -1, SQLITE_STATIC);
+  sync_err_t e = exec_done(st);
+  if (e != SYNC_OK || !key)
+    return e;
+  if (sqlite3_prepare_v2(c->h, "INSERT OR REPLACE INTO device_keys(device_id, signing_key,"
+                                " enrolled_at, cert) VALUES (?1, ?2, ?3, ?4)", -1, &st,
+                         NULL) != SQLITE_OK)
+    return SYNC_ERR_DB;
+  sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, key->signing_key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, now);
+  sqlite3_bind_text(st, 4, key->cert, -1, SQLITE_STATIC);
+  return exec_done(st);
+}
+
 sync_err_t db_enroll_use(db_conn_t *c, const unsigned char code_sha256[32], const char *device_id,
-                         const unsigned char secret_sha256[32], const char *addr, int64_t now,
-                         db_enrolled_t *out)
+                         const unsigned char secret_sha256[32], const db_enroll_key_t *key,
+                         const char *addr, int64_t now, db_enrolled_t *out)
 {
   memset(out, 0, sizeof *out);
   sync_err_t e = db_begin_write(c);
@@ -176,7 +202,7 @@ sync_err_t db_enroll_use(db_conn_t *c, const unsigned char code_sha256[32], cons
   sqlite3_bind_int64(st, 6, expires);
   e = exec_done(st);
   st = NULL;
-  if (e != SYNC_OK)
+  if (e != SYNC_OK || (e = store_key(c, device_id, key, now)) != SYNC_OK)
     goto fail;
   char reason[2 * DB_NAME_MAX + DB_BY_MAX + 80];
   snprintf(reason, sizeof reason, "%s%s%s; code by %s%s", name, unit[0] ? " / " : "", unit,
@@ -198,7 +224,7 @@ sync_err_t db_enroll_redeem(db_conn_t *c, const unsigned char code_sha256[32],
                             const char *addr, int64_t now, db_device_t *out)
 {
   db_enrolled_t got;
-  sync_err_t e = db_enroll_use(c, code_sha256, device_id, secret_sha256, addr, now, &got);
+  sync_err_t e = db_enroll_use(c, code_sha256, device_id, secret_sha256, NULL, addr, now, &got);
   *out = got.device;
   return e;
 }

@@ -1,6 +1,8 @@
 /* A push batch in one write transaction: idempotency by (device, uuid, revision), per-change
- * rejections, fast-forward or conflict with a merged revision (PROTOCOL.md 3 and 5; db.h). */
+ * rejections (a sealed change without the device's valid signature among them, SECURITY.md 4),
+ * fast-forward or conflict with a merged revision (PROTOCOL.md 3 and 5; db.h). */
 #include "db_internal.h"
+#include "device_sig.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@ typedef struct push_ctx {
   int64_t now;
   db_validate_fn validate;
   void *vctx;
+  char signing_key[PROTO_KEY_B64_LEN + 1]; /* the device's; "" = enrolled before signatures */
 } push_ctx_t;
 
 void db_receipts_free(proto_receipt_t *r, size_t n)
@@ -410,8 +413,58 @@ done:
   return e;
 }
 
+/* NULL when the change is signed as SECURITY.md 4 asks (or needs no signature), else the refusal.
+ * A device with a signing key must sign every sealed upsert; a device enrolled before signatures
+ * has none, sends none, and its records are exported flagged `unsigned`. */
+static const char *signature_refusal(const push_ctx_t *p, const proto_change_t *ch, const char **id)
+{
+  if (!ch->sealed || ch->op != PROTO_OP_UPSERT)
+    return NULL;
+  if (!p->signing_key[0]) {
+    *id = "Perangkat ini belum memiliki kunci tanda tangan; daftarkan ulang perangkat.";
+    return ch->device_sig[0] ? "This device has no signing key on the server; enrol it again."
+                             : NULL;
+  }
+  if (!ch->device_sig[0]) {
+    *id = "Jawaban tersegel tidak ditandatangani oleh perangkat.";
+    return "The sealed answers are not signed by the device.";
+  }
+  if (devsig_verify(p->signing_key, p->device_id, ch) != SYNC_OK) {
+    *id = "Tanda tangan perangkat atas jawaban tersegel tidak cocok.";
+    return "The device's signature of the sealed answers does not verify.";
+  }
+  return NULL;
+}
+
+/* Keeps the verified signature with the stored revision, and the key it was checked against. */
+static sync_err_t keep_signature(push_ctx_t *p, const proto_change_t *ch, int64_t seq)
+{
+  sqlite3_stmt *st = db_stmt(p->c, ST_REV_SET_SIG,
+                             "UPDATE record_revisions SET device_sig = ?2, sig_key = ?3"
+                             " WHERE server_seq = ?1");
+  if (!st)
+    return SYNC_ERR_DB;
+  sqlite3_bind_int64(st, 1, seq);
+  sqlite3_bind_text(st, 2, ch->device_sig, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, p->signing_key, -1, SQLITE_STATIC);
+  return db_step_done(st);
+}
+
+static sync_err_t apply_one(push_ctx_t *p, const proto_change_t *ch, proto_error_t **precheck,
+                            proto_receipt_t *r);
+
 static sync_err_t apply_change(push_ctx_t *p, const proto_change_t *ch, proto_error_t **precheck,
                                proto_receipt_t *r)
+{
+  sync_err_t e = apply_one(p, ch, precheck, r);
+  if (e == SYNC_OK && ch->device_sig[0] &&
+      (r->outcome == PROTO_OUTCOME_STORED || r->outcome == PROTO_OUTCOME_CONFLICT))
+    e = keep_signature(p, ch, r->server_seq);
+  return e;
+}
+
+static sync_err_t apply_one(push_ctx_t *p, const proto_change_t *ch, proto_error_t **precheck,
+                            proto_receipt_t *r)
 {
   sync_err_t e = SYNC_OK;
   snprintf(r->uuid, sizeof r->uuid, "%s", ch->uuid);
@@ -426,6 +479,12 @@ static sync_err_t apply_change(push_ctx_t *p, const proto_change_t *ch, proto_er
     r->error = *precheck;
     *precheck = NULL;
     return SYNC_OK;
+  }
+  const char *sig_id = NULL, *sig_en = signature_refusal(p, ch, &sig_id);
+  if (sig_en) {
+    r->outcome = PROTO_OUTCOME_REJECTED;
+    r->error = reject(PROTO_E_INVALID_CHANGE, sig_id, sig_en);
+    return r->error ? SYNC_OK : SYNC_ERR_NOMEM;
   }
 
   db_head_t h;
@@ -489,10 +548,14 @@ sync_err_t db_push(db_conn_t *c, const char *device_id, const proto_push_req_t *
                    proto_receipt_t *receipts, db_push_stats_t *stats)
 {
   memset(stats, 0, sizeof *stats);
-  push_ctx_t p = {c, device_id, req->batch_id, db_now_ms(), validate, vctx};
+  push_ctx_t p = {c, device_id, req->batch_id, db_now_ms(), validate, vctx, ""};
   sync_err_t e = db_begin_write(c);
   if (e != SYNC_OK)
     return e;
+  db_device_t dev;
+  if ((e = db_device_get(c, device_id, &dev)) != SYNC_OK)
+    goto fail;
+  memcpy(p.signing_key, dev.signing_key, sizeof p.signing_key);
   for (size_t i = 0; i < req->n_changes; i++) {
     proto_error_t *none = NULL;
     proto_error_t **pre = prechecks ? &prechecks[i] : &none;

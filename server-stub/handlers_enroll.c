@@ -2,7 +2,9 @@
  * Authorization; a refused code is a failed authentication (logged, audited, rate-limited) and
  * never says whether it was unknown, used, expired or made for another device. A code creates a
  * new device or re-keys the one device it was made for; the device_id in the request chooses
- * nothing else. */
+ * nothing else. The device's signing public key, when sent, is stored with a certificate by the
+ * receipt key (SECURITY.md 4). */
+#include "device_sig.h"
 #include "srv_internal.h"
 
 #include <sodium.h>
@@ -58,7 +60,18 @@ void handle_enroll(srv_t *s, const srv_request_t *req, const char *json, size_t 
     goto done;
   }
   int64_t now = db_now_ms();
-  e = db_enroll_use(c, code_hash, er->device_id, secret_hash, req->addr, now, &got);
+  db_enroll_key_t key;
+  memset(&key, 0, sizeof key);
+  if (er->signing_key[0]) {
+    snprintf(key.signing_key, sizeof key.signing_key, "%s", er->signing_key);
+    if (devsig_cert_sign(s->keys.receipt_sk, er->device_id, key.signing_key, now, key.cert) !=
+        SYNC_OK) {
+      resp_error(r, PROTO_E_INTERNAL, NULL, NULL);
+      goto done;
+    }
+  }
+  e = db_enroll_use(c, code_hash, er->device_id, secret_hash, er->signing_key[0] ? &key : NULL,
+                    req->addr, now, &got);
   if (e == SYNC_ERR_AUTH || e == SYNC_ERR_STATE) {
     db_pool_release(s->pool, c);
     c = NULL;

@@ -242,6 +242,9 @@ typedef struct proto_change {
                                         * or NULL (absent on the wire): forms without encryption,
                                         * deletes */
   char dedup[PROTO_DEDUP_LEN + 1];     /* "dedup": duplicate-detection hash, "" = absent */
+  char device_sig[PROTO_SIG_B64_LEN + 1]; /* "device_sig": the sending device's Ed25519 signature
+                                        * of a sealed upsert (device_sig.h, SECURITY.md 4); ""
+                                        * = absent. Only on a pushed change that carries sealed */
   proto_origin_t origin;
   char *author;                        /* CENTRAL only (staff login or "system:merge"); else NULL */
 } proto_change_t;
@@ -478,6 +481,8 @@ typedef struct proto_enroll_req {
   int protocol;
   char code[PROTO_ENROLL_CODE_MAX + 1];   /* as typed: [A-Za-z0-9 -]{1,32} */
   char device_id[PROTO_UUID_LEN + 1];
+  char signing_key[PROTO_KEY_B64_LEN + 1]; /* the device's Ed25519 public signing key (base64);
+                                            * "" = absent (a client older than device signatures) */
 } proto_enroll_req_t;
 
 sync_err_t proto_enroll_req_encode(const proto_enroll_req_t *req, char **out_json, size_t *out_len);

@@ -7,13 +7,13 @@
 
 enum {
   CK_UUID, CK_REVISION, CK_BASE_REVISION, CK_BASE_HLC, CK_OP, CK_FORM_ID, CK_FORM_VERSION, CK_HLC,
-  CK_STATUS, CK_CREATED_AT, CK_UPDATED_AT, CK_PAYLOAD, CK_SEALED, CK_DEDUP, CK_ORIGIN, CK_AUTHOR,
-  CK_KIND, CK_SEQ, CK_N
+  CK_STATUS, CK_CREATED_AT, CK_UPDATED_AT, CK_PAYLOAD, CK_SEALED, CK_DEDUP, CK_DEVICE_SIG, CK_ORIGIN,
+  CK_AUTHOR, CK_KIND, CK_SEQ, CK_N
 };
 /* The first CHANGE_PUSHED / CHANGE_CENTRAL / CHANGE_PULLED keys are those of each form. */
 static const char *const change_keys[CK_N] = {
   "uuid", "revision", "base_revision", "base_hlc", "op", "form_id", "form_version", "hlc", "status",
-  "created_at", "updated_at", "payload", "sealed", "dedup", "origin", "author", "kind", "seq"};
+  "created_at", "updated_at", "payload", "sealed", "dedup", "device_sig", "origin", "author", "kind", "seq"};
 static const char *const op_names[] = {"upsert", "delete"};
 
 static int author_valid(const char *a)
@@ -58,6 +58,10 @@ sync_err_t change_check_fields(const proto_change_t *ch, int central, char *errb
   }
   if (ch->dedup[0] && !proto_sha256_valid(ch->dedup)) /* the same shape: 64 lower-case hex */
     return codec_errf(errbuf, errlen, bad, "dedup: not 64 lower-case hex digits");
+  if (ch->device_sig[0] && (central || !ch->sealed || !ch->sealed[0] ||
+                            !codec_signature_valid(ch->device_sig)))
+    return codec_errf(errbuf, errlen, bad, "device_sig: only base64 of 64 bytes, on a pushed"
+                      " change that carries sealed");
   if (central && (ch->origin != PROTO_ORIGIN_CENTRAL || !author_valid(ch->author)))
     return codec_errf(errbuf, errlen, bad, "origin: must be CENTRAL with an author of 1..128 characters");
   if (!central && (ch->origin != PROTO_ORIGIN_DEVICE || ch->author))
@@ -154,6 +158,11 @@ sync_err_t change_encode(jbuf_t *b, const proto_change_t *ch, change_form_t form
     jb_put(b, ch->dedup, PROTO_DEDUP_LEN);
     jb_putc(b, '"');
   }
+  if (ch->device_sig[0]) {
+    jb_puts(b, ",\"device_sig\":\"");
+    jb_put(b, ch->device_sig, PROTO_SIG_B64_LEN);
+    jb_putc(b, '"');
+  }
   if (form != CHANGE_PUSHED) {
     jb_puts(b, ",\"origin\":\"central\",\"author\":");
     if (jb_str(b, ch->author) != 0)
@@ -228,6 +237,13 @@ static sync_err_t decode_fields(jctx_t *c, const cJSON **f, change_form_t form, 
   if (f[CK_DEDUP] && (rc = jget_str(c, f[CK_DEDUP], "dedup", proto_sha256_valid,
                                     "64-digit lower-case hex hash", out->dedup, sizeof out->dedup)))
     return rc;
+  if (f[CK_DEVICE_SIG]) {
+    if (form != CHANGE_PUSHED || !out->sealed)
+      return jfail(c, "device_sig", "only on a pushed change that carries sealed");
+    if ((rc = jget_str(c, f[CK_DEVICE_SIG], "device_sig", codec_signature_valid,
+                       "base64 Ed25519 signature", out->device_sig, sizeof out->device_sig)))
+      return rc;
+  }
   out->origin = PROTO_ORIGIN_DEVICE;
   if (form == CHANGE_PUSHED)
     return SYNC_OK;

@@ -68,12 +68,17 @@ sync_err_t proto_enroll_req_encode(const proto_enroll_req_t *req, char **out_jso
   if (out_json)
     *out_json = NULL;
   if (!req || !out_json || (req->protocol != 0 && req->protocol != PROTO_VERSION) ||
-      !typed_code_valid(req->code) || !proto_uuid_valid(req->device_id))
+      !typed_code_valid(req->code) || !proto_uuid_valid(req->device_id) ||
+      (req->signing_key[0] && !codec_key_valid(req->signing_key)))
     return SYNC_ERR_INVALID_ARG;
   jb_puts(&b, "{" CODEC_PROTOCOL_MEMBER ",\"code\":");
   jb_str(&b, req->code);
   jb_key(&b, "device_id", 0);
   jb_str(&b, req->device_id);
+  if (req->signing_key[0]) {
+    jb_key(&b, "signing_key", 0);
+    jb_str(&b, req->signing_key);
+  }
   jb_putc(&b, '}');
   return jb_finish(&b, out_json, out_len);
 }
@@ -83,9 +88,13 @@ static sync_err_t req_fields(jctx_t *c, const cJSON **f, void *msg)
   proto_enroll_req_t *req = msg;
   sync_err_t rc = jget_str(c, f[1], "code", typed_code_valid,
                            "code of 1..32 letters, digits, '-', ' '", req->code, sizeof req->code);
-  return rc ? rc
-            : jget_str(c, f[2], "device_id", proto_uuid_valid, "lower-case uuid", req->device_id,
-                       sizeof req->device_id);
+  if (rc || (rc = jget_str(c, f[2], "device_id", proto_uuid_valid, "lower-case uuid",
+                           req->device_id, sizeof req->device_id)))
+    return rc;
+  /* Optional: a device that signs its sealed changes (SECURITY.md 4) sends its public key. */
+  return f[3] ? jget_str(c, f[3], "signing_key", codec_key_valid, "base64 Ed25519 public key",
+                         req->signing_key, sizeof req->signing_key)
+              : SYNC_OK;
 }
 
 static void req_release(void *msg)
@@ -96,8 +105,8 @@ static void req_release(void *msg)
 sync_err_t proto_enroll_req_decode(const char *json, size_t len, proto_enroll_req_t **out,
                                    proto_diag_t *diag)
 {
-  static const char *const keys[] = {"protocol", "code", "device_id"};
-  static const jmessage_t m = {keys, 3, sizeof(proto_enroll_req_t),
+  static const char *const keys[] = {"protocol", "code", "device_id", "signing_key"};
+  static const jmessage_t m = {keys, 4, sizeof(proto_enroll_req_t),
                                offsetof(proto_enroll_req_t, protocol), req_fields, req_release};
   void *msg;
   sync_err_t rc = jdecode_message(&m, json, len, out != NULL, diag, &msg);

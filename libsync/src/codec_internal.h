@@ -233,9 +233,10 @@ void error_clear(proto_error_t *err);
 /* ---- codec_change.c --------------------------------------------------------------------------- */
 
 typedef enum change_form {
-  CHANGE_PUSHED = 14,   /* the 12 change fields + optional sealed, dedup (a push request) */
-  CHANGE_CENTRAL = 16,  /* + origin, author (a merged revision) */
-  CHANGE_PULLED = 18    /* + kind, seq (a pull record item) */
+  CHANGE_PUSHED = 15,   /* the 12 change fields + optional sealed, dedup, device_sig (a push
+                         * request) */
+  CHANGE_CENTRAL = 17,  /* + origin, author (a merged revision) */
+  CHANGE_PULLED = 19    /* + kind, seq (a pull record item) */
 } change_form_t;
 
 /* Checks the fields other than the payload (sealed and dedup included); `central`: origin must be CENTRAL with an author. */

@@ -3,7 +3,10 @@
  * acknowledged in one local transaction only when every receipt echoes what was sent and the
  * server's signature over the receipts verifies (SECURITY.md 7), and a batch the server refuses
  * as a whole is split until the one bad change is found and set aside. A change that carries
- * answers given without consent (SECURITY.md 6) is refused here and never sent.
+ * answers given without consent (SECURITY.md 6) is refused here and never sent. A sealed change
+ * is signed with the device's signing key as it goes into a batch (SECURITY.md 4), so whatever
+ * is sent — a record re-sealed under the server's form included — carries a signature of exactly
+ * what is sent.
  *
  * A response whose signature does not verify acknowledges nothing and stops the run in
  * SYNC_STATE_ERROR with SYNC_ERR_CRYPTO rather than retrying at once: a server that signs wrongly
@@ -16,6 +19,7 @@
  * holds a change of a record that the batch in flight also holds, so the server sees every
  * record's revisions in order. Batches complete in order; requests run on short-lived threads and
  * everything touching the store stays on the sync thread. */
+#include "device_sig.h"
 #include "engine_internal.h"
 #include "form_seal.h"
 #include "refusal.h"
@@ -48,6 +52,9 @@ typedef struct bad_row {
 
 typedef struct batch {
   sync_store_t *store;          /* for the forms of the consent check */
+  const char *device_id;
+  const char *sign_sk;          /* the device's signing secret key while the batch is built;
+                                 * NULL: a store enrolled before device signatures */
   proto_push_writer_t *w;
   const char *const *busy;      /* sorted uuids of the batch in flight (NULL: none) */
   size_t n_busy;
@@ -126,7 +133,17 @@ static int add_row(void *ctx, const outbox_row_t *row)
     snprintf(b->errmsg, sizeof b->errmsg, "cannot check consent: %s", sync_store_errmsg(b->store));
     return 1;
   }
-  rc = proto_push_writer_add(b->w, &row->change, b->json_budget, why, sizeof why);
+  proto_change_t signed_change = row->change;
+  if (b->sign_sk && signed_change.sealed && signed_change.op == PROTO_OP_UPSERT &&
+      (rc = devsig_sign(b->sign_sk, b->device_id, &row->change, signed_change.device_sig))) {
+    if (rc == SYNC_ERR_INVALID_ARG)
+      return set_aside(b, row->seq, "not_sendable", "cannot be signed", NULL, NULL);
+    b->err = rc;
+    snprintf(b->errmsg, sizeof b->errmsg, "cannot sign a sealed change: the stored signing key"
+             " is unusable; enrol again");
+    return 1;
+  }
+  rc = proto_push_writer_add(b->w, &signed_change, b->json_budget, why, sizeof why);
   if (rc == SYNC_ERR_TOO_LARGE)
     return -1; /* batch full: this row opens the next one */
   if (rc == SYNC_ERR_INVALID_ARG)
@@ -156,7 +173,18 @@ static sync_err_t build_batch(sync_engine_t *e, batch_t *b, int64_t after, engin
   double ratio = e->ratio > 0.02 ? e->ratio : 0.02;
   b->json_budget = (size_t)((double)e->budget / ratio);
   b->limit = e->run.split_limit;
-  if ((err = store_outbox_scan(e->ss, after, add_row, b)) != SYNC_OK)
+  b->device_id = e->device_id;
+  char sk[DEVSIG_SK_B64_LEN + 2];
+  err = store_state_get_secret(e->store, STATE_SIGNING_KEY, sk, sizeof sk);
+  if (err != SYNC_OK && err != SYNC_ERR_NOT_FOUND) {
+    sodium_memzero(sk, sizeof sk);
+    return engine_fail_store(e, fail, err);
+  }
+  b->sign_sk = err == SYNC_OK && sk[0] ? sk : NULL;
+  err = store_outbox_scan(e->ss, after, add_row, b);
+  b->sign_sk = NULL;
+  sodium_memzero(sk, sizeof sk);
+  if (err != SYNC_OK)
     return engine_fail_store(e, fail, err);
   if (b->err)
     return engine_fail_set(fail, b->err, 0, "%s", b->errmsg);

@@ -1,6 +1,8 @@
-/* Enrolling a device (sync/enroll.h, SECURITY.md 2): POST /v1/enroll with a one-time code through
- * the engine's transport and URL rules (engine_net.c), then the credential, the server's identity
- * and its receipt key saved in the store in one transaction (the secret encrypted at rest). */
+/* Enrolling a device (sync/enroll.h, SECURITY.md 2): POST /v1/enroll with a one-time code and a
+ * new signing public key (SECURITY.md 4) through the engine's transport and URL rules
+ * (engine_net.c), then the credential, the server's identity, its receipt key and the signing
+ * secret key saved in the store in one transaction (secrets encrypted at rest). */
+#include "device_sig.h"
 #include "engine_internal.h"
 #include "sync/enroll.h"
 
@@ -80,11 +82,13 @@ void sync_enroll_config_init(sync_enroll_config_t *config)
 }
 
 /* The request body, lz4-compressed like a push. */
-static sync_err_t request_body(const char *code, const char *device_id, char **z, size_t *zlen)
+static sync_err_t request_body(const char *code, const char *device_id, const char *signing_key,
+                               char **z, size_t *zlen)
 {
   proto_enroll_req_t req = {.protocol = PROTO_VERSION};
   snprintf(req.code, sizeof req.code, "%s", code);
   snprintf(req.device_id, sizeof req.device_id, "%s", device_id);
+  snprintf(req.signing_key, sizeof req.signing_key, "%s", signing_key);
   char *json = NULL;
   size_t len = 0;
   sync_err_t err = proto_enroll_req_encode(&req, &json, &len);
@@ -145,8 +149,10 @@ static int key_valid(const char *b64)
                            sodium_base64_VARIANT_ORIGINAL) == 0 && n == sizeof key;
 }
 
-/* Everything of the enrollment in one transaction. */
-static sync_err_t save(sync_store_t *s, const char *url, const proto_enroll_resp_t *r)
+/* Everything of the enrollment in one transaction; the signing secret key replaces any earlier
+ * one together with the credential (the server now holds the new public half). */
+static sync_err_t save(sync_store_t *s, const char *url, const proto_enroll_resp_t *r,
+                       const char *signing_sk)
 {
   sync_err_t err = sync_store_begin(s);
   if (err)
@@ -154,6 +160,7 @@ static sync_err_t save(sync_store_t *s, const char *url, const proto_enroll_resp
   if ((err = store_state_set(s, STATE_SERVER_URL, url)) == SYNC_OK &&
       (err = store_state_set(s, STATE_DEVICE_ID, r->device_id)) == SYNC_OK &&
       (err = store_state_set_secret(s, STATE_SECRET, r->secret)) == SYNC_OK &&
+      (err = store_state_set_secret(s, STATE_SIGNING_KEY, signing_sk)) == SYNC_OK &&
       (err = store_state_set(s, STATE_DEVICE_NAME, r->name ? r->name : "")) == SYNC_OK &&
       (err = store_state_set(s, STATE_DEVICE_UNIT, r->unit ? r->unit : "")) == SYNC_OK &&
       (err = store_state_set(s, STATE_SERVER_ID, r->server_id)) == SYNC_OK &&
@@ -171,7 +178,8 @@ static sync_err_t save(sync_store_t *s, const char *url, const proto_enroll_resp
 
 /* The reply of a 2xx: decoded, checked, saved. */
 static sync_err_t accept_reply(sync_store_t *store, const char *url, const char *lang,
-                               const sync_http_response_t *r, char *errbuf, size_t errlen)
+                               const sync_http_response_t *r, const char *signing_sk,
+                               char *errbuf, size_t errlen)
 {
   char *text = NULL, why[256] = "";
   size_t len = 0;
@@ -192,7 +200,7 @@ static sync_err_t accept_reply(sync_store_t *store, const char *url, const char 
   } else if (!key_valid(resp->receipt_key)) {
     err = say(lang, errbuf, errlen, SYNC_ERR_PROTOCOL, EM_BAD_REPLY, 0,
               "receipt_key is not an Ed25519 public key");
-  } else if ((err = save(store, url, resp)) != SYNC_OK) {
+  } else if ((err = save(store, url, resp, signing_sk)) != SYNC_OK) {
     say(lang, errbuf, errlen, err, EM_STORE, 0, sync_store_errmsg(store));
   }
   sodium_memzero(resp->secret, sizeof resp->secret);
@@ -234,11 +242,19 @@ sync_err_t sync_enroll(sync_store_t *store, const sync_enroll_config_t *config, 
   size_t blen = 0;
   sync_http_response_t resp;
   memset(&resp, 0, sizeof resp);
+  /* A new signing key pair per enrollment: a re-key replaces both halves. */
+  char sign_pk[PROTO_KEY_B64_LEN + 1], sign_sk[DEVSIG_SK_B64_LEN + 1];
+  if ((err = devsig_keypair(sign_pk, sign_sk)) != SYNC_OK) {
+    free(url);
+    return say(lang, errbuf, errlen, err, EM_STORE, 0, "cannot make a signing key");
+  }
   if ((err = engine_transport_open(config->transport, &to, &t, why, sizeof why)) != SYNC_OK) {
     free(url);
+    sodium_memzero(sign_sk, sizeof sign_sk);
     return say(lang, errbuf, errlen, err, EM_BAD_URL, 0, why);
   }
-  if ((err = request_body(config->code, sync_store_device_id(store), &body, &blen)) != SYNC_OK) {
+  if ((err = request_body(config->code, sync_store_device_id(store), sign_pk, &body, &blen)) !=
+      SYNC_OK) {
     say(lang, errbuf, errlen, err, EM_BAD_CODE, 0, NULL);
     goto done;
   }
@@ -255,8 +271,9 @@ sync_err_t sync_enroll(sync_store_t *store, const sync_enroll_config_t *config, 
   else if (resp.status < 200 || resp.status >= 300)
     err = refused(lang, &resp, errbuf, errlen);
   else
-    err = accept_reply(store, url, lang, &resp, errbuf, errlen);
+    err = accept_reply(store, url, lang, &resp, sign_sk, errbuf, errlen);
 done:
+  sodium_memzero(sign_sk, sizeof sign_sk);
   if (resp.body)
     sodium_memzero(resp.body, resp.body_len);
   engine_response_clear(&resp);

@@ -1,10 +1,12 @@
 /* libsync — enrolling a device with the central server (proto/SECURITY.md 2).
  *
  * Central staff create a one-time, expiring enrollment code (`syncserver enroll create`); the
- * officer types it into the app, which calls sync_enroll(). The server answers with this device's
- * own credential, its name and unit, and the server's receipt-signing key; all of it is stored in
- * the (encrypted) store, where the sync engine finds it. Enrolling again with a new code replaces
- * the credential (e.g. after it expired or the device was revoked and re-admitted).
+ * officer types it into the app, which calls sync_enroll(). The device sends the public half of a
+ * new signing key pair (SECURITY.md 4). The server answers with this device's own credential, its
+ * name and unit, and the server's receipt-signing key; all of it, and the signing secret key, is
+ * stored in the (encrypted) store, where the sync engine finds it. Enrolling again with a new
+ * code replaces the credential and the signing key (e.g. after it expired or the device was
+ * revoked and re-admitted).
  *
  * Ownership: the config is read during the call only. sync_store_enrollment() returns JSON the
  * caller frees with sync_free(). Threads: as for the store handle.
