@@ -359,6 +359,10 @@ static void test_a_version_1_database_is_upgraded(void **state)
                                       " DROP TABLE staff_users; DROP TABLE staff_sessions;"
                                       " DROP TABLE staff_logins; DROP TABLE export_audit;"
                                       " DROP INDEX push_batches_by_device;"
+                                      " DROP TABLE device_keys;"
+                                      " ALTER TABLE devices DROP COLUMN signing_key;"
+                                      " ALTER TABLE record_revisions DROP COLUMN device_sig;"
+                                      " ALTER TABLE record_revisions DROP COLUMN sig_key;"
                                       " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
   db_close(c);
   assert_int_equal(db_open(path, DB_OPEN_READONLY, &c, err, sizeof err), SYNC_ERR_NOT_FOUND);
