@@ -86,7 +86,7 @@ static sync_err_t precheck(srv_t *s, db_conn_t *c, const proto_push_req_t *req,
     if (ch->op == PROTO_OP_DELETE)
       continue;
     issue_list_clear(&issues);
-    e = form_validate(f, ch->payload, strlen(ch->payload), VALIDATE_DRAFT, "en", forms_today(),
+    e = form_validate(f, ch->payload, strlen(ch->payload), VALIDATE_VALUES, "en", forms_today(),
                       NULL, &issues);
     if (e == SYNC_OK || e == SYNC_ERR_VALIDATION) {
       size_t before = issues.count;
