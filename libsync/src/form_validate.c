@@ -314,9 +314,38 @@ static int day_dependent(form_run_t *r, const expr_t *e, const expr_value_t *sel
   return dep;
 }
 
-/* 1 when `e` (NULL: absent) reads only known values and its outcome does not depend on the day. */
-static int judgeable(form_run_t *r, const expr_t *e, const uint8_t *known,
-                     const expr_value_t *self)
+/* 1 when `src` has a call of function `name`: the name, not inside another name or a ${ref},
+ * then "(" after optional blanks. Inside a string literal it counts too (a harmless excess). */
+static int calls(const char *src, const char *name)
+{
+  size_t n = strlen(name);
+  for (const char *p = strstr(src, name); p; p = strstr(p + 1, name)) {
+    char before = p == src ? ' ' : p[-1];
+    if ((before >= 'a' && before <= 'z') || (before >= '0' && before <= '9') || before == '_' ||
+        before == '-' || before == '{')
+      continue;
+    const char *q = p + n;
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+      q++;
+    if (*q == '(')
+      return 1;
+  }
+  return 0;
+}
+
+/* 1 when the expression `attr` of definition `obj` may read the day: only today() and age() do
+ * (the check is cheap; evaluating twice is not). */
+static int may_read_day(const cJSON *obj, const char *attr)
+{
+  const cJSON *src = cJSON_GetObjectItemCaseSensitive(obj, attr);
+  return !cJSON_IsString(src) || calls(src->valuestring, "today") ||
+         calls(src->valuestring, "age");
+}
+
+/* 1 when expression `attr` of definition `obj` (e, NULL: absent) reads only known values and its
+ * outcome does not depend on the day. */
+static int judgeable(form_run_t *r, const cJSON *obj, const char *attr, const expr_t *e,
+                     const uint8_t *known, const expr_value_t *self)
 {
   if (!e)
     return 1;
@@ -325,7 +354,7 @@ static int judgeable(form_run_t *r, const expr_t *e, const uint8_t *known,
     if (j < 0 || !known[j])
       return 0;
   }
-  return !day_dependent(r, e, self);
+  return !may_read_day(obj, attr) || !day_dependent(r, e, self);
 }
 
 static void find_known(form_run_t *r, uint8_t *known)
@@ -334,10 +363,11 @@ static void find_known(form_run_t *r, uint8_t *known)
   for (size_t k = 0; k < f->n_fields; k++) {
     uint32_t i = f->order[k];
     const form_field_t *fd = &f->fields[i];
-    int ok = judgeable(r, f->sections[fd->section].relevant, known, NULL) &&
-             judgeable(r, fd->expr[ATTR_RELEVANT], known, NULL);
+    const form_section_t *sec = &f->sections[fd->section];
+    int ok = judgeable(r, sec->obj, "relevant", sec->relevant, known, NULL) &&
+             judgeable(r, fd->obj, "relevant", fd->expr[ATTR_RELEVANT], known, NULL);
     if (fd->type == FIELD_CALCULATE)
-      ok = ok && judgeable(r, fd->expr[ATTR_CALCULATION], known, NULL);
+      ok = ok && judgeable(r, fd->obj, "calculation", fd->expr[ATTR_CALCULATION], known, NULL);
     else
       ok = ok && form_field_is_clear(f, fd->name);
     known[i] = (uint8_t)ok;
@@ -408,7 +438,7 @@ static void check_value(form_run_t *r, size_t i, const uint8_t *known)
                       : "Pertanyaan ini tidak ditanyakan untuk jawaban ini, jadi tidak ada"
                         " jawabannya.");
   } else if (fd->expr[ATTR_CONSTRAINT] &&
-             judgeable(r, fd->expr[ATTR_CONSTRAINT], known, &st->value)) {
+             judgeable(r, fd->obj, "constraint", fd->expr[ATTR_CONSTRAINT], known, &st->value)) {
     check_constraint(r, i);
   }
 }
