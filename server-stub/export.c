@@ -166,7 +166,8 @@ static int formula_start(const char *s)
   const unsigned char *u = (const unsigned char *)s;
   if (u[0] == '=' || u[0] == '+' || u[0] == '-' || u[0] == '@' || u[0] == '\t' || u[0] == '\r')
     return 1;
-  return u[0] == 0xEF && u[1] == 0xBC && (u[2] == 0x9D || u[2] == 0x8B || u[2] == 0x8D || u[2] == 0xA0);
+  return u[0] == 0xEF && u[1] == 0xBC &&
+         (u[2] == 0x9D || u[2] == 0x8B || u[2] == 0x8D || u[2] == 0xA0);
 }
 
 /* Cell kinds: text is always guarded, a number cell only when it is not a plain number, raw
