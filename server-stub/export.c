@@ -1,10 +1,17 @@
 /* Streamed CSV / JSON-lines exports and their audit (export.h).
  *
  * CSV cells: RFC 4180 (a cell with a comma, quote, CR or LF is quoted, quotes doubled; rows end
- * with CRLF), UTF-8 (invalid sequences replaced by U+FFFD). Free-text answers that start with
- * = + - @ TAB or CR get a leading apostrophe unless raw_text is set: spreadsheet programs would
- * otherwise run them as formulas (these strings come from the field). A sign followed by digits
- * only (a phone number such as +62812...) is left as it is.
+ * with CRLF), UTF-8 (invalid sequences replaced by U+FFFD).
+ *
+ * The formula guard (SECURITY.md "Exports and clear values"): every cell, header and metadata
+ * included, that starts with = + - @ TAB or CR (or the full-width = + - @, which spreadsheet
+ * programs also read as operators) is written quoted with a leading apostrophe, so that a
+ * spreadsheet shows it as text instead of running it. Every answer and most metadata come from a
+ * device, and sealed answers were never checked by the server. The one exception is a number in a
+ * numeric column (integer, decimal, calculated; form version, revision): a JSON number, or a text
+ * that is only an optional minus, digits and an optional fraction, is written as it is so that
+ * -3 stays a number. raw_text (--raw-text) turns the guard off for free-text answers only.
+ * JSON lines are for programs and carry every value as JSON, unguarded.
  */
 #include "export.h"
 
@@ -135,25 +142,45 @@ static int plan(exporter_t *x)
 
 /* ---- CSV ---------------------------------------------------------------------------------- */
 
-/* "+6281234567890", "-12.5": a sign and digits only (a phone number): no formula to guard. */
-static int signed_number(const char *s)
+/* "-12", "3.5": what a numeric column may hold as it is (no exponent, no plus, no spaces). */
+static int plain_number(const char *s)
 {
-  if ((s[0] != '+' && s[0] != '-') || !s[1])
+  const char *p = s + (s[0] == '-');
+  if (!(*p >= '0' && *p <= '9'))
     return 0;
-  for (const char *p = s + 1; *p; p++)
-    if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == ' '))
+  while (*p >= '0' && *p <= '9')
+    p++;
+  if (*p == '.') {
+    if (!(p[1] >= '0' && p[1] <= '9'))
       return 0;
-  return 1;
+    for (p++; *p >= '0' && *p <= '9'; p++)
+      ;
+  }
+  return *p == '\0';
 }
 
-static void csv_cell(sbuf_t *b, const char *s, int guard)
+/* 1 when a spreadsheet would read the cell as a formula: = + - @ TAB CR, or full-width = + - @
+ * (U+FF1D, U+FF0B, U+FF0D, U+FF20). */
+static int formula_start(const char *s)
+{
+  const unsigned char *u = (const unsigned char *)s;
+  if (u[0] == '=' || u[0] == '+' || u[0] == '-' || u[0] == '@' || u[0] == '\t' || u[0] == '\r')
+    return 1;
+  return u[0] == 0xEF && u[1] == 0xBC &&
+         (u[2] == 0x9D || u[2] == 0x8B || u[2] == 0x8D || u[2] == 0xA0);
+}
+
+/* Cell kinds: text is always guarded, a number cell only when it is not a plain number, raw
+ * text (--raw-text on a free-text answer) never. */
+enum cell_kind { CELL_TEXT, CELL_NUMBER, CELL_RAW };
+
+static void csv_cell(sbuf_t *b, const char *s, enum cell_kind kind)
 {
   size_t n = strlen(s);
-  int quote = 0;
+  int formula = kind != CELL_RAW && formula_start(s) && !(kind == CELL_NUMBER && plain_number(s));
+  int quote = formula;
   for (size_t i = 0; i < n && !quote; i++)
     quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-  int formula = guard && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-                          s[0] == '\t' || s[0] == '\r') && !signed_number(s);
   if (quote)
     sbuf_putc(b, '"');
   if (formula)
@@ -177,6 +204,11 @@ static void csv_cell(sbuf_t *b, const char *s, int guard)
     sbuf_putc(b, '"');
 }
 
+static int numeric_column(const cat_col_t *col)
+{
+  return col->type == FIELD_INTEGER || col->type == FIELD_DECIMAL || col->type == FIELD_CALCULATE;
+}
+
 static const char *choice_text(const exporter_t *x, const row_t *r, int col, const char *name)
 {
   if (!x->o->lang)
@@ -194,7 +226,8 @@ static int array_has(const cJSON *arr, const char *name)
   return 0;
 }
 
-/* A field's value as CSV text (scratch holds numbers / joined lists). */
+/* A field's value as CSV text: every cell through csv_cell, numbers as numbers only in numeric
+ * columns. */
 static void csv_value(const exporter_t *x, const row_t *r, const out_col_t *oc, sbuf_t *b)
 {
   const cat_col_t *col = &x->cat->cols[oc->col];
@@ -207,18 +240,18 @@ static void csv_value(const exporter_t *x, const row_t *r, const out_col_t *oc, 
       sbuf_putc(b, array_has(v, col->choices[oc->choice]) ? '1' : '0');
     return;
   }
+  enum cell_kind kind = numeric_column(col) ? CELL_NUMBER : CELL_TEXT;
   if (cJSON_IsString(v)) {
     if (col->type == FIELD_SELECT_ONE)
-      csv_cell(b, choice_text(x, r, oc->col, v->valuestring), 0);
+      csv_cell(b, choice_text(x, r, oc->col, v->valuestring), CELL_TEXT);
     else
-      csv_cell(b, v->valuestring, !x->o->raw_text && col->type != FIELD_DATE &&
-                                    col->type != FIELD_CALCULATE);
+      csv_cell(b, v->valuestring, x->o->raw_text && col->type == FIELD_TEXT ? CELL_RAW : kind);
   } else if (cJSON_IsBool(v)) {
     int t = cJSON_IsTrue(v);
-    sbuf_puts(b, x->o->lang ? catalog_yes_no(t, x->o->lang) : t ? "true" : "false");
+    csv_cell(b, x->o->lang ? catalog_yes_no(t, x->o->lang) : t ? "true" : "false", CELL_TEXT);
   } else if (cJSON_IsNumber(v)) {
     fmt_number(num, sizeof num, v->valuedouble);
-    sbuf_puts(b, num);
+    csv_cell(b, num, kind);
   } else if (cJSON_IsArray(v)) {
     sbuf_t tmp;
     sbuf_init(&tmp);
@@ -229,11 +262,11 @@ static void csv_value(const exporter_t *x, const row_t *r, const out_col_t *oc, 
       if (cJSON_IsString(it))
         sbuf_puts(&tmp, it->valuestring);
     }
-    csv_cell(b, tmp.data ? tmp.data : "", !x->o->raw_text);
+    csv_cell(b, tmp.data ? tmp.data : "", CELL_TEXT);
     sbuf_free(&tmp);
   } else {
     char *t = cJSON_PrintUnformatted(v);
-    csv_cell(b, t ? t : "", !x->o->raw_text);
+    csv_cell(b, t ? t : "", CELL_TEXT);
     free(t);
   }
 }
@@ -270,17 +303,17 @@ static void csv_header(exporter_t *x)
     if (i)
       sbuf_putc(b, ',');
     if (oc->meta >= 0) {
-      sbuf_puts(b, META_NAMES[oc->meta]);
+      csv_cell(b, META_NAMES[oc->meta], CELL_TEXT);
     } else {
       const cat_col_t *col = &x->cat->cols[oc->col];
       if (oc->choice >= 0) {
         sbuf_t name;
         sbuf_init(&name);
         sbuf_printf(&name, "%s/%s", col->name, col->choices[oc->choice]);
-        csv_cell(b, name.data ? name.data : "", 0);
+        csv_cell(b, name.data ? name.data : "", CELL_TEXT);
         sbuf_free(&name);
       } else {
-        sbuf_puts(b, col->name);
+        csv_cell(b, col->name, CELL_TEXT);
       }
     }
   }
@@ -299,7 +332,8 @@ static void csv_row(exporter_t *x, const row_t *r)
     if (oc->meta >= 0) {
       const char *t;
       meta_text(r, oc->meta, buf, sizeof buf, &t);
-      csv_cell(b, t ? t : "", oc->meta == M_DEVICE_NAME || oc->meta == M_DEVICE_UNIT);
+      csv_cell(b, t ? t : "", oc->meta == M_FORM_VERSION || oc->meta == M_REVISION
+                                  ? CELL_NUMBER : CELL_TEXT);
     } else {
       csv_value(x, r, oc, b);
     }

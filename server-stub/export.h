@@ -48,7 +48,7 @@ typedef struct exp_options {
   exp_format_t format;
   const char *lang;          /* "id" / "en": choice labels; NULL: choice names (codes) */
   int bom;                   /* CSV: UTF-8 byte order mark first (for Excel) */
-  int raw_text;              /* CSV: no formula guard on free text (see export.c) */
+  int raw_text;              /* CSV: no formula guard on free-text answers (see export.c) */
   rq_filter_t filter;        /* form_id "" = the only published form */
   const char *const *omit;   /* field names left out (NULL-terminated; may be NULL) */
   exp_open_fn open_payload;  /* NULL: stored answers are plain JSON (export_open_plain) */

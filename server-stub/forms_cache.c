@@ -86,7 +86,8 @@ sync_err_t forms_validate(void *ctx, const char *form_id, int version, const cha
   sync_err_t e = forms_lookup(v->s, v->c, form_id, version, &f);
   if (e != SYNC_OK)
     return e;
-  e = form_validate(f, payload, strlen(payload), VALIDATE_DRAFT, "en", forms_today(), NULL, issues);
+  e = form_validate(f, payload, strlen(payload), VALIDATE_VALUES, "en", forms_today(), NULL,
+                    issues);
   if (e == SYNC_ERR_JSON)
     e = SYNC_ERR_VALIDATION;
   return e;

@@ -66,8 +66,10 @@ static int security_issues(const form_t *f, const proto_change_t *ch, issue_list
   return 0;
 }
 
-/* Per-change form checks: unknown form version, payload structure (draft mode), the security
- * rules. Returns SYNC_OK with prechecks filled (NULL = passes), or a storage error. */
+/* Per-change form checks: unknown form version, every clear value (VALIDATE_VALUES: types,
+ * choices, dates, constraints and calculated values the server can judge; SECURITY.md "Exports
+ * and clear values"), the security rules. Returns SYNC_OK with prechecks filled (NULL = passes),
+ * or a storage error. */
 static sync_err_t precheck(srv_t *s, db_conn_t *c, const proto_push_req_t *req,
                            proto_error_t **pre)
 {
@@ -86,7 +88,7 @@ static sync_err_t precheck(srv_t *s, db_conn_t *c, const proto_push_req_t *req,
     if (ch->op == PROTO_OP_DELETE)
       continue;
     issue_list_clear(&issues);
-    e = form_validate(f, ch->payload, strlen(ch->payload), VALIDATE_DRAFT, "en", forms_today(),
+    e = form_validate(f, ch->payload, strlen(ch->payload), VALIDATE_VALUES, "en", forms_today(),
                       NULL, &issues);
     if (e == SYNC_OK || e == SYNC_ERR_VALIDATION) {
       size_t before = issues.count;

@@ -43,7 +43,14 @@ const char *form_field_choice_name(const form_t *f, size_t i, size_t c);
 
 typedef enum validate_mode {
   VALIDATE_DRAFT,   /* structure only: unknown fields, types, choices */
-  VALIDATE_FINAL    /* also required answers and constraints */
+  VALIDATE_FINAL,   /* also required answers and constraints */
+  /* The server's check of what a device sent (a final record's readable part, SECURITY.md
+   * "Exports and clear values"): every answer present is judged, relevant or not (types,
+   * choices); constraints and calculated values are judged when everything they read is in the
+   * payload and their outcome does not depend on the day; a calculated value that cannot be
+   * recomputed must be a plain scalar. Required answers are not checked (sealed answers are
+   * absent). */
+  VALIDATE_VALUES
 } validate_mode_t;
 
 /* Validates `payload_json` (must be a JSON object) against the form.

@@ -1,12 +1,16 @@
 /* form_validate() and form_evaluate() (proto/FORMS.md, "Evaluation order" and "Validation"):
  * decode the answers, one pass in dependency order for relevance and calculations, then the
- * checks on the final values in document order, every failing field reported. */
+ * checks on the final values in document order, every failing field reported. VALIDATE_VALUES
+ * (the server's check of what a device sent) judges what it can know from the answers it has:
+ * see "strict values" below. */
 #include "form_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "form_seal.h"
 #include "sync/record.h"
 
 /* ---- issues ---------------------------------------------------------------------------------- */
@@ -214,6 +218,21 @@ static void evaluate_with_consent(form_run_t *r)
 }
 
 /* ---- checks ---------------------------------------------------------------------------------- */
+static void check_constraint(form_run_t *r, size_t i)
+{
+  const form_field_t *fd = &r->f->fields[i];
+  const form_state_t *st = &r->st[i];
+  expr_value_t v;
+  if (eval(r, fd->expr[ATTR_CONSTRAINT], i, ATTR_CONSTRAINT, -1, &st->value, 0, &v))
+    return;
+  int ok = expr_truthy(&v);
+  expr_value_clear(&v);
+  if (!ok) {
+    const char *m = form_label_text(r->f, fd->constraint_message, r->lang);
+    add_issue(r, fd->name, "constraint", m ? m : form_msg(FMSG_CONSTRAINT, r->en));
+  }
+}
+
 static void check_final(form_run_t *r, size_t i)
 {
   const form_field_t *fd = &r->f->fields[i];
@@ -229,16 +248,198 @@ static void check_final(form_run_t *r, size_t i)
     }
     return;
   }
-  if (!fd->expr[ATTR_CONSTRAINT])
-    return;
-  expr_value_t v;
-  if (eval(r, fd->expr[ATTR_CONSTRAINT], i, ATTR_CONSTRAINT, -1, &st->value, 0, &v))
-    return;
-  int ok = expr_truthy(&v);
-  expr_value_clear(&v);
-  if (!ok) {
-    const char *m = form_label_text(r->f, fd->constraint_message, r->lang);
-    add_issue(r, fd->name, "constraint", m ? m : form_msg(FMSG_CONSTRAINT, r->en));
+  if (fd->expr[ATTR_CONSTRAINT])
+    check_constraint(r, i);
+}
+
+/* ---- strict values (VALIDATE_VALUES) --------------------------------------------------------
+ * The server has a final record's readable part only (sealed answers are absent) and does not
+ * know on which day the device evaluated it. It judges:
+ * - every answer present, relevant or not: its type and choices (form_answer.c);
+ * - an answer present where its question is not asked (the device's canonical payload never
+ *   holds one), when that relevance is known;
+ * - constraints, when everything they read is known and their outcome is the same on the
+ *   earliest and the latest day a device can be on (so a `. <= today()` is left to the device);
+ * - calculated values: recomputed and compared when everything they read is known (and the
+ *   outcome does not depend on the day); otherwise only their shape (a number, yes/no or a
+ *   text without control characters), since the inputs are sealed.
+ * Known: a clear answer, or a value computed only from known values, whose relevance (its own
+ * and its section's) reads only known values and does not depend on the day. */
+#define DAY_EARLIEST (-25567)   /* 1900-01-01 */
+
+/* Evaluates `e` on day `today` without reporting anything: 0, or -1 with *out EMPTY. */
+static int eval_quiet(form_run_t *r, const expr_t *e, const expr_value_t *self, int32_t today,
+                      expr_value_t *out)
+{
+  expr_env_t env;
+  memset(&env, 0, sizeof env);
+  env.lookup = lookup;
+  env.user = r;
+  env.today = today;
+  if (self) {
+    env.self = *self;
+    env.self.owned = NULL;
+  }
+  expr_error_t err;
+  memset(out, 0, sizeof *out);
+  if (expr_eval(e, &env, out, &err) == 0)
+    return 0;
+  expr_value_clear(out);
+  memset(out, 0, sizeof *out);
+  return -1;
+}
+
+static int same_value(const expr_value_t *a, const expr_value_t *b)
+{
+  if (a->kind != b->kind)
+    return 0;
+  switch (a->kind) {
+  case EXPR_EMPTY: return 1;
+  case EXPR_BOOL: return !a->b == !b->b;
+  case EXPR_NUM: return a->num == b->num || (isnan(a->num) && isnan(b->num));
+  case EXPR_STR: return strcmp(a->str, b->str) == 0;
+  case EXPR_DATE: return a->days == b->days;
+  }
+  return 0;
+}
+
+static int day_dependent(form_run_t *r, const expr_t *e, const expr_value_t *self)
+{
+  expr_value_t a, b;
+  int ra = eval_quiet(r, e, self, DAY_EARLIEST, &a);
+  int rb = eval_quiet(r, e, self, r->today + 1, &b);   /* a device east of UTC is a day ahead */
+  int dep = ra != rb || (ra == 0 && !same_value(&a, &b));
+  expr_value_clear(&a);
+  expr_value_clear(&b);
+  return dep;
+}
+
+/* 1 when `src` has a call of function `name`: the name, not inside another name or a ${ref},
+ * then "(" after optional blanks. Inside a string literal it counts too (a harmless excess). */
+static int calls(const char *src, const char *name)
+{
+  size_t n = strlen(name);
+  for (const char *p = strstr(src, name); p; p = strstr(p + 1, name)) {
+    char before = p == src ? ' ' : p[-1];
+    if ((before >= 'a' && before <= 'z') || (before >= '0' && before <= '9') || before == '_' ||
+        before == '-' || before == '{')
+      continue;
+    const char *q = p + n;
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+      q++;
+    if (*q == '(')
+      return 1;
+  }
+  return 0;
+}
+
+/* 1 when the expression `attr` of definition `obj` may read the day: only today() and age() do
+ * (the check is cheap; evaluating twice is not). */
+static int may_read_day(const cJSON *obj, const char *attr)
+{
+  const cJSON *src = cJSON_GetObjectItemCaseSensitive(obj, attr);
+  return !cJSON_IsString(src) || calls(src->valuestring, "today") ||
+         calls(src->valuestring, "age");
+}
+
+/* 1 when expression `attr` of definition `obj` (e, NULL: absent) reads only known values and its
+ * outcome does not depend on the day. */
+static int judgeable(form_run_t *r, const cJSON *obj, const char *attr, const expr_t *e,
+                     const uint8_t *known, const expr_value_t *self)
+{
+  if (!e)
+    return 1;
+  for (size_t k = 0; k < expr_ref_count(e); k++) {
+    long j = form_ref_index(r->f, expr_ref_name(e, k));
+    if (j < 0 || !known[j])
+      return 0;
+  }
+  return !may_read_day(obj, attr) || !day_dependent(r, e, self);
+}
+
+static void find_known(form_run_t *r, uint8_t *known)
+{
+  const form_t *f = r->f;
+  for (size_t k = 0; k < f->n_fields; k++) {
+    uint32_t i = f->order[k];
+    const form_field_t *fd = &f->fields[i];
+    const form_section_t *sec = &f->sections[fd->section];
+    int ok = judgeable(r, sec->obj, "relevant", sec->relevant, known, NULL) &&
+             judgeable(r, fd->obj, "relevant", fd->expr[ATTR_RELEVANT], known, NULL);
+    if (fd->type == FIELD_CALCULATE)
+      ok = ok && judgeable(r, fd->obj, "calculation", fd->expr[ATTR_CALCULATION], known, NULL);
+    else
+      ok = ok && form_field_is_clear(f, fd->name);
+    known[i] = (uint8_t)ok;
+  }
+}
+
+/* 1 when the device's answer of a calculated field is what the calculation gives here (an
+ * absent output, as the canonical payload leaves it out, matches no answer). */
+static int calculated_matches(const form_state_t *st)
+{
+  const expr_value_t *v = &st->value;
+  const form_jval_t *raw = &st->raw;
+  char date[11];
+  if (!st->relevant)
+    return 0;
+  switch (v->kind) {
+  case EXPR_NUM: return raw->kind == FJ_NUM && isfinite(v->num) && raw->num == v->num;
+  case EXPR_BOOL: return raw->kind == (v->b ? FJ_TRUE : FJ_FALSE);
+  case EXPR_STR: return raw->kind == FJ_STR && v->str[0] && strcmp(raw->str, v->str) == 0;
+  case EXPR_DATE:
+    expr_format_date(v->days, date);
+    date[10] = '\0';
+    return raw->kind == FJ_STR && strcmp(raw->str, date) == 0;
+  case EXPR_EMPTY: return 0;
+  }
+  return 0;
+}
+
+/* A value the server cannot recompute: a finite number, yes/no, or a text without control
+ * characters within the text limit. */
+static int plain_scalar(const form_jval_t *raw)
+{
+  if (raw->kind == FJ_NUM)
+    return isfinite(raw->num);
+  if (raw->kind == FJ_TRUE || raw->kind == FJ_FALSE)
+    return 1;
+  if (raw->kind != FJ_STR || !raw->ok || raw->len > FORM_MAX_TEXT_BYTES)
+    return 0;
+  for (const unsigned char *p = (const unsigned char *)raw->str; *p; p++)
+    if (*p < 0x20 || *p == 0x7F)
+      return 0;
+  return 1;
+}
+
+static void check_value(form_run_t *r, size_t i, const uint8_t *known)
+{
+  const form_field_t *fd = &r->f->fields[i];
+  const form_state_t *st = &r->st[i];
+  if (!st->has_raw || form_unanswered(&st->raw) || fd->type == FIELD_NOTE || st->dropped)
+    return;   /* notes: check_all; dropped answers: the consent check refuses them */
+  if (st->issue) {
+    form_msg_t m = (form_msg_t)(st->issue - 1);
+    add_issue(r, fd->name, issue_code(m), form_msg(m, r->en));
+  } else if (fd->type == FIELD_CALCULATE && known[i]) {
+    if (!calculated_matches(st))
+      add_issue(r, fd->name, "calculated",
+                r->en ? "The value sent differs from the form's calculation."
+                      : "Nilai yang dikirim berbeda dari hasil hitungan formulir.");
+  } else if (fd->type == FIELD_CALCULATE) {
+    if (!plain_scalar(&st->raw))
+      add_issue(r, fd->name, "type",
+                r->en ? "A calculated value must be a number, yes/no or a text."
+                      : "Nilai hitungan harus berupa angka, ya/tidak, atau teks.");
+  } else if (!st->relevant) {
+    if (known[i])
+      add_issue(r, fd->name, "not_relevant",
+                r->en ? "This question is not asked for these answers, so it has no answer."
+                      : "Pertanyaan ini tidak ditanyakan untuk jawaban ini, jadi tidak ada"
+                        " jawabannya.");
+  } else if (fd->expr[ATTR_CONSTRAINT] &&
+             judgeable(r, fd->obj, "constraint", fd->expr[ATTR_CONSTRAINT], known, &st->value)) {
+    check_constraint(r, i);
   }
 }
 
@@ -261,6 +462,14 @@ static void unknown_key(form_run_t *r, const char *key)
 static void check_all(form_run_t *r)
 {
   const form_t *f = r->f;
+  uint8_t *known = NULL;
+  if (r->mode == VALIDATE_VALUES) {
+    if (!(known = calloc(f->n_fields ? f->n_fields : 1, 1))) {
+      r->nomem = 1;
+      return;
+    }
+    find_known(r, known);
+  }
   for (size_t i = 0; i < f->n_fields; i++) {
     const form_field_t *fd = &f->fields[i];
     const form_state_t *st = &r->st[i];
@@ -268,6 +477,10 @@ static void check_all(form_run_t *r)
       add_issue(r, fd->name, "unknown_field", form_msg(FMSG_NOTE_ANSWER, r->en));
     if (r->n_errs)
       emit_deferred(r, i);
+    if (known) {
+      check_value(r, i, known);
+      continue;
+    }
     if (!st->relevant || fd->type == FIELD_NOTE)
       continue;   /* answers to questions that are not asked are dropped, not judged */
     if (st->issue) {
@@ -277,6 +490,7 @@ static void check_all(form_run_t *r)
       check_final(r, i);
     }
   }
+  free(known);
   /* every key is named up to a point; a payload of a million junk keys gets a summary */
   size_t shown = 0, more = 0;
   for (const form_unknown_t *u = r->unknown; u; u = u->next)
