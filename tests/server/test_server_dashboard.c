@@ -200,14 +200,14 @@ static int group_setup(void **state)
       return -1;
   }
   tppo_gen_free(g);
-  /* A device may send any text: the last record's regency code is markup (draft rules on the
-   * server do not check constraints). */
-  cJSON *evil = cJSON_Parse(PAYLOADS[N_RECORDS - 1]);
-  cJSON_ReplaceItemInObject(evil, "regency_code", cJSON_CreateString(EVIL_REGENCY));
-  free(PAYLOADS[N_RECORDS - 1]);
-  PAYLOADS[N_RECORDS - 1] = cJSON_PrintUnformatted(evil);
-  cJSON_Delete(evil);
-  return tppo_push(&S, &DEV, 1, PAYLOADS, N_RECORDS, NULL);
+  if (tppo_push(&S, &DEV, 1, PAYLOADS, N_RECORDS, NULL) != 0)
+    return -1;
+  /* The push refuses a regency code that breaks its pattern (SECURITY.md "Exports and clear
+   * values"), but a database may hold one stored before that rule: the last record's regency
+   * code is markup, written straight into the database. */
+  sql_exec("UPDATE record_revisions SET payload = json_set(payload, '$.regency_code', '"
+           EVIL_REGENCY "') WHERE server_seq = (SELECT max(server_seq) FROM record_revisions)");
+  return 0;
 }
 
 static int group_teardown(void **state)
