@@ -380,9 +380,10 @@ static void test_security_events_are_aggregated_and_aged(void **state)
   assert_int_equal(sqlite3_exec(c->h, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
                                       " FROM n WHERE i < 150000) INSERT INTO security_events(at,"
                                       " kind, addr, device_id, reason, prefix, count, last_at)"
-                                      " SELECT strftime('%s', 'now') * 1000 + 91 * 86400000, 'auth_failure',"
-                                      " 'x', 'y' || i, 'z', 'x', 1, strftime('%s', 'now') * 1000 +"
-                                      " 91 * 86400000 FROM n", NULL, NULL, NULL), SQLITE_OK);
+                                      " SELECT strftime('%s', 'now') * 1000 + 91 * 86400000,"
+                                      " 'auth_failure', 'x', 'y' || i, 'z', 'x', 1,"
+                                      " strftime('%s', 'now') * 1000 + 91 * 86400000 FROM n",
+                                      NULL, NULL, NULL), SQLITE_OK);
   assert_int_equal(db_security_event(c, "auth_failure", "203.0.113.50", dev, "wrong secret",
                                      later), SYNC_OK);
   assert_int_equal(scalar(w, "SELECT count(*) FROM security_events"), 100000);
