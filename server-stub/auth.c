@@ -1,6 +1,6 @@
 /* Device credentials (PROTOCOL.md 1.4, SECURITY.md 2): "Authorization: Device <id>:<secret>",
  * the server keeping only SHA-256(secret) and comparing in constant time; revoked and expired
- * credentials; failed attempts logged, audited and rate-limited per client address. */
+ * credentials; failed attempts logged, audited and rate-limited per client address and network. */
 #include "srv_internal.h"
 
 #include <sodium.h>
@@ -74,25 +74,45 @@ auth_result_t auth_check(db_conn_t *c, const char *header, int64_t now, db_devic
   return AUTH_OK;
 }
 
+static const char *scope_text(ratelimit_scope_t scope)
+{
+  switch (scope) {
+  case RATELIMIT_ADDR: return "address";
+  case RATELIMIT_PREFIX: return "network";
+  case RATELIMIT_OVERFLOW: return "overflow";
+  default: return "";
+  }
+}
+
 void auth_failure(srv_t *s, db_conn_t *c, const srv_request_t *req, const char *device_id,
                   const char *reason, int counted)
 {
   const char *addr = req->addr ? req->addr : "-";
   int64_t now = db_now_ms();
-  int failures = counted ? ratelimit_fail(s->auth_limit, addr, now) : 0;
+  ratelimit_count_t n = {0};
+  if (counted)
+    ratelimit_fail(s->auth_limit, addr, now, &n);
   /* The device id and the path are the client's words (the id is not verified here): quoted. */
   char q1[80], q2[200], q3[80], q4[280];
-  log_event(LOG_WARN, "auth_failure", "addr=%s device=%s path=%s reason=%s failures=%d",
+  log_event(LOG_WARN, "auth_failure",
+            "addr=%s device=%s path=%s reason=%s failures=%d network_failures=%d",
             log_quote(addr, q1, sizeof q1),
             log_quote(device_id && *device_id ? device_id : "-", q3, sizeof q3),
             log_quote(req->path ? req->path : "-", q4, sizeof q4), log_quote(reason, q2, sizeof q2),
-            failures);
+            n.addr, n.prefix);
   /* The audit write is best effort: a locked database must not turn a 401 into a 500. */
   db_security_event(c, "auth_failure", addr, device_id, reason, now);
-  if (counted && failures == s->cfg_auth_fail_limit) {
-    char why[96];
-    snprintf(why, sizeof why, "%d failed authentications within 10 minutes", failures);
-    log_event(LOG_WARN, "rate_limited", "addr=%s failures=%d", q1, failures);
+  if (n.blocked != RATELIMIT_NONE) {
+    char why[128];
+    if (n.blocked == RATELIMIT_OVERFLOW)
+      snprintf(why, sizeof why, "failure table full: %d failed authentications from networks"
+               " without an entry within 10 minutes", n.overflow);
+    else
+      snprintf(why, sizeof why, "%d failed authentications from this %s within 10 minutes",
+               n.blocked == RATELIMIT_ADDR ? n.addr : n.prefix, scope_text(n.blocked));
+    log_event(LOG_WARN, "rate_limited", "addr=%s scope=%s failures=%d", q1,
+              scope_text(n.blocked), n.blocked == RATELIMIT_ADDR ? n.addr
+                                     : n.blocked == RATELIMIT_PREFIX ? n.prefix : n.overflow);
     db_security_event(c, "rate_limited", addr, device_id, why, now);
   }
 }
@@ -103,6 +123,6 @@ int auth_rate_limited(srv_t *s, const srv_request_t *req, srv_response_t *r)
   if (!wait)
     return 0;
   resp_retry(r, PROTO_E_RATE_LIMITED, wait);
-  snprintf(r->detail, sizeof r->detail, "too many failed authentications from this address");
+  snprintf(r->detail, sizeof r->detail, "too many failed authentications from this network");
   return 1;
 }

@@ -6,7 +6,8 @@
  *   GET  /dashboard/           the page (303 to the login page without a live session)
  *   GET  /dashboard/login      the login form
  *   POST /dashboard/login      name, password, lang -> 303 /dashboard/ with the cookie, or 401 /
- *                              429 (rate limit) with the form again
+ *                              429 (login limit, staff.h: a delay, never a lockout) with the
+ *                              form again
  *   POST /dashboard/logout     ends the session -> 303 /dashboard/login
  * Query parameters of the page: lang=id|en, from, to (interview dates), province (code).
  */
@@ -21,6 +22,7 @@
 #include "dash_page.h"
 #include "dash_text.h"
 #include "log.h"
+#include "netaddr.h"
 #include "staff.h"
 
 #define FORM_BODY_MAX 16384
@@ -311,15 +313,33 @@ static void set_session_cookie(srv_t *s, srv_response_t *r, const char *token, i
            max_age, s->secure_cookies ? "; Secure" : "");
 }
 
+/* The 429 of the login limit: when to try again, in both languages (the same for every name,
+ * known or not). */
+static void login_refused(srv_response_t *r, const char *lang, const char *name, int wait)
+{
+  int minutes = (wait + 59) / 60;
+  char msg[256];
+  if (wait < 60)
+    snprintf(msg, sizeof msg, "Terlalu banyak percobaan gagal. Coba lagi dalam %d detik. / Too many"
+             " failed attempts. Try again in %d seconds.", wait, wait);
+  else
+    snprintf(msg, sizeof msg, "Terlalu banyak percobaan gagal. Coba lagi dalam %d menit. / Too many"
+             " failed attempts. Try again in %d minutes.", minutes, minutes);
+  login_form(r, 429, lang, msg, 1, name);
+  r->retry_after = wait;
+  snprintf(r->code, sizeof r->code, "rate_limited");
+}
+
 static void do_login(srv_t *s, const srv_request_t *req, srv_response_t *r)
 {
   char name[DB_STAFF_NAME_MAX + 2] = "", lang_v[8] = "", host[64];
-  char password[STAFF_PASSWORD_MAX + 2] = "";
+  char password[STAFF_PASSWORD_MAX + 2] = "", prefix[NETADDR_PREFIX_MAX];
   form_field(req->body, req->body_len, "lang", lang_v, sizeof lang_v);
   const char *lang = lang_of(lang_v);
   int have_name = form_field(req->body, req->body_len, "name", name, sizeof name) == 0;
   int have_pw = form_field(req->body, req->body_len, "password", password, sizeof password) == 0;
   peer_host(req, host, sizeof host);
+  netaddr_prefix(host, prefix);
   char qn[160], qp[80];
   const char *shown = have_name && staff_name_ok(name) ? name : "";
   log_quote(have_name ? name : "", qn, sizeof qn);
@@ -331,18 +351,23 @@ static void do_login(srv_t *s, const srv_request_t *req, srv_response_t *r)
     resp_simple(r, 503, lang, "database unavailable");
     return;
   }
-  int64_t now = db_now_ms();
-  int by_name = 0, by_peer = 0;
-  sync_err_t e = db_login_failures(c, shown, host, now - STAFF_LOGIN_WINDOW_MS, &by_name, &by_peer);
-  if (e == SYNC_OK && (by_name >= STAFF_MAX_FAILS_PER_NAME || by_peer >= STAFF_MAX_FAILS_PER_PEER)) {
-    db_login_record(c, shown, host, 0, "rate_limited", now);
+  int64_t now = db_now_ms(), attempt = 0;
+  int wait = 0;
+  db_login_failures_t f;
+  sync_err_t e = db_login_begin(c, shown, host, prefix, now, now - STAFF_LOGIN_WINDOW_MS,
+                                staff_login_wait, &f, &attempt, &wait);
+  if (e != SYNC_OK || wait > 0) {
+    if (wait > 0)
+      db_security_event(c, "login_limited", host, shown, "failed staff logins", now);
     db_pool_release(s->pool, c);
     sodium_memzero(password, sizeof password);
-    log_event(LOG_WARN, "staff_login_limited", "name=%s peer=%s failures_name=%d failures_peer=%d",
-              qn, qp, by_name, by_peer);
-    login_form(r, 429, lang, dash_t(lang, T_RATE_LIMITED), 1, shown);
-    r->retry_after = (int)(STAFF_LOGIN_WINDOW_MS / 1000);
-    snprintf(r->code, sizeof r->code, "rate_limited");
+    if (e != SYNC_OK) {
+      resp_simple(r, 503, lang, "database unavailable");
+      return;
+    }
+    log_event(LOG_WARN, "staff_login_limited", "name=%s peer=%s wait_s=%d failures_pair=%d"
+              " failures_name=%d failures_network=%d", qn, qp, wait, f.pair, f.name, f.network);
+    login_refused(r, lang, shown, wait);
     return;
   }
   db_staff_t u;
@@ -360,7 +385,7 @@ static void do_login(srv_t *s, const srv_request_t *req, srv_response_t *r)
   }
   if (!ok) {
     const char *why = !known ? "unknown user" : "wrong password";
-    db_login_record(c, shown, host, 0, why, now);
+    db_login_done(c, attempt, 0, why, now);
     db_pool_release(s->pool, c);
     log_event(LOG_WARN, "staff_login_failed", "name=%s peer=%s reason=\"%s\"", qn, qp, why);
     login_form(r, 401, lang, dash_t(lang, T_BAD_LOGIN), 1, shown);
@@ -376,7 +401,7 @@ static void do_login(srv_t *s, const srv_request_t *req, srv_response_t *r)
     resp_simple(r, 500, lang, "cannot start a session");
     return;
   }
-  db_login_record(c, shown, host, 1, "", now);
+  db_login_done(c, attempt, 1, "", now);
   db_pool_release(s->pool, c);
   log_event(LOG_INFO, "staff_login", "name=%s peer=%s", qn, qp);
   char loc[64];

@@ -248,12 +248,29 @@ static const char SCHEMA_V5[] =
   "ALTER TABLE record_revisions ADD COLUMN device_sig TEXT;"
   "ALTER TABLE record_revisions ADD COLUMN sig_key TEXT;";
 
+/* Version 6 (SECURITY.md 2.4): login attempts and security events keyed by the client's network
+ * (netaddr.h). A staff login is slowed per name and network, not per name alone; repeated
+ * security events from one network about one target become one row with a count and the time
+ * of the last one (`at` stays the first), so a flood adds counts, not rows. */
+static const char SCHEMA_V6[] =
+  "ALTER TABLE staff_logins ADD COLUMN prefix TEXT NOT NULL DEFAULT '';"
+  "DROP INDEX staff_logins_by_peer;"
+  "CREATE INDEX staff_logins_by_name_prefix ON staff_logins(name, prefix, at);"
+  "CREATE INDEX staff_logins_by_prefix ON staff_logins(prefix, at);"
+  "ALTER TABLE security_events ADD COLUMN prefix TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE security_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);"
+  "ALTER TABLE security_events ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
+  "UPDATE security_events SET prefix = addr, last_at = at;"
+  "CREATE INDEX security_events_by_key ON security_events(kind, prefix, at);"
+  "CREATE INDEX security_events_by_last ON security_events(last_at);";
+
 static const migration_t MIGRATIONS[] = {
   {1, SCHEMA_V1},
   {2, SCHEMA_V2},
   {3, SCHEMA_V3},
   {4, SCHEMA_V4},
   {5, SCHEMA_V5},
+  {6, SCHEMA_V6},
 };
 
 int64_t db_now_ms(void)

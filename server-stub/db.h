@@ -20,7 +20,7 @@
 #include "issues.h"
 #include "sync/error.h"
 
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 #define DB_APPLICATION_ID 0x53594e53 /* "SYNS" */
 
 typedef struct db_conn db_conn_t;
@@ -155,15 +155,22 @@ sync_err_t db_enroll_redeem(db_conn_t *c, const unsigned char code_sha256[32],
 /* ---- security log (db_security.c): failed authentication, rate limiting, enrollments ------- */
 
 typedef struct db_sec_event {
-  int64_t id, at;
-  const char *kind, *addr, *device_id, *reason;   /* borrowed during the callback */
+  int64_t id, at;                  /* at: the first event of the row */
+  int64_t count, last_at;          /* events in the row and the time of the last one */
+  const char *kind, *addr, *device_id, *reason;   /* borrowed during the callback; addr is the
+                                                   * last event's, device_id the target (a
+                                                   * device, a staff name for login_limited,
+                                                   * "*" for many) */
+  const char *prefix;              /* the network of the addresses (netaddr.h) */
 } db_sec_event_t;
 
-/* Appends one event in its own write transaction (or inside the caller's). */
+/* Records one event in its own write transaction (or inside the caller's). Failure kinds
+ * (auth_failure, rate_limited, login_limited) repeated from one network about one target within
+ * an hour add to one row; rows are aged and capped (db_security.c). */
 sync_err_t db_security_event(db_conn_t *c, const char *kind, const char *addr,
                              const char *device_id, const char *reason, int64_t now);
 typedef int (*db_sec_fn)(void *ctx, const db_sec_event_t *e);
-/* Newest first; limit <= 0 = all. */
+/* The most recently active row first; limit <= 0 = all. */
 sync_err_t db_security_list(db_conn_t *c, int limit, db_sec_fn fn, void *ctx);
 
 /* ---- server keys (db_keys.c, SECURITY.md 1) ------------------------------------------------- */
@@ -305,12 +312,25 @@ sync_err_t db_session_get(db_conn_t *c, const unsigned char token_sha256[32], in
                           char name[DB_STAFF_NAME_MAX + 1]);
 sync_err_t db_session_delete(db_conn_t *c, const unsigned char token_sha256[32]);
 
-/* Logs a login attempt (and forgets attempts older than 90 days). */
-sync_err_t db_login_record(db_conn_t *c, const char *name, const char *peer, int ok,
-                           const char *reason, int64_t now);
-/* Failed attempts since `since` for this name and from this peer. */
-sync_err_t db_login_failures(db_conn_t *c, const char *name, const char *peer, int64_t since,
-                             int *by_name, int *by_peer);
+/* Failed staff logins within a window (SECURITY.md 2.4). A network is netaddr_prefix's. */
+typedef struct db_login_failures {
+  int pair;              /* this name from this network, since its last success there */
+  int64_t pair_last;     /* the newest of them (0: none) */
+  int name;              /* this name from every network */
+  int network;           /* every name from this network */
+  int64_t network_last;
+  int familiar;          /* this name has signed in from this network (in the 90 days kept) */
+} db_login_failures_t;
+/* 0 when an attempt with these failures may go on, else the seconds it must wait. */
+typedef int (*db_login_gate_fn)(const db_login_failures_t *f, int64_t now);
+/* In one write transaction: the failures since `since` into *f and, when `gate` lets the attempt
+ * go on, a row for it that counts as a failure until db_login_done (so parallel attempts count
+ * each other). *id is that row, or 0 with *wait seconds when the gate refused. */
+sync_err_t db_login_begin(db_conn_t *c, const char *name, const char *peer, const char *prefix,
+                          int64_t now, int64_t since, db_login_gate_fn gate,
+                          db_login_failures_t *f, int64_t *id, int *wait);
+/* The outcome of attempt `id` (reason: why it failed); forgets attempts older than 90 days. */
+sync_err_t db_login_done(db_conn_t *c, int64_t id, int ok, const char *reason, int64_t now);
 
 typedef struct db_audit {
   int64_t id, started_at, finished_at, records;

@@ -1,5 +1,6 @@
 /* Central staff accounts, dashboard sessions and login attempts (db.h). Writes take the writer
- * mutex like every other write of the server. */
+ * mutex like every other write of the server. Login attempts are what the staff login limit
+ * counts (staff.h); the policy itself lives there, not here. */
 #include "db_internal.h"
 
 #include <stdio.h>
@@ -211,14 +212,59 @@ sync_err_t db_session_delete(db_conn_t *c, const unsigned char token_sha256[32])
   return db_commit(c);
 }
 
-sync_err_t db_login_record(db_conn_t *c, const char *name, const char *peer, int ok,
-                           const char *reason, int64_t now)
+static sync_err_t login_failures(db_conn_t *c, const char *name, const char *prefix,
+                                 int64_t since, db_login_failures_t *f)
 {
+  memset(f, 0, sizeof *f);
+  /* won: the last success of this name from this network; the pair counts only after it */
+  sqlite3_stmt *st = prep(c, "WITH won AS (SELECT coalesce(max(at), 0) AS t FROM staff_logins"
+                             "  WHERE name = ?1 AND prefix = ?2 AND ok = 1)"
+                             " SELECT (SELECT count(*) FROM staff_logins, won WHERE name = ?1"
+                             "  AND prefix = ?2 AND ok = 0 AND at >= ?3 AND at > won.t),"
+                             " (SELECT coalesce(max(at), 0) FROM staff_logins, won WHERE name = ?1"
+                             "  AND prefix = ?2 AND ok = 0 AND at >= ?3 AND at > won.t),"
+                             " (SELECT count(*) FROM staff_logins WHERE name = ?1 AND ok = 0"
+                             "  AND at >= ?3),"
+                             " (SELECT count(*) FROM staff_logins WHERE prefix = ?2 AND ok = 0"
+                             "  AND at >= ?3),"
+                             " (SELECT coalesce(max(at), 0) FROM staff_logins WHERE prefix = ?2"
+                             "  AND ok = 0 AND at >= ?3),"
+                             " (SELECT t FROM won) > 0");
+  if (!st)
+    return SYNC_ERR_DB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, since);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    f->pair = sqlite3_column_int(st, 0);
+    f->pair_last = sqlite3_column_int64(st, 1);
+    f->name = sqlite3_column_int(st, 2);
+    f->network = sqlite3_column_int(st, 3);
+    f->network_last = sqlite3_column_int64(st, 4);
+    f->familiar = sqlite3_column_int(st, 5);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? SYNC_OK : db_err(rc);
+}
+
+sync_err_t db_login_begin(db_conn_t *c, const char *name, const char *peer, const char *prefix,
+                          int64_t now, int64_t since, db_login_gate_fn gate,
+                          db_login_failures_t *f, int64_t *id, int *wait)
+{
+  *id = 0;
+  *wait = 0;
   sync_err_t e = db_begin_write(c);
   if (e != SYNC_OK)
     return e;
-  sqlite3_stmt *st = prep(c, "INSERT INTO staff_logins(at, name, peer, ok, reason)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5)");
+  if ((e = login_failures(c, name, prefix, since, f)) != SYNC_OK)
+    goto fail;
+  if ((*wait = gate(f, now)) > 0) {
+    db_rollback(c);
+    return SYNC_OK;
+  }
+  sqlite3_stmt *st = prep(c, "INSERT INTO staff_logins(at, name, peer, prefix, ok, reason)"
+                             " VALUES (?1, ?2, ?3, ?4, 0, 'checking')");
   if (!st) {
     e = SYNC_ERR_DB;
     goto fail;
@@ -226,8 +272,29 @@ sync_err_t db_login_record(db_conn_t *c, const char *name, const char *peer, int
   sqlite3_bind_int64(st, 1, now);
   sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, peer ? peer : "", -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 4, ok ? 1 : 0);
-  sqlite3_bind_text(st, 5, reason ? reason : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
+  if ((e = write_one(c, st)) != SYNC_OK)
+    goto fail;
+  *id = sqlite3_last_insert_rowid(c->h);
+  return db_commit(c);
+fail:
+  db_rollback(c);
+  return e;
+}
+
+sync_err_t db_login_done(db_conn_t *c, int64_t id, int ok, const char *reason, int64_t now)
+{
+  sync_err_t e = db_begin_write(c);
+  if (e != SYNC_OK)
+    return e;
+  sqlite3_stmt *st = prep(c, "UPDATE staff_logins SET ok = ?2, reason = ?3 WHERE id = ?1");
+  if (!st) {
+    e = SYNC_ERR_DB;
+    goto fail;
+  }
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int(st, 2, ok ? 1 : 0);
+  sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
   if ((e = write_one(c, st)) != SYNC_OK)
     goto fail;
   if (!(st = prep(c, "DELETE FROM staff_logins WHERE at < ?1"))) {
@@ -241,28 +308,4 @@ sync_err_t db_login_record(db_conn_t *c, const char *name, const char *peer, int
 fail:
   db_rollback(c);
   return e;
-}
-
-sync_err_t db_login_failures(db_conn_t *c, const char *name, const char *peer, int64_t since,
-                             int *by_name, int *by_peer)
-{
-  *by_name = *by_peer = 0;
-  /* Attempts refused by the limit itself do not count: the lock ends 15 minutes after the last
-   * real failure even while someone keeps trying. */
-  sqlite3_stmt *st = prep(c, "SELECT (SELECT count(*) FROM staff_logins WHERE name = ?1 AND"
-                             " at >= ?3 AND ok = 0 AND reason <> 'rate_limited'),"
-                             " (SELECT count(*) FROM staff_logins WHERE peer = ?2 AND at >= ?3"
-                             " AND ok = 0 AND reason <> 'rate_limited')");
-  if (!st)
-    return SYNC_ERR_DB;
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, peer ? peer : "", -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, since);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *by_name = sqlite3_column_int(st, 0);
-    *by_peer = sqlite3_column_int(st, 1);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_ROW ? SYNC_OK : db_err(rc);
 }

@@ -35,8 +35,9 @@ sync_err_t srv_open(const srv_config_t *cfg, srv_t **out, char *err, size_t errl
   s->session_hours = cfg->session_hours > 0 ? cfg->session_hours : 8;
   s->secure_cookies = cfg->secure_cookies;
   s->cfg_auth_fail_limit = cfg->auth_fail_limit > 0 ? cfg->auth_fail_limit : 10;
-  if (!(s->auth_limit = ratelimit_new(s->cfg_auth_fail_limit, RATELIMIT_WINDOW_MS,
-                                      RATELIMIT_MAX_ENTRIES))) {
+  ratelimit_cfg_t rl;
+  ratelimit_cfg_init(&rl, s->cfg_auth_fail_limit);
+  if (!(s->auth_limit = ratelimit_new(&rl))) {
     srv_close(s);
     return SYNC_ERR_NOMEM;
   }

@@ -1,4 +1,4 @@
-/* Staff passwords and session tokens (staff.h). */
+/* Staff passwords, session tokens and the login limit (staff.h). */
 #include "staff.h"
 
 #include <pthread.h>
@@ -57,6 +57,33 @@ int staff_verify_password(const char *pwhash, const char *password, size_t len)
     return 0;
   }
   return crypto_pwhash_str_verify(pwhash, password, len) == 0;
+}
+
+/* The delay that `failures` earn when the first `free_fails` are free (ms; 0: none). */
+static int64_t backoff(int failures, int free_fails)
+{
+  if (failures < free_fails)
+    return 0;
+  int64_t d = STAFF_DELAY_FIRST_MS;
+  for (int i = free_fails; i < failures && d < STAFF_DELAY_MAX_MS; i++)
+    d *= 2;
+  return d < STAFF_DELAY_MAX_MS ? d : STAFF_DELAY_MAX_MS;
+}
+
+static void later(int64_t *until, int64_t from, int64_t delay)
+{
+  if (delay > 0 && from + delay > *until)
+    *until = from + delay;
+}
+
+int staff_login_wait(const db_login_failures_t *f, int64_t now)
+{
+  int64_t until = 0;
+  later(&until, f->pair_last, backoff(f->pair, STAFF_PAIR_FREE_FAILS));
+  later(&until, f->network_last, backoff(f->network, STAFF_NETWORK_FREE_FAILS));
+  if (f->pair > 0 && !f->familiar)
+    later(&until, f->pair_last, backoff(f->name, STAFF_NAME_FREE_FAILS));
+  return until > now ? (int)((until - now + 999) / 1000) : 0;
 }
 
 int staff_new_token(char token[STAFF_TOKEN_TEXT], unsigned char sha256[32])

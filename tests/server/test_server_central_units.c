@@ -314,20 +314,53 @@ static void test_export_goes_through_the_payload_opener(void **state)
 static void test_rate_limit_blocks_an_address_for_the_rest_of_its_window(void **state)
 {
   (void)state;
-  ratelimit_t *r = ratelimit_new(3, 1000, 2);
+  ratelimit_cfg_t cfg = {.per_addr = 3, .per_prefix = 5, .overflow = 5, .window_ms = 1000,
+                         .max_entries = 8};
+  ratelimit_t *r = ratelimit_new(&cfg);
   assert_non_null(r);
+  ratelimit_count_t n;
   for (int i = 1; i <= 3; i++) {
     assert_int_equal(ratelimit_blocked(r, "10.0.0.1", 100), 0);
-    assert_int_equal(ratelimit_fail(r, "10.0.0.1", 100), i);
+    ratelimit_fail(r, "10.0.0.1", 100, &n);
+    assert_int_equal(n.addr, i);
+    assert_int_equal(n.prefix, i);
   }
+  assert_int_equal(n.blocked, RATELIMIT_ADDR);
   assert_int_equal(ratelimit_blocked(r, "10.0.0.1", 100), 1);   /* 900 ms left: 1 s */
-  assert_int_equal(ratelimit_blocked(r, "::1", 100), 0);        /* other addresses go on */
+  assert_int_equal(ratelimit_blocked(r, "::1", 100), 0);        /* other networks go on */
+  assert_int_equal(ratelimit_blocked(r, "10.0.0.2", 100), 0);   /* its neighbours too, so far */
   assert_int_equal(ratelimit_blocked(r, "10.0.0.1", 1100), 0);  /* the window has passed */
-  assert_int_equal(ratelimit_fail(r, "10.0.0.1", 1100), 1);     /* a new window */
-  /* the table is capped: the entry whose window started first makes room */
-  assert_int_equal(ratelimit_fail(r, "10.0.0.2", 1200), 1);
-  assert_int_equal(ratelimit_fail(r, "10.0.0.3", 1300), 1);
-  assert_int_equal(ratelimit_fail(r, "10.0.0.1", 1300), 1);     /* it was evicted */
+  ratelimit_fail(r, "10.0.0.1", 1100, &n);                      /* a new window */
+  assert_int_equal(n.addr, 1);
+  ratelimit_free(r);
+}
+
+static void test_rate_limit_counts_each_network_as_a_whole(void **state)
+{
+  (void)state;
+  ratelimit_cfg_t cfg = {.per_addr = 3, .per_prefix = 5, .overflow = 5, .window_ms = 1000,
+                         .max_entries = 64};
+  ratelimit_t *r = ratelimit_new(&cfg);
+  assert_non_null(r);
+  /* five addresses of one /24, one failure each: none reaches its own limit, the network does */
+  ratelimit_count_t n;
+  char addr[32];
+  for (int i = 1; i <= 5; i++) {
+    snprintf(addr, sizeof addr, "198.51.100.%d", i);
+    ratelimit_fail(r, addr, 100, &n);
+    assert_int_equal(n.addr, 1);
+    assert_int_equal(n.prefix, i);
+  }
+  assert_int_equal(n.blocked, RATELIMIT_PREFIX);
+  assert_true(ratelimit_blocked(r, "198.51.100.200", 200) > 0);   /* a sixth address too */
+  assert_int_equal(ratelimit_blocked(r, "198.51.101.1", 200), 0); /* the next /24 is not */
+  /* IPv6: one /64 */
+  for (int i = 1; i <= 5; i++) {
+    snprintf(addr, sizeof addr, "2001:db8:1:2::%d", i);
+    ratelimit_fail(r, addr, 100, NULL);
+  }
+  assert_true(ratelimit_blocked(r, "2001:db8:1:2:ffff::1", 200) > 0);
+  assert_int_equal(ratelimit_blocked(r, "2001:db8:1:3::1", 200), 0);
   ratelimit_free(r);
 }
 
@@ -400,6 +433,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_export_goes_through_the_payload_opener, world_setup,
                                     world_teardown),
     cmocka_unit_test(test_rate_limit_blocks_an_address_for_the_rest_of_its_window),
+    cmocka_unit_test(test_rate_limit_counts_each_network_as_a_whole),
     cmocka_unit_test(test_a_version_1_database_is_upgraded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,11 +73,13 @@ static void rekey_code(const char *id, const char *by, char code[32])
   assert_int_equal(enroll_code(&S, "", extra, code), 0);
 }
 
-/* Security events of `kind` for `device_id` whose reason contains `words`. */
+/* Security events of `kind` for `device_id` whose reason contains `words` (repeats from one
+ * network are one row with a count). */
 static long long events(const char *kind, const char *device_id, const char *words)
 {
   char sql[512];
-  snprintf(sql, sizeof sql, "SELECT count(*) FROM security_events WHERE kind = '%s' AND"
+  snprintf(sql, sizeof sql, "SELECT coalesce(sum(count), 0) FROM security_events WHERE"
+                            " kind = '%s' AND"
                             " device_id = '%s' AND instr(reason, '%s') > 0", kind, device_id,
            words);
   return db_scalar(&S, sql);
