@@ -64,28 +64,6 @@ static char *v2_definition(void)
   return out;
 }
 
-static form_t *published_form(int version)
-{
-  sqlite3 *h = NULL;
-  form_t *f = NULL;
-  if (sqlite3_open_v2(S.db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h, "SELECT definition FROM forms WHERE version = ?1", -1, &st,
-                           NULL) == SQLITE_OK) {
-      sqlite3_bind_int(st, 1, version);
-      if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *def = (const char *)sqlite3_column_text(st, 0);
-        sync_err_t e;
-        char err[256];
-        f = form_parse(def, strlen(def), &e, err, sizeof err);
-      }
-      sqlite3_finalize(st);
-    }
-  }
-  sqlite3_close(h);
-  return f;
-}
-
 /* Enrols a new device with a code and a fresh signing key, as sync_enroll does. */
 static int enroll_signer(const char *name, signer_t *out)
 {
@@ -140,7 +118,7 @@ static int group_setup(void **state)
                            "--clear-fields", "province,regency_code,interview_date,consent,sex",
                            NULL};
   int rc = run_syncserver(NULL, "keygen", "--out", KEY, NULL) != 0 ||
-           run_syncserver_argv(NULL, publish, NULL) != 0 || !(FORM = published_form(2)) ||
+           run_syncserver_argv(NULL, publish, NULL) != 0 || !(FORM = published_form_of(&S, NULL, 2)) ||
            server_start(&S, NULL) != 0 || enroll_signer("Laptop PPA Ponorogo 07", &A) != 0 ||
            enroll_signer("Tablet Dinsos Kupang 03", &B) != 0;
   free(path);

@@ -42,25 +42,6 @@ static tppo_gen_t *GEN;
 
 /* ---- set-up ---------------------------------------------------------------------------------- */
 
-static form_t *published_form(void)
-{
-  sqlite3 *h = NULL;
-  sqlite3_stmt *st = NULL;
-  form_t *f = NULL;
-  if (sqlite3_open_v2(S.db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-      sqlite3_prepare_v2(h, "SELECT definition FROM forms WHERE version = 1", -1, &st, NULL) ==
-        SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW) {
-    const char *def = (const char *)sqlite3_column_text(st, 0);
-    sync_err_t e;
-    char err[256];
-    f = form_parse(def, strlen(def), &e, err, sizeof err);
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return f;
-}
-
 static int group_setup(void **state)
 {
   (void)state;
@@ -79,7 +60,8 @@ static int group_setup(void **state)
                            NULL};
   int rc = run_syncserver(NULL, "init", "--db", S.db, NULL) != 0 ||
            run_syncserver(NULL, "keygen", "--out", KEY, NULL) != 0 ||
-           run_syncserver_capture(NULL, NULL, publish) != 0 || !(FORM = published_form()) ||
+           run_syncserver_capture(NULL, NULL, publish) != 0 ||
+           !(FORM = published_form_of(&S, NULL, 1)) ||
            ts_make_test_ca(S.dir, NULL) != 0;
   free(pub);
   if (rc)
