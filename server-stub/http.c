@@ -289,23 +289,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       return MHD_YES;
     }
     if (st->too_large || n > st->limit - st->len) {
-      /* Over the limit while arriving (a chunked body). An unauthenticated one is answered and
-       * closed at once; a device's is dropped and answered 413 at the end (drained up to a bound),
-       * so that the device reads the answer rather than a reset. */
+      /* Over the limit while arriving (a chunked body). libmicrohttpd cannot answer in the
+       * middle of a body, so an unauthenticated one is cut at once (the log says 413); a
+       * device's is dropped and answered 413 at the end (drained up to a bound), so that the
+       * device reads the answer rather than a reset. */
       st->drained += st->len + n;
       release_body(st);
       if (st->unauth) {
         bodylimit_too_large(&st->call, st->limit, &st->resp);
-        return send_response(conn, st);
+        return MHD_NO;
       }
       st->too_large = 1;
       return st->drained > DRAIN_LIMIT ? MHD_NO : MHD_YES;
     }
     if (grow_body(st, n) != 0) {
+      /* The budget is spent (or memory is out) in the middle of a body: cut, as above. */
       st->drained += st->len + n;
       release_body(st);
       bodylimit_busy(&st->call, &st->resp);
-      return send_response(conn, st);
+      return MHD_NO;
     }
     memcpy(st->body + st->len, upload_data, n);
     st->len += n;
