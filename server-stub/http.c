@@ -125,7 +125,8 @@ static void fill_request(struct MHD_Connection *conn, const char *url, const cha
 /* The connection's entry in the guard's table (NULL when it is not guarded). */
 static connguard_conn_t *guard_entry(struct MHD_Connection *conn)
 {
-  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  const union MHD_ConnectionInfo *ci =
+    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   return ci ? ci->socket_context : NULL;
 }
 
@@ -225,7 +226,8 @@ static enum MHD_Result begin_body(struct MHD_Connection *conn, conn_state_t *st)
   st->unauth = bodylimit_unauthenticated(&st->call);
   st->limit = bodylimit_of(&h->limits, &st->call);
   connguard_head_done(h->guard, guard_entry(conn), !st->unauth);
-  const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *cl =
+    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
   unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
   if (declared > st->limit) {
     bodylimit_too_large(&st->call, st->limit, &st->resp);
@@ -371,8 +373,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
   http_server_t *h = cls;
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    const union MHD_ConnectionInfo *ad = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *fd =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ad =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     *socket_context = fd && ad ? connguard_opened(h->guard, fd->connect_fd, ad->client_addr) : NULL;
   } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
     connguard_closed(h->guard, *socket_context);

@@ -131,12 +131,19 @@ static int load_opts(const cli_t *c, http_config_t *hc)
 {
   long long conns = 256, per_addr = 64, per_prefix = 128, head = 20, rate = 256, grace = 20;
   long long body = 16384, memory = 2 << 20;
-  if (int_opt(c, "max-connections", 1, 10000, &conns) || int_opt(c, "max-conns-per-address", 1, 10000, &per_addr) ||
+  if (int_opt(c, "max-connections", 1, 10000, &conns) ||
+      int_opt(c, "max-conns-per-address", 1, 10000, &per_addr) ||
       int_opt(c, "max-conns-per-prefix", 1, 10000, &per_prefix) ||
-      int_opt(c, "header-timeout", 1, 3600, &head) || int_opt(c, "body-min-rate", 1, 1 << 30, &rate) ||
-      int_opt(c, "body-grace", 1, 3600, &grace) || int_opt(c, "max-unauth-body", 1024, 1 << 20, &body) ||
+      int_opt(c, "header-timeout", 1, 3600, &head) ||
+      int_opt(c, "body-min-rate", 1, 1 << 30, &rate) ||
+      int_opt(c, "body-grace", 1, 3600, &grace) ||
+      int_opt(c, "max-unauth-body", 1024, 1 << 20, &body) ||
       int_opt(c, "unauth-memory", 1024, 1LL << 32, &memory))
     return -1;
+  if (memory < body) {
+    fprintf(stderr, "syncserver: --unauth-memory must be at least --max-unauth-body\n");
+    return -1;
+  }
   hc->connection_limit = (int)conns;
   hc->per_ip_limit = (int)per_addr;
   hc->per_prefix_limit = (int)per_prefix;

@@ -348,8 +348,8 @@ static void test_device_syncs_while_slow_and_oversized_clients_attack(void **sta
   long hwm = proc_kb(z.pid, "VmHWM");
   long peak = hwm > mem.peak_kb ? hwm : mem.peak_kb;
 
-  printf("attack: %ld slow-head connections opened (%d open, as the attacker saw it, when the device began), %ld closed"
-         " by the server; %ld oversized-body connections opened (%d open), %ld closed by the"
+  printf("attack: %ld slow-head connections opened (%d open, as the attacker saw it, when the"
+         " device began), %ld closed by the server; %ld oversized-body connections opened (%d open), %ld closed by the"
          " server; refused at connect: %ld\n",
          slow.opened, open_slow, slow.closed_by_server, bodies.opened, open_bodies,
          bodies.closed_by_server, slow.refused_at_connect + bodies.refused_at_connect);
