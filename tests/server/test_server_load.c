@@ -36,6 +36,9 @@
 #define N_BODIES 100
 #define N_ADDRESSES 8
 #define TRICKLE_S 5
+#define BODY_PIECE 16384   /* "4000" in hex */
+#define WARM_S 5           /* the attack runs this long before the device starts ... */
+#define ATTACK_S 12        /* ... and at least this long in all */
 /* The server's peak resident memory under the attack. Unbounded bodies took it to 1.9 GB. */
 #define RSS_BOUND_KB (96 * 1024)
 
@@ -165,19 +168,13 @@ static int open_slot(attack_t *a, int i)
   }
   static const char head[] = "POST /v1/enroll HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                              "Content-Type: application/json\r\n";
-  char first[16384 + 512];
+  char first[512];
   size_t len = (size_t)snprintf(first, sizeof first, "%s", head);
-  if (sl->kind == BODY_DECLARED) {
-    len += (size_t)snprintf(first + len, sizeof first - len, "Content-Length: %u\r\n\r\n{",
+  if (sl->kind == BODY_DECLARED)
+    len += (size_t)snprintf(first + len, sizeof first - len, "Content-Length: %u\r\n\r\n",
                             PROTO_MAX_BODY_WIRE);
-  } else if (sl->kind == BODY_CHUNKED) {
-    len += (size_t)snprintf(first + len, sizeof first - len,
-                            "Transfer-Encoding: chunked\r\n\r\n4000\r\n");
-    memset(first + len, ' ', 16384);
-    len += 16384;
-    memcpy(first + len, "\r\n4000\r\n", 8);
-    len += 8;
-  }
+  else if (sl->kind == BODY_CHUNKED)
+    len += (size_t)snprintf(first + len, sizeof first - len, "Transfer-Encoding: chunked\r\n\r\n");
   (void)send_all(h, first, len);
   sl->h = h;
   sl->lines = 0;
@@ -187,13 +184,15 @@ static int open_slot(attack_t *a, int i)
   return 0;
 }
 
-/* Keeps every slot busy: a slow head gets one more line every TRICKLE_S; a chunked body more
- * spaces; whatever the server closed is opened again. */
+/* Keeps every slot busy: a slow head gets one more line every TRICKLE_S, a body 16 KiB more
+ * (a chunk of 16 KiB when chunked) each round; whatever the server closed is opened again. */
 static void *attacker(void *arg)
 {
   attack_t *a = arg;
-  char more[4096];
-  memset(more, ' ', sizeof more);
+  static char piece[8 + BODY_PIECE + 2];
+  memcpy(piece, "4000\r\n", 6);
+  memset(piece + 6, ' ', BODY_PIECE);
+  memcpy(piece + 6 + BODY_PIECE, "\r\n", 2);
   while (!atomic_load(&a->stop)) {
     for (int i = 0; i < a->n && !atomic_load(&a->stop); i++) {
       slot_t *sl = &a->slots[i];
@@ -215,8 +214,9 @@ static void *attacker(void *arg)
         sl->next_s += TRICKLE_S;
         (void)send_all(sl->h, line, strlen(line));
       } else if (sl->kind == BODY_CHUNKED) {
-        size_t sent = 0;
-        (void)curl_easy_send(sl->h, more, sizeof more, &sent);
+        (void)send_all(sl->h, piece, 6 + BODY_PIECE + 2);
+      } else if (sl->kind == BODY_DECLARED) {
+        (void)send_all(sl->h, piece + 6, BODY_PIECE);
       }
     }
     pause_ms(20);
@@ -329,8 +329,8 @@ static void test_device_syncs_while_slow_and_oversized_clients_attack(void **sta
   double t_attack = now_s();
   assert_int_equal(pthread_create(&ts, NULL, attacker, &slow), 0);
   assert_int_equal(pthread_create(&tb, NULL, attacker, &bodies), 0);
-  /* Until the slow connections hold every place the server will give them. */
-  while (slow.opened < N_SLOW && now_s() - t_attack < 20)
+  /* Until every slow connection was opened once and the bodies had time to pile up. */
+  while ((slow.opened < N_SLOW || now_s() - t_attack < WARM_S) && now_s() - t_attack < 30)
     pause_ms(100);
   int open_slow = atomic_load(&slow.open_now), open_bodies = atomic_load(&bodies.open_now);
 
@@ -339,6 +339,8 @@ static void test_device_syncs_while_slow_and_oversized_clients_attack(void **sta
   int pushed = tppo_push_sealed(&z, &dev, form, payloads, N_RECORDS, uuids);
   int pages = pushed == 0 ? pull_to_end(&z, &dev) : -1;
   double took = now_s() - t0;
+  while (now_s() - t_attack < ATTACK_S)
+    pause_ms(100);
   atomic_store(&slow.stop, 1);
   atomic_store(&bodies.stop, 1);
   pthread_join(ts, NULL);
@@ -353,8 +355,8 @@ static void test_device_syncs_while_slow_and_oversized_clients_attack(void **sta
          " server; refused at connect: %ld\n",
          slow.opened, open_slow, slow.closed_by_server, bodies.opened, open_bodies,
          bodies.closed_by_server, slow.refused_at_connect + bodies.refused_at_connect);
-  printf("device: pushed %d records and pulled to the end (%d pages) in %.1f s\n", N_RECORDS,
-         pages, took);
+  printf("device: pushed %d records and pulled to the end (%d pages) in %.1f s, %.1f s into"
+         " an attack of %.1f s\n", N_RECORDS, pages, took, t0 - t_attack, now_s() - t_attack);
   printf("server memory: VmRSS %ld kB idle, peak %ld kB under attack (VmHWM %ld kB; bound %d kB)\n",
          rss_idle, peak, hwm, RSS_BOUND_KB);
 
