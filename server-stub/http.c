@@ -1,6 +1,7 @@
 /* libmicrohttpd front end (http.h). A request's first callback runs the header checks of
  * srv_begin() (so an oversized, unauthenticated or misdeclared body is refused before it is
- * read); the body is accumulated up to PROTO_MAX_BODY_WIRE; the last callback runs srv_finish. */
+ * read); the body is accumulated up to its route's limit (bodylimit.h); the last callback runs
+ * srv_finish. Connections are admitted, capped and held to deadlines by connguard.h. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -15,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bodylimit.h"
+#include "connguard.h"
 #include "log.h"
 
 #define STR_(x) #x
@@ -30,20 +33,26 @@
 struct http_server {
   struct MHD_Daemon *d;
   srv_t *srv;
+  connguard_t *guard;
+  bodylimit_t limits;
   atomic_int in_flight;
   int tls;
   char address[80];
 };
 
 typedef struct conn_state {
+  http_server_t *h;
   srv_call_t call;
   srv_response_t resp;
   int responded;      /* a response was queued */
   int pending;        /* srv_begin answered; send it once the request is read */
   int too_large;
   int counted;        /* holds up graceful shutdown (see http_stop) */
+  int unauth;         /* the body is an unauthenticated client's (bodylimit.h) */
   char *body;
   size_t len, cap, drained;
+  size_t limit;       /* the most body this request may send */
+  size_t reserved;    /* bytes of the unauthenticated budget held for body */
   struct timespec t0;
   char peer[64];
   char addr[INET6_ADDRSTRLEN];
@@ -113,8 +122,52 @@ static void fill_request(struct MHD_Connection *conn, const char *url, const cha
   req->addr = st->addr;
 }
 
+/* The connection's entry in the guard's table (NULL when it is not guarded). */
+static connguard_conn_t *guard_entry(struct MHD_Connection *conn)
+{
+  const union MHD_ConnectionInfo *ci =
+    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
+
+/* Frees the body and returns its share of the unauthenticated budget. */
+static void release_body(conn_state_t *st)
+{
+  free(st->body);
+  st->body = NULL;
+  st->len = st->cap = 0;
+  if (st->reserved)
+    bodylimit_give(&st->h->limits, st->reserved);
+  st->reserved = 0;
+}
+
+/* Makes room for n more body bytes, an unauthenticated body's from the budget. 0, or -1 when the
+ * budget is spent or memory is out. */
+static int grow_body(conn_state_t *st, size_t n)
+{
+  if (st->len + n + 1 <= st->cap)
+    return 0;
+  size_t ncap = st->cap ? st->cap : 4096;
+  while (ncap < st->len + n + 1)
+    ncap *= 2;
+  if (ncap > st->limit + 1)
+    ncap = st->limit + 1;
+  if (st->unauth && ncap > st->reserved) {
+    if (bodylimit_take(&st->h->limits, ncap - st->reserved) != 0)
+      return -1;
+    st->reserved = ncap;
+  }
+  char *nb = realloc(st->body, ncap);
+  if (!nb)
+    return -1;
+  st->body = nb;
+  st->cap = ncap;
+  return 0;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, conn_state_t *st)
 {
+  connguard_busy(st->h->guard, guard_entry(conn));
   srv_response_t *r = &st->resp;
   struct MHD_Response *mr = MHD_create_response_from_buffer(
     r->body_len, r->body ? r->body : (void *)"", r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -164,6 +217,29 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, conn_state_t *
   return ret;
 }
 
+/* After srv_begin asked for the body: its route's limit applies before any byte is read. A
+ * declared length over it is refused at once, and an unauthenticated body's declared length is
+ * taken from the budget at once (503 when spent). */
+static enum MHD_Result begin_body(struct MHD_Connection *conn, conn_state_t *st)
+{
+  http_server_t *h = st->h;
+  st->unauth = bodylimit_unauthenticated(&st->call);
+  st->limit = bodylimit_of(&h->limits, &st->call);
+  connguard_head_done(h->guard, guard_entry(conn), !st->unauth);
+  const char *cl =
+    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+  if (declared > st->limit) {
+    bodylimit_too_large(&st->call, st->limit, &st->resp);
+    return send_response(conn, st);
+  }
+  if (declared > 0 && grow_body(st, (size_t)declared) != 0) {
+    bodylimit_busy(&st->call, &st->resp);
+    return send_response(conn, st);
+  }
+  return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -179,6 +255,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st)
       return MHD_NO;
     *con_cls = st;
+    st->h = h;
+    connguard_head_done(h->guard, guard_entry(conn), 0);
     clock_gettime(CLOCK_MONOTONIC, &st->t0);
     peer_text(conn, st->peer, sizeof st->peer, st->addr);
     snprintf(st->method, sizeof st->method, "%s", method);
@@ -196,8 +274,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       if (!small || st->resp.close)
         return send_response(conn, st);
       st->pending = 1;
+      return MHD_YES;
     }
-    return MHD_YES;
+    return begin_body(conn, st);
   }
   if (st->responded) {
     *upload_data_size = 0;  /* should not happen: MHD does not call after a response */
@@ -206,30 +285,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (*upload_data_size > 0) {
     size_t n = *upload_data_size;
     *upload_data_size = 0;
+    connguard_body(h->guard, guard_entry(conn), n);
     if (st->pending) {
       st->drained += n;
       return MHD_YES;
     }
-    if (st->too_large || n > PROTO_MAX_BODY_WIRE - st->len) {
-      /* Over the cap while arriving (a chunked body): drop it, answer 413 at the end. */
+    if (st->too_large || n > st->limit - st->len) {
+      /* Over the limit while arriving (a chunked body). libmicrohttpd cannot answer in the
+       * middle of a body, so an unauthenticated one is cut at once (the log says 413); a
+       * device's is dropped and answered 413 at the end (drained up to a bound), so that the
+       * device reads the answer rather than a reset. */
+      st->drained += st->len + n;
+      release_body(st);
+      if (st->unauth) {
+        bodylimit_too_large(&st->call, st->limit, &st->resp);
+        return MHD_NO;
+      }
       st->too_large = 1;
-      free(st->body);
-      st->body = NULL;
-      st->len = st->cap = 0;
-      st->drained += n;
       return st->drained > DRAIN_LIMIT ? MHD_NO : MHD_YES;
     }
-    if (st->len + n + 1 > st->cap) {
-      size_t ncap = st->cap ? st->cap : 16384;
-      while (ncap < st->len + n + 1)
-        ncap *= 2;
-      if (ncap > PROTO_MAX_BODY_WIRE + 1)
-        ncap = PROTO_MAX_BODY_WIRE + 1;
-      char *nb = realloc(st->body, ncap);
-      if (!nb)
-        return MHD_NO;
-      st->body = nb;
-      st->cap = ncap;
+    if (grow_body(st, n) != 0) {
+      /* The budget is spent (or memory is out) in the middle of a body: cut, as above. */
+      st->drained += st->len + n;
+      release_body(st);
+      bodylimit_busy(&st->call, &st->resp);
+      return MHD_NO;
     }
     memcpy(st->body + st->len, upload_data, n);
     st->len += n;
@@ -243,22 +323,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
    * vanished mid-body would otherwise keep the server waiting for the whole grace period. */
   st->counted = 1;
   atomic_fetch_add(&h->in_flight, 1);
+  connguard_busy(h->guard, guard_entry(conn));
   fill_request(conn, url, method, st, &headers, &query, &req);
   if (st->too_large)
     srv_too_large(h->srv, &st->call, &st->resp);
   else
     srv_finish(h->srv, &req, &st->call, &st->resp);
-  free(st->body);
-  st->body = NULL;
+  size_t got = st->len;
+  release_body(st);
+  st->len = got;   /* for the log line */
   return send_response(conn, st);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-  (void)conn;
   http_server_t *h = cls;
   conn_state_t *st = *con_cls;
+  connguard_idle(h->guard, guard_entry(conn));
   if (!st)
     return;
   struct timespec t1;
@@ -277,12 +359,36 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "yes" : "no",
             log_quote(r->detail, q, sizeof q));
   int st_counted = st->counted;
-  free(st->body);
+  release_body(st);
   free(st->resp.body);
   free(st);
   *con_cls = NULL;
   if (st_counted)
     atomic_fetch_sub(&h->in_flight, 1);
+}
+
+/* Connections enter and leave the guard's table; its entry is the MHD socket context. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+  http_server_t *h = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *fd =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ad =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    *socket_context = fd && ad ? connguard_opened(h->guard, fd->connect_fd, ad->client_addr) : NULL;
+  } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    connguard_closed(h->guard, *socket_context);
+    *socket_context = NULL;
+  }
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+  (void)addrlen;
+  http_server_t *h = cls;
+  return connguard_admit(h->guard, addr) ? MHD_YES : MHD_NO;
 }
 
 __attribute__((format(printf, 2, 0)))
@@ -380,25 +486,46 @@ int http_start(srv_t *s, const http_config_t *cfg, http_server_t **out, char *er
   }
   h->srv = s;
   atomic_init(&h->in_flight, 0);
+  int max_conn = cfg->connection_limit > 0 ? cfg->connection_limit : 256;
+  connguard_config_t gc = {
+    .max_connections = max_conn,
+    .per_address = cfg->per_ip_limit > 0 ? cfg->per_ip_limit : 64,
+    .per_prefix = cfg->per_prefix_limit > 0 ? cfg->per_prefix_limit : 128,
+    .header_timeout_s = cfg->header_timeout_s > 0 ? cfg->header_timeout_s : 20,
+    .body_min_rate = cfg->body_min_rate > 0 ? cfg->body_min_rate : 256,
+    .body_grace_s = cfg->body_grace_s > 0 ? cfg->body_grace_s : 20,
+  };
+  bodylimit_init(&h->limits, cfg->unauth_body_max > 0 ? cfg->unauth_body_max : 16384,
+                 cfg->unauth_budget > 0 ? cfg->unauth_budget : (size_t)2 << 20);
+  if (!(h->guard = connguard_new(&gc))) {
+    snprintf(err, errlen, "out of memory");
+    free(h);
+    return -1;
+  }
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
   if (v6)
     flags |= MHD_USE_IPv6;
   if (tls) {
     if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
       snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+      connguard_free(h->guard);
       free(h);
       return -1;
     }
     flags |= MHD_USE_TLS;
   }
-  /* Options after MHD_OPTION_END are ignored, so the TLS pair goes last or not at all. */
+  /* The guard's caps (connguard.h) decide admission and make room by closing connections that
+   * proved nothing; that closing is asynchronous, so the daemon's own hard limit sits above the
+   * guard's. The daemon's per-address limit is off: it would refuse before the guard could make
+   * room. Options after MHD_OPTION_END are ignored, so the TLS pair goes last or not at all. */
+  unsigned hard_limit = (unsigned)(max_conn + max_conn / 4 + 16);
   h->d = MHD_start_daemon(
-    flags, 0, NULL, NULL, on_request, h,
+    flags, 0, on_accept, h, on_request, h,
     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 4),
-    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->connection_limit > 0 ? cfg->connection_limit : 256),
-    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(cfg->per_ip_limit > 0 ? cfg->per_ip_limit : 64),
+    MHD_OPTION_CONNECTION_LIMIT, hard_limit,
+    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s > 0 ? cfg->timeout_s : 120),
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
@@ -407,6 +534,7 @@ int http_start(srv_t *s, const http_config_t *cfg, http_server_t **out, char *er
     MHD_OPTION_END);
   if (!h->d) {
     snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, strerror(errno ? errno : EADDRINUSE));
+    connguard_free(h->guard);
     free(h);
     return -1;
   }
@@ -459,5 +587,6 @@ void http_stop(http_server_t *h, int grace_s)
   MHD_stop_daemon(h->d);
   if (ls != MHD_INVALID_SOCKET)
     close(ls);
+  connguard_free(h->guard);
   free(h);
 }

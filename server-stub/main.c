@@ -27,6 +27,10 @@ static void usage(FILE *out)
           "        proxy: the session cookie gets Secure (it always does with --tls-cert)\n"
           "        [--allow-insecure-http]   plain HTTP on a non-loopback address (refused\n"
           "        without it: anyone on the network in between reads credentials and answers)\n"
+          "        [--max-connections 256] [--max-conns-per-address 64] [--max-conns-per-prefix 128]\n"
+          "        [--header-timeout 20] [--body-min-rate 256] [--body-grace 20]\n"
+          "        [--max-unauth-body 16384] [--unauth-memory 2097152]   availability under\n"
+          "        hostile load (seconds, bytes, bytes/s; proto/SECURITY.md)\n"
           "        HOST:PORT like 127.0.0.1:8080, [::1]:0 (port 0 picks a free port); prints\n"
           "        'LISTENING <address>' once ready; SIGTERM/SIGINT stop it gracefully\n"
           "  init --db PATH                          create (or upgrade) the database\n"
@@ -105,10 +109,59 @@ static int open_log_file(const char *path)
   return ok ? 0 : -1;
 }
 
+/* The integer option `name` into *out when given: 0, or -1 (message on stderr) when it is not a
+ * number in [min, max]. */
+static int int_opt(const cli_t *c, const char *name, long long min, long long max, long long *out)
+{
+  const char *v = cli_opt(c, name);
+  if (!v)
+    return 0;
+  char *end;
+  long long n = strtoll(v, &end, 10);
+  if (!*v || *end || n < min || n > max) {
+    fprintf(stderr, "syncserver: --%s must be %lld..%lld\n", name, min, max);
+    return -1;
+  }
+  *out = n;
+  return 0;
+}
+
+/* The connection caps, deadlines and body limits of `serve` (http.h). 0, or -1 on a bad value. */
+static int load_opts(const cli_t *c, http_config_t *hc)
+{
+  long long conns = 256, per_addr = 64, per_prefix = 128, head = 20, rate = 256, grace = 20;
+  long long body = 16384, memory = 2 << 20;
+  if (int_opt(c, "max-connections", 1, 10000, &conns) ||
+      int_opt(c, "max-conns-per-address", 1, 10000, &per_addr) ||
+      int_opt(c, "max-conns-per-prefix", 1, 10000, &per_prefix) ||
+      int_opt(c, "header-timeout", 1, 3600, &head) ||
+      int_opt(c, "body-min-rate", 1, 1 << 30, &rate) ||
+      int_opt(c, "body-grace", 1, 3600, &grace) ||
+      int_opt(c, "max-unauth-body", 1024, 1 << 20, &body) ||
+      int_opt(c, "unauth-memory", 1024, 1LL << 32, &memory))
+    return -1;
+  if (memory < body) {
+    fprintf(stderr, "syncserver: --unauth-memory must be at least --max-unauth-body\n");
+    return -1;
+  }
+  hc->connection_limit = (int)conns;
+  hc->per_ip_limit = (int)per_addr;
+  hc->per_prefix_limit = (int)per_prefix;
+  hc->header_timeout_s = (int)head;
+  hc->body_min_rate = (int)rate;
+  hc->body_grace_s = (int)grace;
+  hc->unauth_body_max = (size_t)body;
+  hc->unauth_budget = (size_t)memory;
+  return 0;
+}
+
 static int serve(const cli_t *c)
 {
   static const char *const known[] = {"db", "listen", "threads", "log-level", "tls-cert", "tls-key",
                                       "silent-days", "session-hours", "auth-fail-limit", "log-file",
+                                      "max-connections", "max-conns-per-address",
+                                      "max-conns-per-prefix", "header-timeout", "body-min-rate",
+                                      "body-grace", "max-unauth-body", "unauth-memory",
                                       "flag:behind-tls-proxy", "flag:allow-insecure-http", NULL};
   int behind_proxy = cli_flag(c, "behind-tls-proxy"), insecure_http = cli_flag(c, "allow-insecure-http");
   if (cli_check(c, known))
@@ -156,6 +209,10 @@ static int serve(const cli_t *c)
     return 2;
   }
 
+  http_config_t hc = {.listen = listen, .threads = threads, .allow_insecure_http = insecure_http};
+  if (load_opts(c, &hc) != 0)
+    return 2;
+
   const char *cert_file = cli_opt(c, "tls-cert"), *key_file = cli_opt(c, "tls-key");
   if (!cert_file != !key_file) {
     fprintf(stderr, "syncserver: --tls-cert and --tls-key go together\n");
@@ -186,8 +243,8 @@ static int serve(const cli_t *c)
     fprintf(stderr, "syncserver: %s\n", err);
     return 1;
   }
-  http_config_t hc = {.listen = listen, .threads = threads, .tls_cert_pem = cert,
-                      .tls_key_pem = key, .allow_insecure_http = insecure_http};
+  hc.tls_cert_pem = cert;
+  hc.tls_key_pem = key;
   http_server_t *h;
   int started = http_start(s, &hc, &h, err, sizeof err);
   if (key)
