@@ -212,11 +212,15 @@ static int print_security(void *ctx, const db_sec_event_t *ev)
     cJSON_AddStringToObject(o, "addr", ev->addr ? ev->addr : "");
     cJSON_AddStringToObject(o, "device_id", ev->device_id ? ev->device_id : "");
     cJSON_AddStringToObject(o, "reason", ev->reason ? ev->reason : "");
+    cJSON_AddStringToObject(o, "prefix", ev->prefix ? ev->prefix : "");
+    cJSON_AddNumberToObject(o, "count", (double)ev->count);
+    cJSON_AddNumberToObject(o, "last_at", (double)ev->last_at);
     cJSON_AddItemToArray(l->arr, o);
   } else {
-    printf("%5lld  %-20s  %-12s  %-39s  %-36s  %s\n", (long long)ev->id,
-           admin_time(ev->at, t1, sizeof t1), ev->kind ? ev->kind : "",
-           ev->addr && *ev->addr ? ev->addr : "-",
+    char t2[32];
+    printf("%5lld  %-20s  %-20s  %6lld  %-12s  %-39s  %-36s  %s\n", (long long)ev->id,
+           admin_time(ev->at, t1, sizeof t1), admin_time(ev->last_at, t2, sizeof t2),
+           (long long)ev->count, ev->kind ? ev->kind : "", ev->addr && *ev->addr ? ev->addr : "-",
            ev->device_id && *ev->device_id ? ev->device_id : "-", ev->reason ? ev->reason : "");
   }
   return 0;
@@ -278,8 +282,8 @@ int admin_audit(const cli_t *c)
   }
   sync_err_t e = db_audit_list(db, limit, print_audit, &ex);
   if (e == SYNC_OK && !ex.json)
-    printf("\nSecurity events\n%5s  %-20s  %-12s  %-39s  %-36s  %s\n", "ID", "AT", "KIND",
-           "ADDRESS", "DEVICE", "REASON");
+    printf("\nSecurity events\n%5s  %-20s  %-20s  %6s  %-12s  %-39s  %-36s  %s\n", "ID", "AT",
+           "LAST", "COUNT", "KIND", "ADDRESS", "DEVICE", "REASON");
   if (e == SYNC_OK)
     e = db_security_list(db, limit, print_security, &sec);
   db_close(db);

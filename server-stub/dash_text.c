@@ -18,8 +18,6 @@ static const char *const TEXT[T_COUNT_][2] = {
   [T_LOGIN] = {"Masuk", "Sign in"},
   [T_LOGOUT] = {"Keluar", "Sign out"},
   [T_BAD_LOGIN] = {"Nama pengguna atau kata sandi salah.", "Wrong user name or password."},
-  [T_RATE_LIMITED] = {"Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.",
-                      "Too many failed attempts. Try again in 15 minutes."},
   [T_LOGGED_OUT] = {"Anda sudah keluar.", "You are signed out."},
   [T_SESSION_ENDED] = {"Sesi berakhir. Silakan masuk lagi.", "Your session ended. Please sign in"
                        " again."},

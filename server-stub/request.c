@@ -43,12 +43,13 @@ sync_err_t srv_open(const srv_config_t *cfg, srv_t **out, char *err, size_t errl
   }
   db_conn_t *c = db_pool_acquire(s->pool);
   e = c ? db_keys_get(c, &s->keys) : SYNC_ERR_DB;
+  if (e != SYNC_OK)
+    snprintf(err, errlen, "%s: the server keys cannot be read: %s", cfg->db_path,
+             c ? db_keys_error(c) : sync_strerror(e));
   if (c)
     snprintf(s->server_id, sizeof s->server_id, "%s", db_server_id(c));
   db_pool_release(s->pool, c);
   if (e != SYNC_OK) {
-    snprintf(err, errlen, "%s: the server keys cannot be read (%s)", cfg->db_path,
-             sync_strerror(e));
     srv_close(s);
     return e;
   }

@@ -29,7 +29,7 @@ typedef struct srv_config {
   int session_hours;   /* dashboard session lifetime; 0 = 8 */
   int secure_cookies;  /* served over TLS: the session cookie gets Secure */
   int auth_fail_limit; /* failed authentications per client address in 10 minutes before 429;
-                        * 0 = 10 */
+                        * 0 = 10; a network (/24, /64) gets 3x this */
 } srv_config_t;
 
 sync_err_t srv_open(const srv_config_t *cfg, srv_t **out, char *err, size_t errlen);
