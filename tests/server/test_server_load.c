@@ -18,7 +18,6 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,25 +241,6 @@ static void attack_init(attack_t *a, const server_t *s, int n, int bodies)
 
 /* ---- the device ----------------------------------------------------------------------------- */
 
-static form_t *published_form(const server_t *srv)
-{
-  sqlite3 *h = NULL;
-  sqlite3_stmt *st;
-  assert_int_equal(sqlite3_open_v2(srv->db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_prepare_v2(h, "SELECT definition FROM forms WHERE form_id ="
-                                         " 'tppo_screening' AND version = 1", -1, &st, NULL),
-                   SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  const char *def = (const char *)sqlite3_column_text(st, 0);
-  sync_err_t e;
-  char err[512] = "";
-  form_t *f = form_parse(def, strlen(def), &e, err, sizeof err);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  assert_non_null(f);
-  return f;
-}
-
 /* The secure deployment of the README with default `serve` options, and one enrolled device. */
 static void deploy(server_t *z, device_t *dev, char **owned, size_t n_owned)
 {
@@ -311,7 +291,8 @@ static void test_device_syncs_while_slow_and_oversized_clients_attack(void **sta
   device_t dev;
   char *owned[7] = {NULL};
   deploy(&z, &dev, owned, 7);
-  form_t *form = published_form(&z);
+  form_t *form = published_form_of(&z, "tppo_screening", 1);
+  assert_non_null(form);
   char **payloads = calloc(N_RECORDS, sizeof *payloads);
   tppo_gen_t *g = tppo_gen_new(2026, 1);
   for (size_t i = 0; i < N_RECORDS; i++)
