@@ -29,14 +29,14 @@
 #include "pfor.h"
 #include "sbuf.h"
 
-/* M_SEALED is a column only for forms with an encrypted version. */
+/* M_SEALED and M_INTEGRITY are columns only for forms with an encrypted version. */
 enum meta {
-  M_UUID, M_FORM_ID, M_FORM_VERSION, M_REVISION, M_STATUS, M_SEALED, M_DEVICE_ID, M_DEVICE_NAME,
-  M_DEVICE_UNIT, M_RECEIVED_AT, M_LAST_CHANGE_AT, M_LAST_CHANGE_BY, M_COUNT
+  M_UUID, M_FORM_ID, M_FORM_VERSION, M_REVISION, M_STATUS, M_SEALED, M_INTEGRITY, M_DEVICE_ID,
+  M_DEVICE_NAME, M_DEVICE_UNIT, M_RECEIVED_AT, M_LAST_CHANGE_AT, M_LAST_CHANGE_BY, M_COUNT
 };
 static const char *const META_NAMES[M_COUNT] = {
-  "uuid", "form_id", "form_version", "revision", "status", "sealed", "device_id", "device_name",
-  "device_unit", "received_at", "last_change_at", "last_change_by"};
+  "uuid", "form_id", "form_version", "revision", "status", "sealed", "integrity", "device_id",
+  "device_name", "device_unit", "received_at", "last_change_at", "last_change_by"};
 
 /* One output column: metadata, a field, or one choice of a select_multiple field (CSV). */
 typedef struct out_col {
@@ -47,7 +47,8 @@ typedef struct out_col {
 
 typedef struct row {
   const char *uuid, *form_id, *device_id, *device_name, *device_unit, *head_source, *author;
-  int version, deleted, sealed_left;
+  int version, deleted;
+  exp_opened_t opened;         /* what the opener said: sealed answers left closed, integrity */
   int64_t revision, first_received, last_change;
   const cat_version_t *v;
   const cJSON **vals;          /* per catalog column */
@@ -121,7 +122,7 @@ static int plan(exporter_t *x)
   for (size_t v = 0; v < cat->n_versions; v++)
     encrypted |= form_is_encrypted(cat->versions[v].form);
   for (int m = 0; m < M_COUNT; m++)
-    if ((m != M_SEALED || encrypted) && plan_add(x, &cap, m, -1, -1) != 0)
+    if (((m != M_SEALED && m != M_INTEGRITY) || encrypted) && plan_add(x, &cap, m, -1, -1) != 0)
       return -1;
   for (int pass = 0; pass < 2; pass++) {
     for (size_t c = 0; c < cat->n_cols; c++) {
@@ -279,7 +280,8 @@ static void meta_text(const row_t *r, int m, char *buf, size_t len, const char *
   case M_FORM_VERSION: snprintf(buf, len, "%d", r->version); *out = buf; break;
   case M_REVISION: snprintf(buf, len, "%lld", (long long)r->revision); *out = buf; break;
   case M_STATUS: *out = r->deleted ? "deleted" : "final"; break;
-  case M_SEALED: *out = r->sealed_left ? "1" : "0"; break;
+  case M_SEALED: *out = r->opened.sealed_left ? "1" : "0"; break;
+  case M_INTEGRITY: *out = r->opened.integrity ? r->opened.integrity : ""; break;
   case M_DEVICE_ID: *out = r->device_id; break;
   case M_DEVICE_NAME: *out = r->device_name; break;
   case M_DEVICE_UNIT: *out = r->device_unit; break;
@@ -392,7 +394,7 @@ static void json_row(exporter_t *x, const row_t *r)
       sbuf_putc(b, ':');
       if (oc->meta == M_FORM_VERSION || oc->meta == M_REVISION || oc->meta == M_SEALED) {
         sbuf_printf(b, "%lld", oc->meta == M_REVISION ? (long long)r->revision
-                               : oc->meta == M_SEALED ? (long long)r->sealed_left
+                               : oc->meta == M_SEALED ? (long long)r->opened.sealed_left
                                                       : (long long)r->version);
       } else {
         const char *t;
@@ -525,7 +527,8 @@ static void open_and_format(void *ctx, size_t t, size_t i)
   pending_t *p = &b->rows[i];
   exporter_t *x = &b->x[t];
   const cJSON **vals = b->vals + t * b->n_cols;
-  cJSON *answers = b->open(b->open_ctx, &p->rec, &p->r.sealed_left, p->why, sizeof p->why);
+  memset(&p->r.opened, 0, sizeof p->r.opened);
+  cJSON *answers = b->open(b->open_ctx, &p->rec, &p->r.opened, p->why, sizeof p->why);
   if (!answers) {
     p->refused = 1;
     return;

@@ -38,10 +38,16 @@ typedef struct exp_stored {
   const char *sealed;        /* base64 sealed text, NULL when the record has none */
 } exp_stored_t;
 
-/* Turns a stored record into its answers (a JSON object the caller deletes); *sealed_left = 1
- * when sealed answers stayed closed (only the clear part is in it). NULL with the reason in
- * `why` when the record cannot be read. */
-typedef struct cJSON *(*exp_open_fn)(void *ctx, const exp_stored_t *rec, int *sealed_left,
+/* What an opener says about a record besides its answers. */
+typedef struct exp_opened {
+  int sealed_left;           /* 1: sealed answers stayed closed (only the clear part is given) */
+  const char *integrity;     /* a static word (export_verify.h: ok, unsigned, consent_violation),
+                              * NULL when the opener does not check */
+} exp_opened_t;
+
+/* Turns a stored record into its answers (a JSON object the caller deletes) and fills `st` (set
+ * to zero first). NULL with the reason in `why` when the record cannot be read. */
+typedef struct cJSON *(*exp_open_fn)(void *ctx, const exp_stored_t *rec, exp_opened_t *st,
                                      char *why, size_t whylen);
 
 typedef struct exp_options {
@@ -62,12 +68,12 @@ typedef struct exp_result {
 } exp_result_t;
 
 /* The default opener (export_open.c): the clear answers; sealed texts stay closed. */
-struct cJSON *export_open_plain(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
+struct cJSON *export_open_plain(void *ctx, const exp_stored_t *rec, exp_opened_t *st, char *why,
                                 size_t whylen);
 /* The central key's opener: ctx is a sync_seal_opener_t (sync/seal.h) made from the central
  * secret key. The envelope must name the record's uuid, form and version; its payload overlaid
  * with the clear answers (central fields are newer) is returned. */
-struct cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
+struct cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, exp_opened_t *st, char *why,
                                  size_t whylen);
 
 /* Writes the export to `out`. SYNC_ERR_NOT_FOUND (no such form), SYNC_ERR_INVALID_ARG (several

@@ -21,11 +21,11 @@ static cJSON *parse_clear(const exp_stored_t *rec, char *why, size_t whylen)
   return doc;
 }
 
-cJSON *export_open_plain(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
+cJSON *export_open_plain(void *ctx, const exp_stored_t *rec, exp_opened_t *st, char *why,
                          size_t whylen)
 {
   (void)ctx;
-  *sealed_left = rec->sealed != NULL;
+  st->sealed_left = rec->sealed != NULL;
   return parse_clear(rec, why, whylen);
 }
 
@@ -46,10 +46,10 @@ static const char *envelope_mismatch(const cJSON *env, const exp_stored_t *rec)
   return NULL;
 }
 
-cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
+cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, exp_opened_t *st, char *why,
                           size_t whylen)
 {
-  *sealed_left = 0;
+  st->sealed_left = 0;
   if (!rec->sealed)
     return parse_clear(rec, why, whylen);
   cJSON *env = NULL;

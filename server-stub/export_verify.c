@@ -232,12 +232,12 @@ static void note(exp_verify_t *v, integrity_t in, const char *uuid, const char *
     fprintf(stderr, "syncserver: record %s integrity %s: %s\n", uuid, NAMES[in], why);
 }
 
-cJSON *export_open_verified(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
+cJSON *export_open_verified(void *ctx, const exp_stored_t *rec, exp_opened_t *st, char *why,
                             size_t whylen)
 {
   exp_verify_t *v = ctx;
   if (!rec->sealed)
-    return export_open_sealed((void *)v->opener, rec, sealed_left, why, whylen);
+    return export_open_sealed((void *)v->opener, rec, st, why, whylen);
   char detail[200] = "";
   pthread_mutex_lock(&v->lock);
   integrity_t in = check_signed(v, rec, detail, sizeof detail);
@@ -258,10 +258,11 @@ cJSON *export_open_verified(void *ctx, const exp_stored_t *rec, int *sealed_left
   /* The clear part is not checked against the split here: central staff write central fields
    * into it by design, and the device's own clear part was checked at push and is covered by
    * its signature (the payload hash). */
-  cJSON *answers = export_open_sealed((void *)v->opener, rec, sealed_left, why, whylen);
+  cJSON *answers = export_open_sealed((void *)v->opener, rec, st, why, whylen);
   if (!answers)
     return NULL;
   integrity_t after = drop_unconsented(f, answers) ? IN_CONSENT : IN_OK;
+  st->integrity = NAMES[after != IN_OK ? after : in];
   pthread_mutex_lock(&v->lock);
   if (after != IN_OK)
     note(v, after, rec->uuid, "answers given without consent are not written");

@@ -11,7 +11,8 @@
  * bad_signature | bad_certificate (its sealed answers are not written: the record is named on
  * stderr and left out, like an envelope that does not open) | consent_violation (answers given
  * without consent are dropped; the rest is written).
- * Every record not ok is named on stderr; export_verify_report prints the summary.
+ * Every record not ok is named on stderr; export_verify_report prints the summary. The word is
+ * also the record's `integrity` column in the export.
  *
  * Threads: the opener runs on the export's worker threads; it serialises its database reads on
  * the export's own connection (whose read snapshot it shares) with a mutex. Ownership: the
@@ -26,6 +27,7 @@
 #include "sync/seal.h"
 
 struct cJSON;
+struct exp_opened;
 struct exp_stored;
 
 typedef struct exp_verify exp_verify_t;
@@ -35,8 +37,8 @@ sync_err_t export_verify_new(db_conn_t *c, const sync_seal_opener_t *opener, exp
 void export_verify_free(exp_verify_t *v);
 
 /* An exp_open_fn (export.h) whose ctx is an exp_verify_t. */
-struct cJSON *export_open_verified(void *ctx, const struct exp_stored *rec, int *sealed_left,
-                                   char *why, size_t whylen);
+struct cJSON *export_open_verified(void *ctx, const struct exp_stored *rec,
+                                   struct exp_opened *st, char *why, size_t whylen);
 
 /* Writes one summary line per integrity class other than ok (count and the first uuids) to `f`;
  * returns the number of records that were not ok and not merely unsigned. */

@@ -243,10 +243,10 @@ static void test_dashboard_routes_answer_from_memory(void **state)
 }
 
 /* An opener that cannot read anything (a wrong central key, say). */
-static cJSON *refuse(void *ctx, const exp_stored_t *rec, int *sealed_left, char *why,
+static cJSON *refuse(void *ctx, const exp_stored_t *rec, exp_opened_t *st, char *why,
                      size_t whylen)
 {
-  *sealed_left = 0;
+  st->sealed_left = 0;
   (*(int *)ctx)++;
   snprintf(why, whylen, "sealed to another key (%s)", rec->uuid);
   return NULL;

@@ -276,6 +276,7 @@ static void test_signed_envelopes_export_ok(void **state)
   assert_int_equal(rc, 0);
   assert_true(exported(out, uuid));
   assert_non_null(strstr(out, "\"officer_notes\":\"" MARKER "\""));
+  assert_non_null(strstr(out, "\"integrity\":\"ok\""));   /* the row says it was checked */
   assert_null(strstr(err, "integrity"));
   free(out);
   free(err);
@@ -414,6 +415,7 @@ static void test_unconsented_sealed_answers_not_exported(void **state)
   assert_null(strstr(out, "Tanpa-izin 5d0e"));
   assert_null(strstr(line, "2006-03-04"));
   assert_non_null(strstr(line, "\"province\":\"35\""));
+  assert_non_null(strstr(line, "\"integrity\":\"consent_violation\""));
   assert_non_null(strstr(err, uuid));
   assert_non_null(strstr(err, "consent_violation"));
   free(out);
