@@ -6,7 +6,7 @@
  * and per /24, and a full group makes room by closing what proved nothing. Each test also shows
  * that a legitimate client is still served. The attackers are raw sockets bound to other
  * loopback addresses (127.0.0.2 ...), the server is started with small limits to keep it quick;
- * test_server_load runs the defaults under a flood. */
+ * test_sync_under_attack runs the defaults under a flood while the sync engine delivers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -6,15 +6,17 @@
  *     re-opened whenever the server closes one;
  *   - 100 oversized unauthenticated bodies: POST /v1/enroll declaring 8 MiB, or chunked without
  *     end, re-sent whenever the server refuses one;
- * while the device pushes 1,000 sealed records (batches of 200, LZ4, as a device's outbox sends
- * them) and pulls to the end. The device must finish, every record must be stored, and the
- * server's peak resident memory (VmHWM) must stay under a bound; the numbers are printed. */
+ * while the device — the real sync engine over its encrypted store — syncs 1,000 sealed records
+ * an officer finalized. The sync must finish with every record delivered and readable by
+ * central, and the server's peak resident memory (VmHWM) must stay under a bound; the numbers
+ * are printed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <cJSON.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,10 +27,7 @@
 #include <time.h>
 
 #include "codec.h"
-#include "form_def.h"
-#include "server_fixture.h"
-#include "test_support.h"
-#include "tppo_fixture.h"
+#include "sync_fixture.h"
 
 #define N_RECORDS 1000
 #define N_SLOW 300
@@ -47,11 +46,6 @@
 #else
 #define RSS_BOUND_KB (96 * 1024)
 #endif
-
-#define CLEAR_FIELDS                                                                              \
-  "interview_date,province,regency_code,unit_type,unit_type_other,unit_name,interpreter_used,"    \
-  "interpreter_language,safe_to_talk,consent,case_status,referral_outcome,is_child,"              \
-  "result_category,sector,destination_country"
 
 static double now_s(void)
 {
@@ -113,7 +107,7 @@ typedef struct slot {
 } slot_t;
 
 typedef struct attack {
-  const server_t *s;
+  const fx_server_t *s;
   slot_t *slots;
   int n;
   kind_t first_kind;  /* slots alternate kinds from here for bodies */
@@ -160,12 +154,12 @@ static int open_slot(attack_t *a, int i)
   slot_t *sl = &a->slots[i];
   char iface[32], url[160];
   snprintf(iface, sizeof iface, "host!127.0.0.%d", 2 + i % N_ADDRESSES);
-  snprintf(url, sizeof url, "%s/v1/enroll", a->s->base);
+  snprintf(url, sizeof url, "%s/v1/enroll", a->s->url);
   CURL *h = curl_easy_init();
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt(h, CURLOPT_INTERFACE, iface);
-  curl_easy_setopt(h, CURLOPT_CAINFO, a->s->cainfo);
+  curl_easy_setopt(h, CURLOPT_CAINFO, a->s->ca_file);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
   if (curl_easy_perform(h) != CURLE_OK) {
     curl_easy_cleanup(h);
@@ -233,7 +227,7 @@ static void *attacker(void *arg)
   return NULL;
 }
 
-static void attack_init(attack_t *a, const server_t *s, int n, int bodies)
+static void attack_init(attack_t *a, const fx_server_t *s, int n, int bodies)
 {
   memset(a, 0, sizeof *a);
   a->s = s;
@@ -258,72 +252,23 @@ static void asan_small_quarantine(void)
 #endif
 }
 
-/* ---- the device ----------------------------------------------------------------------------- */
-
-/* The secure deployment of the README with default `serve` options, and one enrolled device. */
-static void deploy(server_t *z, device_t *dev, char **owned, size_t n_owned)
-{
-  memset(z, 0, sizeof *z);
-  assert_non_null(z->dir = ts_tempdir());
-  z->db = ts_path(z->dir, "central.db");   /* these three are freed by server_cleanup */
-  z->log = ts_path(z->dir, "server.log");
-  char *key = owned[2] = ts_path(z->dir, "central.key");
-  char *pub = owned[3] = ts_path(z->dir, "central.key.pub");
-  assert_true(n_owned >= 7);
-  char form_file[1024];
-  snprintf(form_file, sizeof form_file, "%s/%s", SYNC_SOURCE_DIR, TPPO_V1);
-  assert_int_equal(run_syncserver(NULL, "init", "--db", z->db, NULL), 0);
-  assert_int_equal(run_syncserver(NULL, "keygen", "--out", key, NULL), 0);
-  assert_int_equal(run_syncserver(NULL, "form", "publish", "--db", z->db, form_file, "--seal-to",
-                                  pub, "--clear-fields", CLEAR_FIELDS, "--dedup-fields",
-                                  "full_name,dob,sex", NULL), 0);
-  assert_int_equal(ts_make_test_ca(z->dir, NULL), 0);
-  z->tls_cert = owned[4] = ts_path(z->dir, "srv.pem");
-  z->tls_key = owned[5] = ts_path(z->dir, "srv.key");
-  z->cainfo = owned[6] = ts_path(z->dir, "ca.pem");
-  assert_int_equal(server_start(z, NULL), 0);
-  assert_true(strncmp(z->base, "https://", 8) == 0);
-  assert_int_equal(add_device(z, "Laptop PPA Ponorogo 02", NULL, dev), 0);
-}
-
-/* Pulls from the start to the end; the pages it took, -1 on failure. */
-static int pull_to_end(const server_t *z, const device_t *dev)
-{
-  char cursor[PROTO_CURSOR_MAX + 1] = "";
-  for (int pages = 1; pages < 100; pages++) {
-    proto_pull_resp_t *p = tppo_pull(z, dev, cursor[0] ? cursor : NULL);
-    if (!p)
-      return -1;
-    int more = p->more;
-    snprintf(cursor, sizeof cursor, "%s", p->next_cursor);
-    proto_pull_resp_free(p);
-    if (!more)
-      return pages;
-  }
-  return -1;
-}
+/* ---- the device under attack -------------------------------------------------------------- */
 
 static void test_device_syncs_while_slow_and_oversized_clients_attack(void **state)
 {
   (void)state;
-  server_t z;
-  device_t dev;
-  char *owned[7] = {NULL};
+  fx_device_t d;
+  fx_server_t s;
+  cJSON *kept = cJSON_CreateObject();
   asan_small_quarantine();
-  deploy(&z, &dev, owned, 7);
-  form_t *form = published_form_of(&z, "tppo_screening", 1);
-  assert_non_null(form);
-  char **payloads = calloc(N_RECORDS, sizeof *payloads);
-  tppo_gen_t *g = tppo_gen_new(2026, 1);
-  for (size_t i = 0; i < N_RECORDS; i++)
-    assert_non_null(payloads[i] = tppo_gen_next(g, NULL, NULL));
-  tppo_gen_free(g);
-  long rss_idle = proc_kb(z.pid, "VmRSS");
+  assert_int_equal(fx_world_create(&d, &s, FX_SECURE, N_RECORDS, 11, kept), 0);
+  assert_int_equal(strncmp(s.url, "https://", 8), 0);
+  long rss_idle = proc_kb(s.pid, "VmRSS");
 
   attack_t slow, bodies;
-  attack_init(&slow, &z, N_SLOW, 0);
-  attack_init(&bodies, &z, N_BODIES, 1);
-  sampler_t mem = {.pid = z.pid, .peak_kb = rss_idle};
+  attack_init(&slow, &s, N_SLOW, 0);
+  attack_init(&bodies, &s, N_BODIES, 1);
+  sampler_t mem = {.pid = s.pid, .peak_kb = rss_idle};
   atomic_init(&mem.stop, 0);
   pthread_t ts, tb, tm;
   assert_int_equal(pthread_create(&tm, NULL, sample_rss, &mem), 0);
@@ -336,9 +281,8 @@ static void test_device_syncs_while_slow_and_oversized_clients_attack(void **sta
   int open_slow = atomic_load(&slow.open_now), open_bodies = atomic_load(&bodies.open_now);
 
   double t0 = now_s();
-  char (*uuids)[40] = calloc(N_RECORDS, sizeof *uuids);
-  int pushed = tppo_push_sealed(&z, &dev, form, payloads, N_RECORDS, uuids);
-  int pages = pushed == 0 ? pull_to_end(&z, &dev) : -1;
+  sync_status_t st;
+  sync_err_t err = fx_sync_once(&d, &s, &st);
   double took = now_s() - t0;
   while (now_s() - t_attack < ATTACK_S)
     pause_ms(100);
@@ -348,38 +292,37 @@ static void test_device_syncs_while_slow_and_oversized_clients_attack(void **sta
   pthread_join(tb, NULL);
   atomic_store(&mem.stop, 1);
   pthread_join(tm, NULL);
-  long hwm = proc_kb(z.pid, "VmHWM");
+  long hwm = proc_kb(s.pid, "VmHWM");
   long peak = hwm > mem.peak_kb ? hwm : mem.peak_kb;
 
   printf("attack: %ld slow-head connections opened (%d open, as the attacker saw it, when the"
-         " device began), %ld closed by the server; %ld oversized-body connections opened (%d open), %ld closed by the"
-         " server; refused at connect: %ld\n",
+         " device began), %ld closed by the server; %ld oversized-body connections opened"
+         " (%d open), %ld closed by the server; refused at connect: %ld\n",
          slow.opened, open_slow, slow.closed_by_server, bodies.opened, open_bodies,
          bodies.closed_by_server, slow.refused_at_connect + bodies.refused_at_connect);
-  printf("device: pushed %d records and pulled to the end (%d pages) in %.1f s, %.1f s into"
-         " an attack of %.1f s\n", N_RECORDS, pages, took, t0 - t_attack, now_s() - t_attack);
-  printf("server memory: VmRSS %ld kB idle, peak %ld kB under attack (VmHWM %ld kB; bound %d kB)\n",
-         rss_idle, peak, hwm, RSS_BOUND_KB);
+  printf("device: the sync engine delivered %lld of %d records (%s) in %.1f s, %.1f s into an"
+         " attack of %.1f s\n", (long long)st.progress.records_done, N_RECORDS, sync_errname(err), took,
+         t0 - t_attack, now_s() - t_attack);
+  printf("server memory: VmRSS %ld kB idle, peak %ld kB under attack (VmHWM %ld kB; bound %d"
+         " kB)\n", rss_idle, peak, hwm, RSS_BOUND_KB);
 
-  assert_int_equal(pushed, 0);
-  assert_true(pages >= 1);
-  assert_int_equal(db_scalar(&z, "SELECT count(*) FROM records WHERE sealed IS NOT NULL"),
-                   N_RECORDS);
+  assert_int_equal(err, SYNC_OK);
+  fx_outbox_t ob;
+  assert_int_equal(fx_outbox(d.path, &ob), 0);
+  assert_int_equal(ob.pending, 0);
+  assert_int_equal(ob.acked, N_RECORDS);
+  char why[512] = "";
+  if (fx_verify_export(&s, kept, why, sizeof why) != 0)
+    fail_msg("central cannot read what the device sent: %s", why);
   assert_true(slow.opened >= N_SLOW);
   assert_true(bodies.opened >= N_BODIES);
   assert_true(hwm > 0 && peak < RSS_BOUND_KB);
 
-  for (size_t i = 0; i < N_RECORDS; i++)
-    free(payloads[i]);
-  free(payloads);
-  free(uuids);
   free(slow.slots);
   free(bodies.slots);
-  form_free(form);
-  assert_int_equal(server_stop(&z, SIGTERM), 0);
-  server_cleanup(&z);
-  for (size_t i = 2; i < 7; i++)
-    free(owned[i]);
+  cJSON_Delete(kept);
+  fx_server_destroy(&s);
+  fx_device_destroy(&d);
 }
 
 int main(void)
