@@ -12,7 +12,8 @@ PROFILE=${1:-all}
 
 DEMO_PACKAGES=(
   gcc make cmake pkg-config ca-certificates
-  libsqlite3-dev libcurl4-openssl-dev libcjson-dev liblz4-dev libsodium-dev libmicrohttpd-dev
+  libsqlite3-dev libcurl4-openssl-dev libcjson-dev liblz4-dev libzstd-dev libsodium-dev
+  libmicrohttpd-dev
   gnutls-bin python3
 )
 ALL_PACKAGES=(
