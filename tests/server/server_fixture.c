@@ -188,28 +188,22 @@ int server_prepare(server_t *s)
                         SYNC_SERVER_TEST_DATA "/server_form.v1.json", NULL);
 }
 
-int server_start(server_t *s, const char *listen)
+int server_serve(server_t *s, const char *const *args)
 {
+  const char *all[MAX_ARGS] = {"serve", "--db", s->db};
+  size_t n = 3;
+  int https = 0;
+  for (size_t i = 0; args[i] && n < MAX_ARGS - 1; i++) {
+    https |= strcmp(args[i], "--tls-cert") == 0;
+    all[n++] = args[i];
+  }
+  all[n] = NULL;
+  char *argv[MAX_ARGS + 2];
+  syncserver_argv(argv, all);
   int pfd[2];
   if (pipe(pfd) != 0)
     return -1;
-  int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  char *argv[] = {(char *)SYNCSERVER_PATH, (char *)"serve", (char *)"--db", s->db,
-                  (char *)"--listen", (char *)(listen ? listen : "127.0.0.1:0"), NULL, NULL,
-                  NULL, NULL, NULL, NULL, NULL};
-  int argc = 6;
-  char limit[16];
-  if (s->tls_cert && s->tls_key) {
-    argv[argc++] = (char *)"--tls-cert";
-    argv[argc++] = (char *)s->tls_cert;
-    argv[argc++] = (char *)"--tls-key";
-    argv[argc++] = (char *)s->tls_key;
-  }
-  if (s->auth_fail_limit > 0) {
-    snprintf(limit, sizeof limit, "%d", s->auth_fail_limit);
-    argv[argc++] = (char *)"--auth-fail-limit";
-    argv[argc++] = limit;
-  }
+  int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
   s->pid = spawn(argv, pfd[1], getenv("SERVER_TEST_VERBOSE") ? -1 : logfd);
   close(pfd[1]);
   if (logfd >= 0)
@@ -220,8 +214,8 @@ int server_start(server_t *s, const char *listen)
   while (len < sizeof line - 1) {
     if (poll(&p, 1, 20000) <= 0)
       break;
-    ssize_t n = read(pfd[0], line + len, 1);
-    if (n <= 0)
+    ssize_t got = read(pfd[0], line + len, 1);
+    if (got <= 0)
       break;
     if (line[len] == '\n')
       break;
@@ -231,12 +225,37 @@ int server_start(server_t *s, const char *listen)
   close(pfd[0]);
   const char *prefix = "LISTENING ";
   if (strncmp(line, prefix, strlen(prefix)) != 0) {
-    fprintf(stderr, "server did not start: '%s' (log %s)\n", line, s->log);
-    server_stop(s, SIGKILL);
+    int rc = server_stop(s, SIGKILL);
+    return rc ? rc : -1;
+  }
+  snprintf(s->base, sizeof s->base, "%s://%.80s", https ? "https" : "http",
+           line + strlen(prefix));
+  return 0;
+}
+
+int server_start(server_t *s, const char *listen)
+{
+  const char *args[MAX_ARGS] = {"--listen", listen ? listen : "127.0.0.1:0"};
+  size_t n = 2;
+  char limit[16];
+  if (s->tls_cert && s->tls_key) {
+    args[n++] = "--tls-cert";
+    args[n++] = s->tls_cert;
+    args[n++] = "--tls-key";
+    args[n++] = s->tls_key;
+  }
+  if (s->auth_fail_limit > 0) {
+    snprintf(limit, sizeof limit, "%d", s->auth_fail_limit);
+    args[n++] = "--auth-fail-limit";
+    args[n++] = limit;
+  }
+  for (size_t i = 0; s->serve_args && s->serve_args[i] && n < MAX_ARGS - 1; i++)
+    args[n++] = s->serve_args[i];
+  args[n] = NULL;
+  if (server_serve(s, args) != 0) {
+    fprintf(stderr, "server did not start (log %s)\n", s->log);
     return -1;
   }
-  snprintf(s->base, sizeof s->base, "%s://%.80s", s->tls_cert ? "https" : "http",
-           line + strlen(prefix));
   return 0;
 }
 

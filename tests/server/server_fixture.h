@@ -21,6 +21,7 @@ typedef struct server {
   const char *tls_cert, *tls_key;  /* set before server_start: serve over HTTPS */
   const char *cainfo;              /* CA file the client trusts (HTTPS) */
   int auth_fail_limit;             /* set before server_start: --auth-fail-limit (0: default) */
+  const char *const *serve_args;   /* set before server_start: more `serve` options (NULL-ended) */
 } server_t;
 
 typedef struct device {
@@ -34,8 +35,13 @@ typedef struct device {
 /* A fresh directory and database with the test form (tests/server/data/server_form.v1.json)
  * published. 0 on success. */
 int server_prepare(server_t *s);
-/* Starts `syncserver serve` on `listen` (NULL: 127.0.0.1:0) and waits for its LISTENING line. */
+/* Starts `syncserver serve` on `listen` (NULL: 127.0.0.1:0) with the options the fields ask for
+ * and waits for its LISTENING line. 0 when it listens. */
 int server_start(server_t *s, const char *listen);
+/* `syncserver serve --db DB ARGS...` (NULL-terminated) as a child, stderr appended to s->log;
+ * waits for LISTENING and fills s->base ("https://" when ARGS name --tls-cert). 0 when it listens,
+ * otherwise the child's exit code (128 + signal when it had to be killed). */
+int server_serve(server_t *s, const char *const *args);
 /* Sends `sig` and waits; returns the exit status (or 128+signal). */
 int server_stop(server_t *s, int sig);
 /* Stops the server if running and removes the directory. */
