@@ -735,3 +735,114 @@ struct form *published_form_of(const server_t *s, const char *form_id, int versi
   db_close(c);
   return f;
 }
+
+/* ---- the encrypted version 2 of the test form ------------------------------------------------ */
+
+char *consent_form_v2(void)
+{
+  char *text = ts_read_file(SYNC_SERVER_TEST_DATA "/server_form.v1.json", NULL);
+  cJSON *doc = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  if (!doc)
+    return NULL;
+  cJSON_ReplaceItemInObjectCaseSensitive(doc, "version", cJSON_CreateNumber(2));
+  cJSON_AddStringToObject(doc, "consent_field", "consent");
+  const cJSON *sec;
+  cJSON_ArrayForEach(sec, cJSON_GetObjectItemCaseSensitive(doc, "sections")) {
+    cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(sec, "fields")) {
+      const char *n = cJSON_GetObjectItemCaseSensitive(f, "name")->valuestring;
+      if (strcmp(n, "province") == 0 || strcmp(n, "regency_code") == 0 ||
+          strcmp(n, "interview_date") == 0)
+        cJSON_AddBoolToObject(f, "without_consent", 1);
+    }
+  }
+  char *out = cJSON_Print(doc);
+  cJSON_Delete(doc);
+  return out;
+}
+
+struct form *publish_consent_form_v2(const server_t *s, const char *const *extra, char key[512])
+{
+  char pub[512];
+  snprintf(key, 512, "%s/central.key", s->dir);
+  snprintf(pub, sizeof pub, "%s/central.key.pub", s->dir);
+  char *def = consent_form_v2(), *path = ts_path(s->dir, "form_v2.json");
+  FILE *f = fopen(path, "w");
+  int rc = def && f && fputs(def, f) >= 0 ? 0 : -1;
+  if (f && fclose(f) != 0)
+    rc = -1;
+  free(def);
+  const char *publish[MAX_ARGS] = {"form", "publish", "--db", s->db, path, "--seal-to", pub,
+                                   "--clear-fields",
+                                   "province,regency_code,interview_date,consent,sex"};
+  size_t n = 9;
+  for (size_t i = 0; extra && extra[i] && n < MAX_ARGS - 1; i++)
+    publish[n++] = extra[i];
+  publish[n] = NULL;
+  if (rc == 0 && (run_syncserver(NULL, "keygen", "--out", key, NULL) != 0 ||
+                  run_syncserver_argv(NULL, publish, NULL) != 0))
+    rc = -1;
+  free(path);
+  return rc == 0 ? published_form_of(s, NULL, 2) : NULL;
+}
+
+proto_change_t v2_change(const char *dev_id, const char *uuid)
+{
+  static int counter;
+  proto_change_t c;
+  memset(&c, 0, sizeof c);
+  snprintf(c.uuid, sizeof c.uuid, "%s", uuid);
+  c.revision = 1;
+  c.op = PROTO_OP_UPSERT;
+  snprintf(c.form_id, sizeof c.form_id, "tppo_screening");
+  c.form_version = 2;
+  char hlc[64];
+  make_hlc(hlc, 1764547200000LL, counter++, dev_id);
+  snprintf(c.hlc, sizeof c.hlc, "%.58s", hlc);
+  c.created_at = c.updated_at = 1764547200000LL;
+  c.origin = PROTO_ORIGIN_DEVICE;
+  return c;
+}
+
+void v2_change_clear(proto_change_t *c)
+{
+  free(c->payload);
+  free(c->sealed);
+}
+
+proto_push_resp_t *push_changes(const server_t *s, const device_t *dev, proto_change_t *changes,
+                                size_t n, char **req_out, size_t *req_len, reply_t *raw)
+{
+  proto_push_req_t req = {.protocol = PROTO_VERSION, .changes = changes, .n_changes = n};
+  snprintf(req.device_id, sizeof req.device_id, "%.36s", dev->id);
+  char batch[40];
+  make_uuid(batch);
+  snprintf(req.batch_id, sizeof req.batch_id, "%.36s", batch);
+  char *body = NULL;
+  size_t len = 0;
+  reply_t r;
+  proto_push_resp_t *resp = NULL;
+  if (proto_push_req_encode(&req, &body, &len) != SYNC_OK ||
+      http_call(s, "POST", "/v1/push", dev, NULL, body, len, REQ_LZ4, &r) != 0) {
+    free(body);
+    return NULL;
+  }
+  proto_diag_t d;
+  if (r.status != 200)
+    fprintf(stderr, "push: %ld %s\n", r.status, r.body);
+  else if (proto_push_resp_decode(r.body, r.len, &resp, &d) != SYNC_OK)
+    resp = NULL;
+  if (raw)
+    *raw = r;
+  else
+    reply_free(&r);
+  if (req_out) {
+    *req_out = body;
+    if (req_len)
+      *req_len = len;
+  } else {
+    free(body);
+  }
+  return resp;
+}
