@@ -2,7 +2,6 @@
  * refused credentials (unknown, revoked, expired) on push and pull, the failed-authentication
  * limit per address, signed receipts, sealed records of an encrypted form (stored, refused,
  * exported with the central key, tampering reported) and likely duplicates. */
-#define _GNU_SOURCE 1 /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,11 +122,7 @@ static char *answers(const char *birth, const char *notes)
 
 static int file_has(const char *path, const char *needle)
 {
-  size_t len = 0;
-  char *data = ts_read_file(path, &len);
-  int found = data && memmem(data, len, needle, strlen(needle)) != NULL;
-  free(data);
-  return found;
+  return ts_file_holds(path, needle, strlen(needle));
 }
 
 /* ---- enrollment ------------------------------------------------------------------------------ */
