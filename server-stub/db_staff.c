@@ -8,7 +8,7 @@
 
 #define LOGIN_KEEP_MS (90LL * 86400 * 1000)
 
-/* Runs one prepared write statement inside its own write transaction. */
+/* Runs one prepared write statement (inside the caller's write transaction) and finalizes it. */
 static sync_err_t write_one(db_conn_t *c, sqlite3_stmt *st)
 {
   sync_err_t e = db_step_done(st);
@@ -22,6 +22,26 @@ static sqlite3_stmt *prep(db_conn_t *c, const char *sql)
   if (sqlite3_prepare_v2(c->h, sql, -1, &st, NULL) != SQLITE_OK)
     return NULL;
   return st;
+}
+
+/* Runs the write `sql` with ?1 = `text` (inside the caller's write transaction). */
+static sync_err_t write_text(db_conn_t *c, const char *sql, const char *text)
+{
+  sqlite3_stmt *st = prep(c, sql);
+  if (!st)
+    return SYNC_ERR_DB;
+  sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+  return write_one(c, st);
+}
+
+/* Runs the write `sql` with ?1 = `v` (inside the caller's write transaction). */
+static sync_err_t write_int64(db_conn_t *c, const char *sql, int64_t v)
+{
+  sqlite3_stmt *st = prep(c, sql);
+  if (!st)
+    return SYNC_ERR_DB;
+  sqlite3_bind_int64(st, 1, v);
+  return write_one(c, st);
 }
 
 sync_err_t db_staff_add(db_conn_t *c, const char *name, const char *pwhash, int replace)
@@ -43,15 +63,9 @@ sync_err_t db_staff_add(db_conn_t *c, const char *name, const char *pwhash, int 
   sqlite3_bind_int64(st, 3, db_now_ms());
   if ((e = write_one(c, st)) != SYNC_OK)
     goto fail;
-  if (replace) {
-    if (!(st = prep(c, "DELETE FROM staff_sessions WHERE name = ?1"))) {
-      e = SYNC_ERR_DB;
-      goto fail;
-    }
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if ((e = write_one(c, st)) != SYNC_OK)
-      goto fail;
-  }
+  if (replace &&
+      (e = write_text(c, "DELETE FROM staff_sessions WHERE name = ?1", name)) != SYNC_OK)
+    goto fail;
   return db_commit(c);
 fail:
   db_rollback(c);
@@ -85,24 +99,13 @@ sync_err_t db_staff_remove(db_conn_t *c, const char *name)
   sync_err_t e = db_begin_write(c);
   if (e != SYNC_OK)
     return e;
-  sqlite3_stmt *st = prep(c, "DELETE FROM staff_users WHERE name = ?1");
-  if (!st) {
-    e = SYNC_ERR_DB;
-    goto fail;
-  }
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  if ((e = write_one(c, st)) != SYNC_OK)
+  if ((e = write_text(c, "DELETE FROM staff_users WHERE name = ?1", name)) != SYNC_OK)
     goto fail;
   if (sqlite3_changes(c->h) == 0) {
     e = SYNC_ERR_NOT_FOUND;
     goto fail;
   }
-  if (!(st = prep(c, "DELETE FROM staff_sessions WHERE name = ?1"))) {
-    e = SYNC_ERR_DB;
-    goto fail;
-  }
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  if ((e = write_one(c, st)) != SYNC_OK)
+  if ((e = write_text(c, "DELETE FROM staff_sessions WHERE name = ?1", name)) != SYNC_OK)
     goto fail;
   return db_commit(c);
 fail:
@@ -140,16 +143,11 @@ sync_err_t db_session_add(db_conn_t *c, const unsigned char token_sha256[32], co
   sync_err_t e = db_begin_write(c);
   if (e != SYNC_OK)
     return e;
-  sqlite3_stmt *st = prep(c, "DELETE FROM staff_sessions WHERE expires_at <= ?1");
+  if ((e = write_int64(c, "DELETE FROM staff_sessions WHERE expires_at <= ?1", now)) != SYNC_OK)
+    goto fail;
+  sqlite3_stmt *st = prep(c, "INSERT INTO staff_sessions(token_sha256, name, created_at, expires_at,"
+                             " peer) VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!st) {
-    e = SYNC_ERR_DB;
-    goto fail;
-  }
-  sqlite3_bind_int64(st, 1, now);
-  if ((e = write_one(c, st)) != SYNC_OK)
-    goto fail;
-  if (!(st = prep(c, "INSERT INTO staff_sessions(token_sha256, name, created_at, expires_at, peer)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5)"))) {
     e = SYNC_ERR_DB;
     goto fail;
   }
@@ -297,12 +295,8 @@ sync_err_t db_login_done(db_conn_t *c, int64_t id, int ok, const char *reason, i
   sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
   if ((e = write_one(c, st)) != SYNC_OK)
     goto fail;
-  if (!(st = prep(c, "DELETE FROM staff_logins WHERE at < ?1"))) {
-    e = SYNC_ERR_DB;
-    goto fail;
-  }
-  sqlite3_bind_int64(st, 1, now - LOGIN_KEEP_MS);
-  if ((e = write_one(c, st)) != SYNC_OK)
+  if ((e = write_int64(c, "DELETE FROM staff_logins WHERE at < ?1", now - LOGIN_KEEP_MS)) !=
+      SYNC_OK)
     goto fail;
   return db_commit(c);
 fail:

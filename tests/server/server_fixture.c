@@ -188,28 +188,22 @@ int server_prepare(server_t *s)
                         SYNC_SERVER_TEST_DATA "/server_form.v1.json", NULL);
 }
 
-int server_start(server_t *s, const char *listen)
+int server_serve(server_t *s, const char *const *args)
 {
+  const char *all[MAX_ARGS] = {"serve", "--db", s->db};
+  size_t n = 3;
+  int https = 0;
+  for (size_t i = 0; args[i] && n < MAX_ARGS - 1; i++) {
+    https |= strcmp(args[i], "--tls-cert") == 0;
+    all[n++] = args[i];
+  }
+  all[n] = NULL;
+  char *argv[MAX_ARGS + 2];
+  syncserver_argv(argv, all);
   int pfd[2];
   if (pipe(pfd) != 0)
     return -1;
-  int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  char *argv[] = {(char *)SYNCSERVER_PATH, (char *)"serve", (char *)"--db", s->db,
-                  (char *)"--listen", (char *)(listen ? listen : "127.0.0.1:0"), NULL, NULL,
-                  NULL, NULL, NULL, NULL, NULL};
-  int argc = 6;
-  char limit[16];
-  if (s->tls_cert && s->tls_key) {
-    argv[argc++] = (char *)"--tls-cert";
-    argv[argc++] = (char *)s->tls_cert;
-    argv[argc++] = (char *)"--tls-key";
-    argv[argc++] = (char *)s->tls_key;
-  }
-  if (s->auth_fail_limit > 0) {
-    snprintf(limit, sizeof limit, "%d", s->auth_fail_limit);
-    argv[argc++] = (char *)"--auth-fail-limit";
-    argv[argc++] = limit;
-  }
+  int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
   s->pid = spawn(argv, pfd[1], getenv("SERVER_TEST_VERBOSE") ? -1 : logfd);
   close(pfd[1]);
   if (logfd >= 0)
@@ -220,8 +214,8 @@ int server_start(server_t *s, const char *listen)
   while (len < sizeof line - 1) {
     if (poll(&p, 1, 20000) <= 0)
       break;
-    ssize_t n = read(pfd[0], line + len, 1);
-    if (n <= 0)
+    ssize_t got = read(pfd[0], line + len, 1);
+    if (got <= 0)
       break;
     if (line[len] == '\n')
       break;
@@ -231,12 +225,37 @@ int server_start(server_t *s, const char *listen)
   close(pfd[0]);
   const char *prefix = "LISTENING ";
   if (strncmp(line, prefix, strlen(prefix)) != 0) {
-    fprintf(stderr, "server did not start: '%s' (log %s)\n", line, s->log);
-    server_stop(s, SIGKILL);
+    int rc = server_stop(s, SIGKILL);
+    return rc ? rc : -1;
+  }
+  snprintf(s->base, sizeof s->base, "%s://%.80s", https ? "https" : "http",
+           line + strlen(prefix));
+  return 0;
+}
+
+int server_start(server_t *s, const char *listen)
+{
+  const char *args[MAX_ARGS] = {"--listen", listen ? listen : "127.0.0.1:0"};
+  size_t n = 2;
+  char limit[16];
+  if (s->tls_cert && s->tls_key) {
+    args[n++] = "--tls-cert";
+    args[n++] = s->tls_cert;
+    args[n++] = "--tls-key";
+    args[n++] = s->tls_key;
+  }
+  if (s->auth_fail_limit > 0) {
+    snprintf(limit, sizeof limit, "%d", s->auth_fail_limit);
+    args[n++] = "--auth-fail-limit";
+    args[n++] = limit;
+  }
+  for (size_t i = 0; s->serve_args && s->serve_args[i] && n < MAX_ARGS - 1; i++)
+    args[n++] = s->serve_args[i];
+  args[n] = NULL;
+  if (server_serve(s, args) != 0) {
+    fprintf(stderr, "server did not start (log %s)\n", s->log);
     return -1;
   }
-  snprintf(s->base, sizeof s->base, "%s://%.80s", s->tls_cert ? "https" : "http",
-           line + strlen(prefix));
   return 0;
 }
 
@@ -715,4 +734,115 @@ struct form *published_form_of(const server_t *s, const char *form_id, int versi
   free(text);
   db_close(c);
   return f;
+}
+
+/* ---- the encrypted version 2 of the test form ------------------------------------------------ */
+
+char *consent_form_v2(void)
+{
+  char *text = ts_read_file(SYNC_SERVER_TEST_DATA "/server_form.v1.json", NULL);
+  cJSON *doc = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  if (!doc)
+    return NULL;
+  cJSON_ReplaceItemInObjectCaseSensitive(doc, "version", cJSON_CreateNumber(2));
+  cJSON_AddStringToObject(doc, "consent_field", "consent");
+  const cJSON *sec;
+  cJSON_ArrayForEach(sec, cJSON_GetObjectItemCaseSensitive(doc, "sections")) {
+    cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(sec, "fields")) {
+      const char *n = cJSON_GetObjectItemCaseSensitive(f, "name")->valuestring;
+      if (strcmp(n, "province") == 0 || strcmp(n, "regency_code") == 0 ||
+          strcmp(n, "interview_date") == 0)
+        cJSON_AddBoolToObject(f, "without_consent", 1);
+    }
+  }
+  char *out = cJSON_Print(doc);
+  cJSON_Delete(doc);
+  return out;
+}
+
+struct form *publish_consent_form_v2(const server_t *s, const char *const *extra, char key[512])
+{
+  char pub[512];
+  snprintf(key, 512, "%s/central.key", s->dir);
+  snprintf(pub, sizeof pub, "%s/central.key.pub", s->dir);
+  char *def = consent_form_v2(), *path = ts_path(s->dir, "form_v2.json");
+  FILE *f = fopen(path, "w");
+  int rc = def && f && fputs(def, f) >= 0 ? 0 : -1;
+  if (f && fclose(f) != 0)
+    rc = -1;
+  free(def);
+  const char *publish[MAX_ARGS] = {"form", "publish", "--db", s->db, path, "--seal-to", pub,
+                                   "--clear-fields",
+                                   "province,regency_code,interview_date,consent,sex"};
+  size_t n = 9;
+  for (size_t i = 0; extra && extra[i] && n < MAX_ARGS - 1; i++)
+    publish[n++] = extra[i];
+  publish[n] = NULL;
+  if (rc == 0 && (run_syncserver(NULL, "keygen", "--out", key, NULL) != 0 ||
+                  run_syncserver_argv(NULL, publish, NULL) != 0))
+    rc = -1;
+  free(path);
+  return rc == 0 ? published_form_of(s, NULL, 2) : NULL;
+}
+
+proto_change_t v2_change(const char *dev_id, const char *uuid)
+{
+  static int counter;
+  proto_change_t c;
+  memset(&c, 0, sizeof c);
+  snprintf(c.uuid, sizeof c.uuid, "%s", uuid);
+  c.revision = 1;
+  c.op = PROTO_OP_UPSERT;
+  snprintf(c.form_id, sizeof c.form_id, "tppo_screening");
+  c.form_version = 2;
+  char hlc[64];
+  make_hlc(hlc, 1764547200000LL, counter++, dev_id);
+  snprintf(c.hlc, sizeof c.hlc, "%.58s", hlc);
+  c.created_at = c.updated_at = 1764547200000LL;
+  c.origin = PROTO_ORIGIN_DEVICE;
+  return c;
+}
+
+void v2_change_clear(proto_change_t *c)
+{
+  free(c->payload);
+  free(c->sealed);
+}
+
+proto_push_resp_t *push_changes(const server_t *s, const device_t *dev, proto_change_t *changes,
+                                size_t n, char **req_out, size_t *req_len, reply_t *raw)
+{
+  proto_push_req_t req = {.protocol = PROTO_VERSION, .changes = changes, .n_changes = n};
+  snprintf(req.device_id, sizeof req.device_id, "%.36s", dev->id);
+  char batch[40];
+  make_uuid(batch);
+  snprintf(req.batch_id, sizeof req.batch_id, "%.36s", batch);
+  char *body = NULL;
+  size_t len = 0;
+  reply_t r;
+  proto_push_resp_t *resp = NULL;
+  if (proto_push_req_encode(&req, &body, &len) != SYNC_OK ||
+      http_call(s, "POST", "/v1/push", dev, NULL, body, len, REQ_LZ4, &r) != 0) {
+    free(body);
+    return NULL;
+  }
+  proto_diag_t d;
+  if (r.status != 200)
+    fprintf(stderr, "push: %ld %s\n", r.status, r.body);
+  else if (proto_push_resp_decode(r.body, r.len, &resp, &d) != SYNC_OK)
+    resp = NULL;
+  if (raw)
+    *raw = r;
+  else
+    reply_free(&r);
+  if (req_out) {
+    *req_out = body;
+    if (req_len)
+      *req_len = len;
+  } else {
+    free(body);
+  }
+  return resp;
 }

@@ -21,6 +21,7 @@ typedef struct server {
   const char *tls_cert, *tls_key;  /* set before server_start: serve over HTTPS */
   const char *cainfo;              /* CA file the client trusts (HTTPS) */
   int auth_fail_limit;             /* set before server_start: --auth-fail-limit (0: default) */
+  const char *const *serve_args;   /* set before server_start: more `serve` options (NULL-ended) */
 } server_t;
 
 typedef struct device {
@@ -34,8 +35,13 @@ typedef struct device {
 /* A fresh directory and database with the test form (tests/server/data/server_form.v1.json)
  * published. 0 on success. */
 int server_prepare(server_t *s);
-/* Starts `syncserver serve` on `listen` (NULL: 127.0.0.1:0) and waits for its LISTENING line. */
+/* Starts `syncserver serve` on `listen` (NULL: 127.0.0.1:0) with the options the fields ask for
+ * and waits for its LISTENING line. 0 when it listens. */
 int server_start(server_t *s, const char *listen);
+/* `syncserver serve --db DB ARGS...` (NULL-terminated) as a child, stderr appended to s->log;
+ * waits for LISTENING and fills s->base ("https://" when ARGS name --tls-cert). 0 when it listens,
+ * otherwise the child's exit code (128 + signal when it had to be killed). */
+int server_serve(server_t *s, const char *const *args);
 /* Sends `sig` and waits; returns the exit status (or 128+signal). */
 int server_stop(server_t *s, int sig);
 /* Stops the server if running and removes the directory. */
@@ -125,6 +131,30 @@ int receipt_key_decode(const char *key, unsigned char pk[32]);
  * otherwise; -1 when a body does not decode. */
 int push_response_signed(const server_t *s, const device_t *dev, const char *req, size_t req_len,
                          const char *resp, size_t resp_len);
+
+/* ---- the encrypted version 2 of the test form (SECURITY.md 4) ---- */
+
+struct proto_change;
+struct proto_push_resp;
+/* Version 2 of the test form with a consent field (the place answers stay without consent):
+ * province, regency_code and interview_date may be kept without consent. JSON text. */
+char *consent_form_v2(void);
+/* Makes a central key (syncserver keygen: `key`, `key`.pub in s->dir) and publishes
+ * consent_form_v2() sealed to it with the clear fields province, regency_code, interview_date,
+ * consent and sex, plus `extra` publish options (NULL-terminated, may be NULL). The form as
+ * published, NULL on failure. */
+struct form *publish_consent_form_v2(const server_t *s, const char *const *extra, char key[512]);
+/* A new record's first revision of form tppo_screening version 2 by device `dev_id` (upsert,
+ * a fresh hlc of that device); the caller fills payload, sealed and what else it needs. */
+struct proto_change v2_change(const char *dev_id, const char *uuid);
+/* Frees what a change's payload and sealed text hold. */
+void v2_change_clear(struct proto_change *c);
+/* Pushes n changes as `dev` (LZ4): the decoded response (NULL when there was no 200 reply or it
+ * does not decode; the status and body on stderr). `req`/`req_len` (may be NULL) get the request
+ * body, `raw` (may be NULL) the reply (caller frees both). */
+struct proto_push_resp *push_changes(const server_t *s, const device_t *dev,
+                                     struct proto_change *changes, size_t n, char **req,
+                                     size_t *req_len, reply_t *raw);
 
 /* Removes keys named server_time, received_at, server_seq and signature everywhere (for golden
  * compares: the signature covers the first two through the receipts' leaves). */

@@ -16,7 +16,6 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,37 +31,12 @@
 
 /* ---- a server with options ---------------------------------------------------------------- */
 
-/* Like server_start on 127.0.0.1:0, with `serve` options (NULL-terminated) added. */
+/* A fresh server on 127.0.0.1:0 with `serve` options (NULL-terminated) added. */
 static void start_with(server_t *s, const char *const *opts)
 {
   assert_int_equal(server_prepare(s), 0);
-  const char *argv[32] = {SYNCSERVER_PATH, "serve", "--db", s->db, "--listen", "127.0.0.1:0"};
-  size_t argc = 6;
-  for (size_t i = 0; opts[i]; i++)
-    argv[argc++] = opts[i];
-  argv[argc] = NULL;
-  int pfd[2];
-  assert_int_equal(pipe(pfd), 0);
-  int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-  s->pid = fork();
-  if (s->pid == 0) {
-    dup2(pfd[1], STDOUT_FILENO);
-    dup2(logfd, STDERR_FILENO);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  close(pfd[1]);
-  close(logfd);
-  char line[128] = "";
-  size_t len = 0;
-  struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-  while (len < sizeof line - 1 && poll(&p, 1, 20000) > 0 && read(pfd[0], line + len, 1) == 1 &&
-         line[len] != '\n')
-    len++;
-  line[len] = '\0';
-  close(pfd[0]);
-  assert_true(strncmp(line, "LISTENING ", 10) == 0);
-  snprintf(s->base, sizeof s->base, "http://%s", line + 10);
+  s->serve_args = opts;
+  assert_int_equal(server_start(s, NULL), 0);
 }
 
 static void stop(server_t *s)

@@ -27,7 +27,7 @@
 #define MARKER "Penanda-rahasia 91c2: Ibu Wartini, Desa Sukorejo"
 
 static server_t S;
-static char KEY[512], PUB[512];   /* central key files (syncserver keygen) */
+static char KEY[512];             /* the central key file (syncserver keygen) */
 static form_t *FORM;              /* the encrypted version 2 as published */
 
 /* A device enrolled over HTTP with its own signing key pair. */
@@ -38,31 +38,6 @@ typedef struct signer {
 } signer_t;
 
 static signer_t A, B;
-
-/* Version 2 of the test form with a consent field (the place answers stay without consent). */
-static char *v2_definition(void)
-{
-  char *text = ts_read_file(SYNC_SERVER_TEST_DATA "/server_form.v1.json", NULL);
-  cJSON *doc = text ? cJSON_Parse(text) : NULL;
-  free(text);
-  if (!doc)
-    return NULL;
-  cJSON_ReplaceItemInObjectCaseSensitive(doc, "version", cJSON_CreateNumber(2));
-  cJSON_AddStringToObject(doc, "consent_field", "consent");
-  const cJSON *sec;
-  cJSON_ArrayForEach(sec, cJSON_GetObjectItemCaseSensitive(doc, "sections")) {
-    cJSON *f;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(sec, "fields")) {
-      const char *n = cJSON_GetObjectItemCaseSensitive(f, "name")->valuestring;
-      if (strcmp(n, "province") == 0 || strcmp(n, "regency_code") == 0 ||
-          strcmp(n, "interview_date") == 0)
-        cJSON_AddBoolToObject(f, "without_consent", 1);
-    }
-  }
-  char *out = cJSON_Print(doc);
-  cJSON_Delete(doc);
-  return out;
-}
 
 /* Enrols a new device with a code and a fresh signing key, as sync_enroll does. */
 static int enroll_signer(const char *name, signer_t *out)
@@ -105,24 +80,11 @@ static int group_setup(void **state)
   curl_global_init(CURL_GLOBAL_DEFAULT);
   if (sodium_init() < 0 || server_prepare(&S) != 0)
     return -1;
-  snprintf(KEY, sizeof KEY, "%s/central.key", S.dir);
-  snprintf(PUB, sizeof PUB, "%s/central.key.pub", S.dir);
-  char *def = v2_definition(), *path = ts_path(S.dir, "form_v2.json");
-  FILE *f = fopen(path, "w");
-  if (!def || !f)
+  if (!(FORM = publish_consent_form_v2(&S, NULL, KEY)) || server_start(&S, NULL) != 0 ||
+      enroll_signer("Laptop PPA Ponorogo 07", &A) != 0 ||
+      enroll_signer("Tablet Dinsos Kupang 03", &B) != 0)
     return -1;
-  fputs(def, f);
-  fclose(f);
-  free(def);
-  const char *publish[] = {"form", "publish", "--db", S.db, path, "--seal-to", PUB,
-                           "--clear-fields", "province,regency_code,interview_date,consent,sex",
-                           NULL};
-  int rc = run_syncserver(NULL, "keygen", "--out", KEY, NULL) != 0 ||
-           run_syncserver_argv(NULL, publish, NULL) != 0 || !(FORM = published_form_of(&S, NULL, 2)) ||
-           server_start(&S, NULL) != 0 || enroll_signer("Laptop PPA Ponorogo 07", &A) != 0 ||
-           enroll_signer("Tablet Dinsos Kupang 03", &B) != 0;
-  free(path);
-  return rc ? -1 : 0;
+  return 0;
 }
 
 static int group_teardown(void **state)
@@ -155,19 +117,7 @@ static char *answers(const char *consent, const char *notes)
 static proto_change_t sealed_change(const signer_t *by, const char *dev_id, const char *uuid,
                                     const char *full, const char *clear)
 {
-  proto_change_t c;
-  memset(&c, 0, sizeof c);
-  snprintf(c.uuid, sizeof c.uuid, "%s", uuid);
-  c.revision = 1;
-  c.op = PROTO_OP_UPSERT;
-  snprintf(c.form_id, sizeof c.form_id, "tppo_screening");
-  c.form_version = 2;
-  static int counter;
-  char hlc[64];
-  make_hlc(hlc, 1764547200000LL, counter++, dev_id);
-  snprintf(c.hlc, sizeof c.hlc, "%.58s", hlc);
-  c.created_at = c.updated_at = 1764547200000LL;
-  c.origin = PROTO_ORIGIN_DEVICE;
+  proto_change_t c = v2_change(dev_id, uuid);
   if (clear)
     c.payload = strdup(clear);
   else
@@ -178,38 +128,16 @@ static proto_change_t sealed_change(const signer_t *by, const char *dev_id, cons
   return c;
 }
 
-static void change_free(proto_change_t *c)
-{
-  free(c->payload);
-  free(c->sealed);
-}
-
 /* Pushes one change as `dev`; the receipt's outcome (and its error code in *code). */
 static proto_outcome_t push_one(const device_t *dev, proto_change_t *c, char *code, size_t clen)
 {
-  proto_push_req_t req = {.protocol = PROTO_VERSION, .changes = c, .n_changes = 1};
-  snprintf(req.device_id, sizeof req.device_id, "%.36s", dev->id);
-  char batch[40];
-  make_uuid(batch);
-  snprintf(req.batch_id, sizeof req.batch_id, "%.36s", batch);
-  char *body = NULL;
-  size_t len = 0;
-  assert_int_equal(proto_push_req_encode(&req, &body, &len), SYNC_OK);
-  reply_t r;
-  assert_int_equal(http_call(&S, "POST", "/v1/push", dev, NULL, body, len, REQ_LZ4, &r), 0);
-  free(body);
-  if (r.status != 200)
-    fprintf(stderr, "push: %ld %s\n", r.status, r.body);
-  assert_int_equal(r.status, 200);
-  proto_push_resp_t *resp = NULL;
-  proto_diag_t d;
-  assert_int_equal(proto_push_resp_decode(r.body, r.len, &resp, &d), SYNC_OK);
+  proto_push_resp_t *resp = push_changes(&S, dev, c, 1, NULL, NULL, NULL);
+  assert_non_null(resp);
   proto_outcome_t out = resp->receipts[0].outcome;
   if (code && clen)
     snprintf(code, clen, "%s", resp->receipts[0].error
                                  ? proto_errcode_text(resp->receipts[0].error->code) : "");
   proto_push_resp_free(resp);
-  reply_free(&r);
   return out;
 }
 
@@ -280,9 +208,9 @@ static void test_signed_envelopes_export_ok(void **state)
   assert_null(strstr(err, "integrity"));
   free(out);
   free(err);
-  change_free(&c);
-  change_free(&bare);
-  change_free(&other);
+  v2_change_clear(&c);
+  v2_change_clear(&bare);
+  v2_change_clear(&other);
   free(a);
 }
 
@@ -326,9 +254,9 @@ static void test_envelope_swapped_in_database_is_named_by_exporter(void **state)
   assert_non_null(strstr(err, "integrity bad_signature"));
   free(out);
   free(err);
-  change_free(&ca);
-  change_free(&cb);
-  change_free(&cc);
+  v2_change_clear(&ca);
+  v2_change_clear(&cb);
+  v2_change_clear(&cc);
   free(forged_sealed);
   free(forged);
   free(a);
@@ -387,8 +315,8 @@ static void test_device_key_swap_in_database_is_detected(void **state)
   free(out);
   free(err);
   sodium_memzero(evil.sk, sizeof evil.sk);
-  change_free(&f);
-  change_free(&c);
+  v2_change_clear(&f);
+  v2_change_clear(&c);
   free(forged);
   free(a);
 }
@@ -420,7 +348,7 @@ static void test_unconsented_sealed_answers_not_exported(void **state)
   assert_non_null(strstr(err, "consent_violation"));
   free(out);
   free(err);
-  change_free(&c);
+  v2_change_clear(&c);
   free(full);
 }
 

@@ -9,16 +9,13 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "server_fixture.h"
@@ -40,51 +37,11 @@ static int mode_with(const server_t *s, const char *suffix)
   return mode_of(path);
 }
 
-/* `syncserver serve --db DB ARGS...` as a child (stderr to s->log); waits for LISTENING and fills
- * s->base ("http://" or "https://" from `https`). 0 when it listens; otherwise the exit code. */
-static int serve_with(server_t *s, int https, const char *const *args)
-{
-  const char *argv[24] = {SYNCSERVER_PATH, "serve", "--db", s->db};
-  int argc = 4;
-  for (int i = 0; args[i]; i++)
-    argv[argc++] = args[i];
-  argv[argc] = NULL;
-  int pfd[2];
-  assert_int_equal(pipe(pfd), 0);
-  int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pfd[1], STDOUT_FILENO);
-    dup2(logfd, STDERR_FILENO);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  close(pfd[1]);
-  close(logfd);
-  char line[256];
-  size_t len = 0;
-  struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-  while (len < sizeof line - 1 && poll(&p, 1, 20000) > 0 && read(pfd[0], line + len, 1) == 1 &&
-         line[len] != '\n')
-    len++;
-  line[len] = '\0';
-  close(pfd[0]);
-  if (strncmp(line, "LISTENING ", 10) == 0) {
-    s->pid = pid;
-    snprintf(s->base, sizeof s->base, "%s://%.80s", https ? "https" : "http", line + 10);
-    return 0;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-/* serve_with's refusal: the exit code, and the log (its stderr) in *err. */
+/* server_serve's refusal: the exit code, and the log (its stderr) in *err. */
 static int serve_refused(server_t *s, const char *const *args, char **err)
 {
   unlink(s->log);
-  int rc = serve_with(s, 0, args);
+  int rc = server_serve(s, args);
   *err = ts_read_file(s->log, NULL);
   if (!*err)
     *err = calloc(1, 1);
@@ -101,7 +58,7 @@ static void test_database_files_are_private_from_creation(void **state)
   assert_int_equal(server_prepare(&s), 0);
   char *log_file = ts_path(s.dir, "syncserver.log");
   const char *args[] = {"--listen", "127.0.0.1:0", "--log-file", log_file, NULL};
-  assert_int_equal(serve_with(&s, 0, args), 0);
+  assert_int_equal(server_serve(&s, args), 0);
   device_t dev;
   assert_int_equal(add_device(&s, "Laptop PPA Ponorogo", NULL, &dev), 0);
   reply_t r;
@@ -123,7 +80,7 @@ static void test_database_files_are_private_from_creation(void **state)
   free(s.db);
   s.db = fresh;
   const char *plain[] = {"--listen", "127.0.0.1:0", NULL};
-  assert_int_equal(serve_with(&s, 0, plain), 0);
+  assert_int_equal(server_serve(&s, plain), 0);
   assert_int_equal(mode_with(&s, ""), 0600);
   assert_int_equal(mode_with(&s, "-wal"), 0600);
   assert_int_equal(mode_with(&s, "-shm"), 0600);
@@ -166,7 +123,7 @@ static void test_serve_refuses_a_world_readable_database(void **state)
   free(err);
   /* Fixed as the message says: it serves. */
   assert_int_equal(chmod(wal, 0600), 0);
-  assert_int_equal(serve_with(&s, 0, args), 0);
+  assert_int_equal(server_serve(&s, args), 0);
   assert_int_equal(run_syncserver_capture(NULL, NULL, stats), 0);
   /* A log file others can read is refused too. */
   assert_int_equal(server_stop(&s, SIGTERM), 0);
@@ -307,7 +264,7 @@ static void test_session_cookie_is_secure_over_https(void **state)
   /* Plain HTTP on loopback behind a TLS proxy (browsers reach it by https): Secure. */
   s.tls_cert = s.tls_key = s.cainfo = NULL;
   const char *proxied[] = {"--listen", "127.0.0.1:0", "--behind-tls-proxy", NULL};
-  assert_int_equal(serve_with(&s, 0, proxied), 0);
+  assert_int_equal(server_serve(&s, proxied), 0);
   staff_login(&s, &l);
   assert_int_equal(l.status, 303);
   assert_non_null(strstr(l.set_cookie, "; Secure"));
@@ -344,7 +301,7 @@ static void test_plain_http_serve_needs_loopback_or_explicit_consent(void **stat
   free(err);
   /* With consent it listens, and answers (reached here through loopback). */
   const char *consent[] = {"--listen", "0.0.0.0:0", "--allow-insecure-http", NULL};
-  assert_int_equal(serve_with(&s, 0, consent), 0);
+  assert_int_equal(server_serve(&s, consent), 0);
   const char *port = strrchr(s.base, ':');
   assert_non_null(port);
   char base[128];
@@ -357,13 +314,13 @@ static void test_plain_http_serve_needs_loopback_or_explicit_consent(void **stat
   assert_int_equal(server_stop(&s, SIGTERM), 0);
   /* Loopback needs nothing. */
   const char *loop4[] = {"--listen", "127.0.0.1:0", NULL};
-  assert_int_equal(serve_with(&s, 0, loop4), 0);
+  assert_int_equal(server_serve(&s, loop4), 0);
   assert_int_equal(server_stop(&s, SIGTERM), 0);
   /* HTTPS on every address needs nothing either (the README's setup). */
   assert_int_equal(ts_make_test_ca(s.dir, NULL), 0);
   char *cert = ts_path(s.dir, "srv.pem"), *key = ts_path(s.dir, "srv.key");
   const char *tls[] = {"--listen", "0.0.0.0:0", "--tls-cert", cert, "--tls-key", key, NULL};
-  assert_int_equal(serve_with(&s, 1, tls), 0);
+  assert_int_equal(server_serve(&s, tls), 0);
   assert_int_equal(server_stop(&s, SIGTERM), 0);
   free(cert);
   free(key);

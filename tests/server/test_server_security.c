@@ -2,7 +2,6 @@
  * refused credentials (unknown, revoked, expired) on push and pull, the failed-authentication
  * limit per address, signed receipts, sealed records of an encrypted form (stored, refused,
  * exported with the central key, tampering reported) and likely duplicates. */
-#define _GNU_SOURCE 1 /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,35 +34,10 @@
 
 static server_t S;
 static device_t DEV, OTHER;
-static char KEY[512], PUB[512];   /* central key files (syncserver keygen) */
+static char KEY[512];             /* the central key file (syncserver keygen) */
 static form_t *FORM;              /* the encrypted version 2 as published */
 
 /* ---- set-up ---------------------------------------------------------------------------------- */
-
-/* Version 2 of the test form with a consent field (the place answers stay without consent). */
-static char *v2_definition(void)
-{
-  char *text = ts_read_file(SYNC_SERVER_TEST_DATA "/server_form.v1.json", NULL);
-  cJSON *doc = text ? cJSON_Parse(text) : NULL;
-  free(text);
-  if (!doc)
-    return NULL;
-  cJSON_ReplaceItemInObjectCaseSensitive(doc, "version", cJSON_CreateNumber(2));
-  cJSON_AddStringToObject(doc, "consent_field", "consent");
-  const cJSON *sec;
-  cJSON_ArrayForEach(sec, cJSON_GetObjectItemCaseSensitive(doc, "sections")) {
-    cJSON *f;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(sec, "fields")) {
-      const char *n = cJSON_GetObjectItemCaseSensitive(f, "name")->valuestring;
-      if (strcmp(n, "province") == 0 || strcmp(n, "regency_code") == 0 ||
-          strcmp(n, "interview_date") == 0)
-        cJSON_AddBoolToObject(f, "without_consent", 1);
-    }
-  }
-  char *out = cJSON_Print(doc);
-  cJSON_Delete(doc);
-  return out;
-}
 
 static int group_setup(void **state)
 {
@@ -73,25 +47,12 @@ static int group_setup(void **state)
     return -1;
   /* Many refusals below come from 127.0.0.1; the limit has its own server in its test. */
   S.auth_fail_limit = 1000;
-  snprintf(KEY, sizeof KEY, "%s/central.key", S.dir);
-  snprintf(PUB, sizeof PUB, "%s/central.key.pub", S.dir);
-  char *def = v2_definition(), *path = ts_path(S.dir, "form_v2.json");
-  FILE *f = fopen(path, "w");
-  if (!def || !f)
+  const char *dedup[] = {"--dedup-fields", "sex,birth_date,nationality", NULL};
+  if (!(FORM = publish_consent_form_v2(&S, dedup, KEY)) || server_start(&S, NULL) != 0 ||
+      add_device(&S, "Laptop PPA Ponorogo 02", GOLDEN_DEVICE, &DEV) != 0 ||
+      add_device_in(&S, "Tablet Dinsos Kupang", "Dinas Sosial Kota Kupang", NULL, &OTHER) != 0)
     return -1;
-  fputs(def, f);
-  fclose(f);
-  free(def);
-  const char *publish[] = {"form", "publish", "--db", S.db, path, "--seal-to", PUB,
-                           "--clear-fields", "province,regency_code,interview_date,consent,sex",
-                           "--dedup-fields", "sex,birth_date,nationality", NULL};
-  int rc = run_syncserver(NULL, "keygen", "--out", KEY, NULL) != 0 ||
-           run_syncserver_argv(NULL, publish, NULL) != 0 || !(FORM = published_form_of(&S, NULL, 2)) ||
-           server_start(&S, NULL) != 0 ||
-           add_device(&S, "Laptop PPA Ponorogo 02", GOLDEN_DEVICE, &DEV) != 0 ||
-           add_device_in(&S, "Tablet Dinsos Kupang", "Dinas Sosial Kota Kupang", NULL, &OTHER) != 0;
-  free(path);
-  return rc ? -1 : 0;
+  return 0;
 }
 
 static int group_teardown(void **state)
@@ -118,19 +79,7 @@ static void expect_error(const reply_t *r, long status, const char *code)
 static proto_change_t sealed_change(const device_t *dev, const char *uuid, const char *answers,
                                     int seal)
 {
-  proto_change_t c;
-  memset(&c, 0, sizeof c);
-  snprintf(c.uuid, sizeof c.uuid, "%s", uuid);
-  c.revision = 1;
-  c.op = PROTO_OP_UPSERT;
-  snprintf(c.form_id, sizeof c.form_id, "tppo_screening");
-  c.form_version = 2;
-  static int counter;
-  char hlc[64];
-  make_hlc(hlc, 1764547200000LL, counter++, dev->id);
-  snprintf(c.hlc, sizeof c.hlc, "%.58s", hlc);
-  c.created_at = c.updated_at = 1764547200000LL;
-  c.origin = PROTO_ORIGIN_DEVICE;
+  proto_change_t c = v2_change(dev->id, uuid);
   size_t len = strlen(answers);
   if (seal) {
     assert_int_equal(form_clear_part(FORM, answers, len, &c.payload), SYNC_OK);
@@ -146,22 +95,11 @@ static proto_change_t sealed_change(const device_t *dev, const char *uuid, const
 static proto_push_resp_t *push(const device_t *dev, proto_change_t *changes, size_t n,
                                char **req_out)
 {
-  proto_push_req_t req = {.protocol = PROTO_VERSION, .changes = changes, .n_changes = n};
-  snprintf(req.device_id, sizeof req.device_id, "%.36s", dev->id);
-  char batch[40];
-  make_uuid(batch);
-  snprintf(req.batch_id, sizeof req.batch_id, "%.36s", batch);
   char *body = NULL;
   size_t len = 0;
-  assert_int_equal(proto_push_req_encode(&req, &body, &len), SYNC_OK);
   reply_t r;
-  assert_int_equal(http_call(&S, "POST", "/v1/push", dev, NULL, body, len, REQ_LZ4, &r), 0);
-  if (r.status != 200)
-    fprintf(stderr, "push: %ld %s\n", r.status, r.body);
-  assert_int_equal(r.status, 200);
-  proto_push_resp_t *resp = NULL;
-  proto_diag_t d;
-  assert_int_equal(proto_push_resp_decode(r.body, r.len, &resp, &d), SYNC_OK);
+  proto_push_resp_t *resp = push_changes(&S, dev, changes, n, &body, &len, &r);
+  assert_non_null(resp);
   assert_int_equal(push_response_signed(&S, dev, body, len, r.body, r.len), 1);
   reply_free(&r);
   if (req_out)
@@ -169,12 +107,6 @@ static proto_push_resp_t *push(const device_t *dev, proto_change_t *changes, siz
   else
     free(body);
   return resp;
-}
-
-static void change_clear(proto_change_t *c)
-{
-  free(c->payload);
-  free(c->sealed);
 }
 
 /* Answers of one person; `notes` goes only into the sealed part. */
@@ -190,11 +122,7 @@ static char *answers(const char *birth, const char *notes)
 
 static int file_has(const char *path, const char *needle)
 {
-  size_t len = 0;
-  char *data = ts_read_file(path, &len);
-  int found = data && memmem(data, len, needle, strlen(needle)) != NULL;
-  free(data);
-  return found;
+  return ts_file_holds(path, needle, strlen(needle));
 }
 
 /* ---- enrollment ------------------------------------------------------------------------------ */
@@ -308,7 +236,7 @@ static void expect_push_and_pull_refused(const device_t *d, long status, const c
   reply_free(&r);
   free(body);
   free(a);
-  change_clear(&c);
+  v2_change_clear(&c);
 }
 
 static void test_unknown_revoked_and_expired_devices_can_neither_push_nor_pull(void **state)
@@ -602,9 +530,9 @@ static void test_receipts_are_signed_with_the_published_key(void **state)
   assert_int_equal(verify_receipt(&good, path_json), 1);
   proto_push_resp_free(first);
   proto_push_resp_free(again);
-  change_clear(&c);
-  change_clear(&batch[1]);
-  change_clear(&batch[2]);
+  v2_change_clear(&c);
+  v2_change_clear(&batch[1]);
+  v2_change_clear(&batch[2]);
   free(a);
 }
 
@@ -701,8 +629,8 @@ static void test_a_sealed_record_is_stored_closed_and_exported_with_the_key(void
                             " record_revisions WHERE uuid = '%s' AND revision = 2"
                             " AND source <> 'central')", uuid, uuid);
   assert_int_equal(db_scalar(&S, sql), 1);
-  change_clear(&c2);
-  change_clear(&c);
+  v2_change_clear(&c2);
+  v2_change_clear(&c);
   free(a);
 }
 
@@ -738,7 +666,7 @@ static void test_encrypted_form_changes_that_break_the_rules_are_rejected(void *
     if (!found)
       fprintf(stderr, "change %d: no issue %s/%s\n", i, want[i][0], want[i][1]);
     assert_int_equal(found, 1);
-    change_clear(&c[i]);
+    v2_change_clear(&c[i]);
   }
   proto_push_resp_free(resp);
   free(full);
@@ -812,7 +740,7 @@ static void test_tampered_sealed_text_is_reported_and_the_rest_exported(void **s
   free(err);
   free(wrong);
   for (int i = 0; i < 3; i++)
-    change_clear(&c[i]);
+    v2_change_clear(&c[i]);
   free(a1);
   free(a2);
   free(a3);
@@ -864,8 +792,8 @@ static void test_the_same_person_from_two_districts_is_a_likely_duplicate(void *
   assert_int_equal(run_syncserver(&out, "duplicates", "--db", S.db, "--json", NULL), 0);
   assert_null(strstr(out, c1.dedup));
   free(out);
-  change_clear(&c1);
-  change_clear(&c2);
+  v2_change_clear(&c1);
+  v2_change_clear(&c2);
   free(a1);
   free(a2);
 }

@@ -61,6 +61,24 @@ char *ts_read_file(const char *path, size_t *len)
   return buf;
 }
 
+int ts_bytes_hold(const void *data, size_t len, const void *needle, size_t n)
+{
+  const unsigned char *d = data;
+  for (size_t i = 0; d && len >= n && i <= len - n; i++)
+    if (memcmp(d + i, needle, n) == 0)
+      return 1;
+  return 0;
+}
+
+int ts_file_holds(const char *path, const void *needle, size_t n)
+{
+  size_t len = 0;
+  char *data = ts_read_file(path, &len);
+  int found = ts_bytes_hold(data, len, needle, n);
+  free(data);
+  return found;
+}
+
 char *ts_source_file(const char *relpath, size_t *len)
 {
   char *p = ts_path(SYNC_SOURCE_DIR, relpath);

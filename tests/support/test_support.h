@@ -16,6 +16,10 @@ void ts_rmtree(const char *path);
 char *ts_path(const char *dir, const char *name);
 /* Whole file contents, NUL-terminated; *len (may be NULL) gets the size. NULL if unreadable. */
 char *ts_read_file(const char *path, size_t *len);
+/* 1 when the `len` bytes at `data` (may be NULL) hold the `n` bytes of `needle` somewhere. */
+int ts_bytes_hold(const void *data, size_t len, const void *needle, size_t n);
+/* 1 when the file holds the `n` bytes of `needle` (0 when it cannot be read). */
+int ts_file_holds(const char *path, const void *needle, size_t n);
 /* A file of the source tree, e.g. ts_source_file("proto/forms/tppo_screening.v1.json"). */
 char *ts_source_file(const char *relpath, size_t *len);
 /* A golden test vector, proto/golden/<name>; a missing one ends the test program (the repo is

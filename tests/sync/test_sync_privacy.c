@@ -94,16 +94,7 @@ static cJSON *sample_with_consent(uint64_t seed, const char *consent, const char
 /* 1 if the file holds `needle`. */
 static int file_holds(const char *path, const char *needle)
 {
-  size_t len = 0;
-  char *data = ts_read_file(path, &len);
-  if (!data)
-    return 0;
-  size_t n = strlen(needle);
-  int found = 0;
-  for (size_t i = 0; !found && len >= n && i <= len - n; i++)
-    found = memcmp(data + i, needle, n) == 0;
-  free(data);
-  return found;
+  return ts_file_holds(path, needle, strlen(needle));
 }
 
 /* How many files under dir hold needle; *files (may be NULL) counts the files looked at. */

@@ -122,11 +122,7 @@ static inline int st_dir_contains(const char *dir, const char *needle)
     if (e->d_name[0] == '.')
       continue;
     char *path = ts_path(dir, e->d_name);
-    size_t len = 0;
-    char *data = ts_read_file(path, &len);
-    for (size_t i = 0; data && len >= nlen && i <= len - nlen && !found; i++)
-      found = memcmp(data + i, needle, nlen) == 0;
-    free(data);
+    found = ts_file_holds(path, needle, nlen);
     free(path);
   }
   closedir(d);

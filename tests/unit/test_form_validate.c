@@ -12,19 +12,8 @@
 #include <string.h>
 
 #include "form_def.h"
+#include "form_test.h"
 #include "test_support.h"
-
-#define TODAY 19723 /* 2024-01-01 */
-
-/* Written with ' for " and ^ for ' to stay readable. */
-static char *unquote(const char *s)
-{
-  char *out = strdup(s);
-  assert_non_null(out);
-  for (char *p = out; *p; p++)
-    *p = *p == '\'' ? '"' : *p == '^' ? '\'' : *p;
-  return out;
-}
 
 static const char FORM[] =
   "{'format':1,'form_id':'person','version':1,'default_language':'id','languages':['id','en'],"
@@ -59,23 +48,7 @@ static const char FORM[] =
 
 static int setup(void **state)
 {
-  char *json = unquote(FORM);
-  sync_err_t err;
-  char msg[300];
-  form_t *f = form_parse(json, strlen(json), &err, msg, sizeof msg);
-  free(json);
-  if (!f) {
-    fprintf(stderr, "fixture form refused: %s\n", msg);
-    return -1;
-  }
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  form_free(*state);
-  return 0;
+  return ft_form_setup(state, FORM);
 }
 
 typedef struct result {
@@ -88,7 +61,7 @@ static result_t run_lang(const form_t *f, const char *payload, validate_mode_t m
                          const char *lang)
 {
   result_t r = { SYNC_OK, NULL, { NULL, 0, 0 } };
-  char *json = unquote(payload);
+  char *json = ft_unquote(payload);
   r.rc = form_validate(f, json, strlen(json), mode, lang, TODAY, &r.out, &r.issues);
   free(json);
   return r;
@@ -107,7 +80,7 @@ static void done(result_t *r)
 
 static void expect_out(result_t *r, const char *expected)
 {
-  char *want = unquote(expected);
+  char *want = ft_unquote(expected);
   if (r->rc != SYNC_OK || !r->out || strcmp(r->out, want) != 0)
     fail_msg("expected %s\n     got %s %s (%zu issues, first %s/%s)", want, sync_errname(r->rc),
              r->out ? r->out : "(null)", r->issues.count,
@@ -346,7 +319,7 @@ static void test_integer_answers(void **state)
       expect_issues(&r, SYNC_ERR_VALIDATION, cases[i].out_or_issue);
     } else {
       assert_int_equal(r.rc, SYNC_OK);
-      char *want = unquote(cases[i].out_or_issue);
+      char *want = ft_unquote(cases[i].out_or_issue);
       if (!strstr(r.out, want))
         fail_msg("%s: %s does not hold %s", cases[i].payload, r.out, want);
       free(want);
@@ -570,7 +543,7 @@ static void test_issues_are_appended_to_the_list(void **state)
 static void test_expression_error_is_reported_on_its_field(void **state)
 {
   (void)state;
-  char *json = unquote(
+  char *json = ft_unquote(
     "{'format':1,'form_id':'rx','version':1,'default_language':'en','languages':['en'],"
     "'title':{'en':'Regex'},'sections':[{'name':'s','label':{'en':'S'},'fields':["
     "{'name':'pattern','type':'text','label':{'en':'Pattern'}},"
@@ -600,7 +573,7 @@ static void test_expression_error_is_reported_on_its_field(void **state)
 static void test_calculated_values_are_written_by_type(void **state)
 {
   (void)state;
-  char *json = unquote(
+  char *json = ft_unquote(
     "{'format':1,'form_id':'calc','version':1,'default_language':'id','languages':['id'],"
     "'title':{'id':'Hitung'},'sections':[{'name':'s','label':{'id':'S'},'fields':["
     "{'name':'n','type':'integer','label':{'id':'N'}},"
@@ -636,7 +609,7 @@ static void test_evaluate_reports_relevance_issues_and_completeness(void **state
   issue_list_t issues = { NULL, 0, 0 };
   const char *p = "{\"name\":\"Ani\",\"age\":12,\"job\":\"x\"}";
   assert_int_equal(form_evaluate(*state, p, strlen(p), "en", TODAY, &out, &issues), SYNC_OK);
-  char *want = unquote(
+  char *want = ft_unquote(
     "{'payload':{'initial':'A','name':'Ani','age':12,'nlangs':0,'speaks_jv':false,'adult':false},"
     "'relevant':{'initial':true,'name':true,'age':true,'height':true,'birth':true,'sex':true,"
     "'pregnant':false,'langs':true,'nlangs':true,'speaks_jv':true,'adult':true,'info':true,"
@@ -710,5 +683,5 @@ int main(void)
     cmocka_unit_test(test_evaluate_reports_relevance_issues_and_completeness),
     cmocka_unit_test(test_numbers_are_written_with_a_point_in_any_locale),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, setup, ft_form_teardown);
 }

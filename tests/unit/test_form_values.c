@@ -13,18 +13,7 @@
 #include <string.h>
 
 #include "form_def.h"
-
-#define TODAY 19723 /* 2024-01-01 */
-
-/* Written with ' for " and ^ for ' to stay readable. */
-static char *unquote(const char *s)
-{
-  char *out = strdup(s);
-  assert_non_null(out);
-  for (char *p = out; *p; p++)
-    *p = *p == '\'' ? '"' : *p == '^' ? '\'' : *p;
-  return out;
-}
+#include "form_test.h"
 
 static const char FORM[] =
   "{'format':1,'form_id':'visit','version':1,'default_language':'id','languages':['id','en'],"
@@ -46,28 +35,14 @@ static const char FORM[] =
 
 static int setup(void **state)
 {
-  char *json = unquote(FORM);
-  sync_err_t err;
-  char msg[300];
-  form_t *f = form_parse(json, strlen(json), &err, msg, sizeof msg);
-  free(json);
-  if (!f)
-    fprintf(stderr, "fixture form refused: %s\n", msg);
-  *state = f;
-  return f ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-  form_free(*state);
-  return 0;
+  return ft_form_setup(state, FORM);
 }
 
 /* The issues of validating `payload` in `mode` as "field:code" joined by spaces. */
 static void expect(const form_t *f, validate_mode_t mode, const char *payload,
                    const char *expected)
 {
-  char *json = unquote(payload);
+  char *json = ft_unquote(payload);
   issue_list_t issues = {NULL, 0, 0};
   sync_err_t rc = form_validate(f, json, strlen(json), mode, "en", TODAY, NULL, &issues);
   char got[1024] = "";
@@ -131,5 +106,5 @@ int main(void)
     cmocka_unit_test(test_values_mode_leaves_day_dependent_outcomes_to_the_device),
     cmocka_unit_test(test_values_mode_recomputes_calculated_values),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, setup, ft_form_teardown);
 }

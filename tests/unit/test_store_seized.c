@@ -158,12 +158,8 @@ static int files_hold(const char *dir, const void *needle, size_t n)
     if (e->d_name[0] == '.')
       continue;
     char *path = ts_path(dir, e->d_name);
-    size_t len = 0;
-    char *data = ts_read_file(path, &len);
     files++;
-    for (size_t i = 0; data && len >= n && i <= len - n && !found; i++)
-      found = memcmp(data + i, needle, n) == 0;
-    free(data);
+    found = ts_file_holds(path, needle, n);
     free(path);
   }
   closedir(d);
@@ -189,8 +185,7 @@ static int sqlite_holds(const char *path, const void *needle, size_t n)
       for (int c = 0; c < sqlite3_column_count(rows) && !found; c++) {
         const unsigned char *v = sqlite3_column_blob(rows, c);
         size_t len = (size_t)sqlite3_column_bytes(rows, c);
-        for (size_t i = 0; v && len >= n && i <= len - n && !found; i++)
-          found = memcmp(v + i, needle, n) == 0;
+        found = ts_bytes_hold(v, len, needle, n);
       }
     }
     sqlite3_finalize(rows);
