@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "codec.h"
+#include "csv_oracle.h"
 #include "server_fixture.h"
 #include "test_support.h"
 #include "tppo_fixture.h"
@@ -137,89 +138,6 @@ static char *export_with(int *rc, const char *a1, ...)
   return text;
 }
 
-/* ---- a small RFC 4180 reader (the oracle for the server's writer) -------------------------- */
-
-typedef struct csv {
-  char ***rows;
-  size_t *n_cells;
-  size_t n_rows;
-} csv_t;
-
-static csv_t csv_parse(const char *s)
-{
-  csv_t c = {0};
-  size_t i = 0, n = strlen(s);
-  while (i < n) {
-    c.rows = realloc(c.rows, (c.n_rows + 1) * sizeof *c.rows);
-    c.n_cells = realloc(c.n_cells, (c.n_rows + 1) * sizeof *c.n_cells);
-    char **cells = NULL;
-    size_t nc = 0;
-    for (;;) {
-      char *cell = malloc(n - i + 1);
-      size_t o = 0;
-      if (s[i] == '"') {
-        i++;
-        for (;;) {
-          assert_true(i < n);   /* an unterminated quote is a writer bug */
-          if (s[i] == '"' && s[i + 1] == '"') {
-            cell[o++] = '"';
-            i += 2;
-          } else if (s[i] == '"') {
-            i++;
-            break;
-          } else {
-            cell[o++] = s[i++];
-          }
-        }
-      } else {
-        while (i < n && s[i] != ',' && s[i] != '\r' && s[i] != '\n') {
-          assert_true(s[i] != '"');
-          cell[o++] = s[i++];
-        }
-      }
-      cell[o] = '\0';
-      cells = realloc(cells, (nc + 1) * sizeof *cells);
-      cells[nc++] = cell;
-      if (i < n && s[i] == ',') {
-        i++;
-        continue;
-      }
-      assert_true(i + 1 < n + 1 && s[i] == '\r' && s[i + 1] == '\n');   /* CRLF ends a row */
-      i += 2;
-      break;
-    }
-    c.rows[c.n_rows] = cells;
-    c.n_cells[c.n_rows++] = nc;
-  }
-  return c;
-}
-
-static void csv_free(csv_t *c)
-{
-  for (size_t r = 0; r < c->n_rows; r++) {
-    for (size_t k = 0; k < c->n_cells[r]; k++)
-      free(c->rows[r][k]);
-    free(c->rows[r]);
-  }
-  free(c->rows);
-  free(c->n_cells);
-}
-
-static int col_of(const csv_t *c, const char *name)
-{
-  for (size_t k = 0; k < c->n_cells[0]; k++)
-    if (strcmp(c->rows[0][k], name) == 0)
-      return (int)k;
-  return -1;
-}
-
-static const char *cell(const csv_t *c, size_t row, const char *name)
-{
-  int k = col_of(c, name);
-  assert_true(k >= 0);
-  return c->rows[row][k];
-}
-
 static int has_choice(const cJSON *doc, const char *field, const char *choice)
 {
   const cJSON *it;
@@ -273,43 +191,43 @@ static void test_csv_merges_versions_with_english_labels(void **state)
   for (size_t k = 0; k < sizeof meta / sizeof meta[0]; k++)
     assert_string_equal(c.rows[0][k], meta[k]);
   /* v1's fields in v1's order, then what v2 added. */
-  assert_true(col_of(&c, "interview_date") < col_of(&c, "sector"));
-  assert_true(col_of(&c, "sector") < col_of(&c, "officer_notes"));
-  assert_true(col_of(&c, "officer_notes") < col_of(&c, "recruitment_platform/facebook"));
-  assert_int_equal(col_of(&c, "recruitment_platform/none") + 1,
-                   col_of(&c, "recruitment_platform_other"));
-  assert_int_equal(col_of(&c, "recruitment_platform"), -1);   /* expanded, not one column */
-  assert_int_equal(col_of(&c, "consent_note"), -1);           /* notes hold no answer */
-  assert_true(col_of(&c, "referral_to/uptd_ppa") > 0 && col_of(&c, "referral_to/none") > 0);
+  assert_true(csv_col(&c, "interview_date") < csv_col(&c, "sector"));
+  assert_true(csv_col(&c, "sector") < csv_col(&c, "officer_notes"));
+  assert_true(csv_col(&c, "officer_notes") < csv_col(&c, "recruitment_platform/facebook"));
+  assert_int_equal(csv_col(&c, "recruitment_platform/none") + 1,
+                   csv_col(&c, "recruitment_platform_other"));
+  assert_int_equal(csv_col(&c, "recruitment_platform"), -1);   /* expanded, not one column */
+  assert_int_equal(csv_col(&c, "consent_note"), -1);           /* notes hold no answer */
+  assert_true(csv_col(&c, "referral_to/uptd_ppa") > 0 && csv_col(&c, "referral_to/none") > 0);
   for (size_t r = 1; r < c.n_rows; r++)
     assert_int_equal(c.n_cells[r], c.n_cells[0]);
 
   int seen[N_ALL] = {0}, v2_with_platform = 0;
   for (size_t r = 1; r < c.n_rows; r++) {
-    int i = index_of(cell(&c, r, "uuid"));
+    int i = index_of(csv_cell(&c, r, "uuid"));
     assert_true(i >= 0);
     seen[i]++;
     const cJSON *p = PAYLOADS[i];
     char version[8];
     snprintf(version, sizeof version, "%d", VERSION_OF[i]);
-    assert_string_equal(cell(&c, r, "form_version"), version);
-    assert_string_equal(cell(&c, r, "status"), "final");
-    assert_string_equal(cell(&c, r, "device_name"),
+    assert_string_equal(csv_cell(&c, r, "form_version"), version);
+    assert_string_equal(csv_cell(&c, r, "status"), "final");
+    assert_string_equal(csv_cell(&c, r, "device_name"),
                         i < N_A ? "Laptop PPA Ponorogo 02" : "Tablet Polres Kolaka");
-    assert_string_equal(cell(&c, r, "interview_date"), pstr(p, "interview_date"));
-    assert_string_equal(cell(&c, r, "province"),
+    assert_string_equal(csv_cell(&c, r, "interview_date"), pstr(p, "interview_date"));
+    assert_string_equal(csv_cell(&c, r, "province"),
                         tppo_choice_label(TPPO_V1, "province", pstr(p, "province"), "en"));
-    assert_string_equal(cell(&c, r, "consent"),
+    assert_string_equal(csv_cell(&c, r, "consent"),
                         tppo_choice_label(TPPO_V1, "consent", pstr(p, "consent"), "en"));
-    assert_string_equal(cell(&c, r, "safe_to_talk"),
+    assert_string_equal(csv_cell(&c, r, "safe_to_talk"),
                         cJSON_IsTrue(cJSON_GetObjectItem(p, "safe_to_talk")) ? "Yes" : "No");
     const char *sector = pstr(p, "sector");
-    assert_string_equal(cell(&c, r, "sector"),
+    assert_string_equal(csv_cell(&c, r, "sector"),
                         sector ? tppo_choice_label(TPPO_V1, "sector", sector, "en") : "");
     const cJSON *child = cJSON_GetObjectItem(p, "is_child");
-    assert_string_equal(cell(&c, r, "is_child"),
+    assert_string_equal(csv_cell(&c, r, "is_child"),
                         child ? (child->valuedouble != 0 ? "1" : "0") : "");
-    assert_string_equal(cell(&c, r, "result_category"),
+    assert_string_equal(csv_cell(&c, r, "result_category"),
                         pstr(p, "result_category") ? pstr(p, "result_category") : "");
     const char *refs[] = {"uptd_ppa", "dinsos", "police_investigation", "none"};
     for (int k = 0; k < 4; k++) {
@@ -317,7 +235,7 @@ static void test_csv_merges_versions_with_english_labels(void **state)
       snprintf(col, sizeof col, "referral_to/%s", refs[k]);
       const char *want = !cJSON_GetObjectItem(p, "referral_to") ? ""
                          : has_choice(p, "referral_to", refs[k]) ? "1" : "0";
-      assert_string_equal(cell(&c, r, col), want);
+      assert_string_equal(csv_cell(&c, r, col), want);
     }
     for (int k = 0; k < 8; k++) {
       char col[64];
@@ -325,8 +243,8 @@ static void test_csv_merges_versions_with_english_labels(void **state)
       const char *want = !cJSON_GetObjectItem(p, "recruitment_platform") ? ""
                          : has_choice(p, "recruitment_platform", PLATFORMS[k]) ? "1" : "0";
       if (VERSION_OF[i] == 1)
-        assert_string_equal(cell(&c, r, col), "");   /* v2's question: empty for v1 rows */
-      assert_string_equal(cell(&c, r, col), want);
+        assert_string_equal(csv_cell(&c, r, col), "");   /* v2's question: empty for v1 rows */
+      assert_string_equal(csv_cell(&c, r, col), want);
     }
     v2_with_platform += cJSON_GetObjectItem(p, "recruitment_platform") != NULL;
   }
@@ -352,17 +270,17 @@ static void test_csv_indonesian_labels_codes_and_bom(void **state)
   csv_t k = csv_parse(codes);
   assert_int_equal(c.n_rows, k.n_rows);
   for (size_t r = 1; r < c.n_rows; r++) {
-    const cJSON *p = PAYLOADS[index_of(cell(&c, r, "uuid"))];
-    assert_string_equal(cell(&k, r, "uuid"), cell(&c, r, "uuid"));   /* same order */
+    const cJSON *p = PAYLOADS[index_of(csv_cell(&c, r, "uuid"))];
+    assert_string_equal(csv_cell(&k, r, "uuid"), csv_cell(&c, r, "uuid"));   /* same order */
     const char *sector = pstr(p, "sector");
     if (sector) {
-      assert_string_equal(cell(&c, r, "sector"), tppo_choice_label(TPPO_V1, "sector", sector, "id"));
-      assert_string_equal(cell(&k, r, "sector"), sector);
+      assert_string_equal(csv_cell(&c, r, "sector"), tppo_choice_label(TPPO_V1, "sector", sector, "id"));
+      assert_string_equal(csv_cell(&k, r, "sector"), sector);
     }
-    assert_string_equal(cell(&k, r, "province"), pstr(p, "province"));
-    assert_string_equal(cell(&c, r, "safe_to_talk"),
+    assert_string_equal(csv_cell(&k, r, "province"), pstr(p, "province"));
+    assert_string_equal(csv_cell(&c, r, "safe_to_talk"),
                         cJSON_IsTrue(cJSON_GetObjectItem(p, "safe_to_talk")) ? "Ya" : "Tidak");
-    assert_string_equal(cell(&k, r, "safe_to_talk"),
+    assert_string_equal(csv_cell(&k, r, "safe_to_talk"),
                         cJSON_IsTrue(cJSON_GetObjectItem(p, "safe_to_talk")) ? "true" : "false");
   }
   csv_free(&c);
@@ -386,13 +304,13 @@ static void test_csv_quotes_and_guards_free_text(void **state)
   free(text);
   int found = 0;
   for (size_t r = 1; r < c.n_rows; r++) {
-    if (strcmp(cell(&c, r, "uuid"), UUIDS[5]) != 0)
+    if (strcmp(csv_cell(&c, r, "uuid"), UUIDS[5]) != 0)
       continue;
     found = 1;
     /* Quoted (comma, quote, newline), and an apostrophe stops spreadsheets running it. */
     char want[128];
     snprintf(want, sizeof want, "'%s", TRICKY_UNIT);
-    assert_string_equal(cell(&c, r, "unit_name"), want);
+    assert_string_equal(csv_cell(&c, r, "unit_name"), want);
   }
   assert_true(found);
   csv_free(&c);
@@ -402,8 +320,8 @@ static void test_csv_quotes_and_guards_free_text(void **state)
   c = csv_parse(text);
   free(text);
   for (size_t r = 1; r < c.n_rows; r++)
-    if (strcmp(cell(&c, r, "uuid"), UUIDS[5]) == 0)
-      assert_string_equal(cell(&c, r, "unit_name"), TRICKY_UNIT);
+    if (strcmp(csv_cell(&c, r, "uuid"), UUIDS[5]) == 0)
+      assert_string_equal(csv_cell(&c, r, "unit_name"), TRICKY_UNIT);
   csv_free(&c);
 }
 
@@ -592,11 +510,11 @@ static void test_set_status_is_checked_and_reaches_the_creator_through_pull(void
   EXPORTS++;
   csv_t c = csv_parse(text);
   free(text);
-  assert_string_equal(cell(&c, 1, "uuid"), uuid);
-  assert_string_equal(cell(&c, 1, "revision"), "2");
-  assert_string_equal(cell(&c, 1, "last_change_by"), "siti.rahma");
-  assert_string_equal(cell(&c, 1, "case_status"), "referred");
-  assert_string_equal(cell(&c, 1, "referral_outcome"), "accepted_by_uptd_ppa");
+  assert_string_equal(csv_cell(&c, 1, "uuid"), uuid);
+  assert_string_equal(csv_cell(&c, 1, "revision"), "2");
+  assert_string_equal(csv_cell(&c, 1, "last_change_by"), "siti.rahma");
+  assert_string_equal(csv_cell(&c, 1, "case_status"), "referred");
+  assert_string_equal(csv_cell(&c, 1, "referral_outcome"), "accepted_by_uptd_ppa");
   csv_free(&c);
 }
 

@@ -21,6 +21,7 @@
 #include "codec.h"
 #include "form_def.h"
 #include "form_seal.h"
+#include "csv_oracle.h"
 #include "server_fixture.h"
 #include "test_support.h"
 #include "tppo_fixture.h"
@@ -224,89 +225,6 @@ static cJSON *clear_of(const cJSON *answers)
   return doc;
 }
 
-/* ---- CSV (RFC 4180, the oracle for the server's writer) ------------------------------------- */
-
-typedef struct csv {
-  char ***rows;
-  size_t *n_cells;
-  size_t n_rows;
-} csv_t;
-
-static csv_t csv_parse(const char *s)
-{
-  csv_t c = {0};
-  size_t i = 0, n = strlen(s);
-  while (i < n) {
-    c.rows = realloc(c.rows, (c.n_rows + 1) * sizeof *c.rows);
-    c.n_cells = realloc(c.n_cells, (c.n_rows + 1) * sizeof *c.n_cells);
-    char **cells = NULL;
-    size_t nc = 0;
-    for (;;) {
-      char *cell = malloc(n - i + 1);
-      size_t o = 0;
-      if (s[i] == '"') {
-        for (i++;; ) {
-          assert_true(i < n);
-          if (s[i] == '"' && s[i + 1] == '"') {
-            cell[o++] = '"';
-            i += 2;
-          } else if (s[i] == '"') {
-            i++;
-            break;
-          } else {
-            cell[o++] = s[i++];
-          }
-        }
-      } else {
-        while (i < n && s[i] != ',' && s[i] != '\r' && s[i] != '\n')
-          cell[o++] = s[i++];
-      }
-      cell[o] = '\0';
-      cells = realloc(cells, (nc + 1) * sizeof *cells);
-      cells[nc++] = cell;
-      if (i < n && s[i] == ',') {
-        i++;
-        continue;
-      }
-      assert_true(s[i] == '\r' && s[i + 1] == '\n');
-      i += 2;
-      break;
-    }
-    c.rows[c.n_rows] = cells;
-    c.n_cells[c.n_rows++] = nc;
-  }
-  return c;
-}
-
-static void csv_free(csv_t *c)
-{
-  for (size_t r = 0; r < c->n_rows; r++) {
-    for (size_t k = 0; k < c->n_cells[r]; k++)
-      free(c->rows[r][k]);
-    free(c->rows[r]);
-  }
-  free(c->rows);
-  free(c->n_cells);
-}
-
-static const char *cell(const csv_t *c, size_t row, const char *name)
-{
-  for (size_t k = 0; k < c->n_cells[0]; k++)
-    if (strcmp(c->rows[0][k], name) == 0)
-      return c->rows[row][k];
-  fail_msg("no column %s", name);
-  return NULL;
-}
-
-static size_t row_of(const csv_t *c, const char *uuid)
-{
-  for (size_t r = 1; r < c->n_rows; r++)
-    if (strcmp(cell(c, r, "uuid"), uuid) == 0)
-      return r;
-  fail_msg("record %s not exported", uuid);
-  return 0;
-}
-
 /* What a spreadsheet would run: = + - @ TAB CR or full-width = + - @ first. */
 static int runs_as_formula(const char *s)
 {
@@ -489,28 +407,28 @@ static void test_export_guards_every_column(void **state)
         if (runs_as_formula(v) && !plain_number(v))
           fail_msg("row %zu column %s runs as a formula: %s", r, c.rows[0][k], v);
       }
-    size_t f = row_of(&c, uuid_forged), w = row_of(&c, uuid_wide), e = row_of(&c, uuid_evil);
-    size_t h = row_of(&c, uuid_honest);
-    assert_string_equal(cell(&c, f, "sex"), "'@SUM(1+1)*cmd|' /C calc'!A0");   /* no label */
-    assert_string_equal(cell(&c, f, "dob"), "'-2+3+cmd|' /C calc'!A0");
-    assert_string_equal(cell(&c, f, "full_name"),
+    size_t f = csv_row_of(&c, uuid_forged), w = csv_row_of(&c, uuid_wide), e = csv_row_of(&c, uuid_evil);
+    size_t h = csv_row_of(&c, uuid_honest);
+    assert_string_equal(csv_cell(&c, f, "sex"), "'@SUM(1+1)*cmd|' /C calc'!A0");   /* no label */
+    assert_string_equal(csv_cell(&c, f, "dob"), "'-2+3+cmd|' /C calc'!A0");
+    assert_string_equal(csv_cell(&c, f, "full_name"),
                         "'=HYPERLINK(\"http://evil.example/\",\"Siti\")");
-    assert_string_equal(cell(&c, f, "phone"), "'+6281234567890");
-    assert_string_equal(cell(&c, f, "estimated_age"), "-5");   /* still a number */
-    assert_string_equal(cell(&c, f, "is_child"), "'=HYPERLINK(\"http://evil.example/\")");
-    assert_string_equal(cell(&c, w, "officer_notes"), "'\xef\xbc\x9d" "1+1");
-    assert_string_equal(cell(&c, w, "job_actual"), "'\tcmd");
-    assert_string_equal(cell(&c, w, "estimated_age"), "'-5+1");
-    assert_string_equal(cell(&c, e, "device_name"), "'" EVIL_NAME);
-    assert_string_equal(cell(&c, e, "device_unit"), "'" EVIL_UNIT);
+    assert_string_equal(csv_cell(&c, f, "phone"), "'+6281234567890");
+    assert_string_equal(csv_cell(&c, f, "estimated_age"), "-5");   /* still a number */
+    assert_string_equal(csv_cell(&c, f, "is_child"), "'=HYPERLINK(\"http://evil.example/\")");
+    assert_string_equal(csv_cell(&c, w, "officer_notes"), "'\xef\xbc\x9d" "1+1");
+    assert_string_equal(csv_cell(&c, w, "job_actual"), "'\tcmd");
+    assert_string_equal(csv_cell(&c, w, "estimated_age"), "'-5+1");
+    assert_string_equal(csv_cell(&c, e, "device_name"), "'" EVIL_NAME);
+    assert_string_equal(csv_cell(&c, e, "device_unit"), "'" EVIL_UNIT);
     /* The honest record is exported as sent. */
-    assert_string_equal(cell(&c, h, "interview_date"),
+    assert_string_equal(csv_cell(&c, h, "interview_date"),
                         cJSON_GetObjectItem(honest, "interview_date")->valuestring);
     char acts[16];
     snprintf(acts, sizeof acts, "%d", (int)cJSON_GetObjectItem(honest, "act_count")->valuedouble);
-    assert_string_equal(cell(&c, h, "act_count"), acts);
-    assert_string_equal(cell(&c, h, "device_unit"), "Polres Ponorogo");
-    assert_string_equal(cell(&c, h, "full_name"), "Siti Rahayu, \"Ayu\"");
+    assert_string_equal(csv_cell(&c, h, "act_count"), acts);
+    assert_string_equal(csv_cell(&c, h, "device_unit"), "Polres Ponorogo");
+    assert_string_equal(csv_cell(&c, h, "full_name"), "Siti Rahayu, \"Ayu\"");
     csv_free(&c);
   }
   cJSON_Delete(honest);
@@ -542,12 +460,12 @@ static void test_record_unit_is_device_unit(void **state)
   char *text = export_csv("--codes");
   csv_t c = csv_parse(text);
   free(text);
-  size_t r = row_of(&c, uuid);
-  assert_string_equal(cell(&c, r, "device_id"), DEV.id);
-  assert_string_equal(cell(&c, r, "device_name"), "Laptop PPA Ponorogo");
-  assert_string_equal(cell(&c, r, "device_unit"), "Polres Ponorogo");
-  assert_string_equal(cell(&c, r, "unit_name"), "Polres Kolaka");   /* revision 1 stays */
-  assert_string_equal(cell(&c, r, "revision"), "1");
+  size_t r = csv_row_of(&c, uuid);
+  assert_string_equal(csv_cell(&c, r, "device_id"), DEV.id);
+  assert_string_equal(csv_cell(&c, r, "device_name"), "Laptop PPA Ponorogo");
+  assert_string_equal(csv_cell(&c, r, "device_unit"), "Polres Ponorogo");
+  assert_string_equal(csv_cell(&c, r, "unit_name"), "Polres Kolaka");   /* revision 1 stays */
+  assert_string_equal(csv_cell(&c, r, "revision"), "1");
   csv_free(&c);
   cJSON_Delete(answers);
 }
