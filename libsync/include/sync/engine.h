@@ -58,6 +58,13 @@ typedef struct sync_progress {
   int64_t wire_bytes_sent;      /* HTTP bodies as sent (compressed) */
   int64_t wire_bytes_received;
   int64_t requests;             /* HTTP requests made */
+  /* Requests that got no response (the link cut them, they timed
+   * out, or were cancelled) and the bytes of their bodies that left; both are also counted in
+   * requests and wire_bytes_sent. */
+  int64_t wire_bytes_abandoned;
+  int64_t requests_abandoned;
+  int64_t upload_bytes_per_s;   /* the upload rate the engine measured from the server's answers
+                                 * (push bodies acknowledged per second of link time), 0 unknown */
 } sync_progress_t;
 
 typedef struct sync_status {
