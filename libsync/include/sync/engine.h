@@ -128,8 +128,10 @@ typedef struct sync_engine_config {
   const char *language;         /* "id" (default) or "en": status messages */
   long connect_timeout_ms;      /* default 15000 */
   long low_speed_bytes_per_s;   /* abort a request slower than this ... default 64 */
-  long low_speed_time_s;        /* ... for this long; default 60 */
-  size_t batch_initial_bytes;   /* compressed bytes of the first batch; default 64 KiB */
+  long low_speed_time_s;        /* ... for this long; default 60. A push is instead given what
+                                 * the measured link needs plus this long (PROTOCOL.md 7) */
+  size_t batch_initial_bytes;   /* compressed bytes of a batch before the link's rate is known
+                                 * (then ~3 s of link time); default 64 KiB */
   size_t batch_max_bytes;       /* default 1 MiB */
   int max_attempts;             /* run_once: consecutive failed attempts before giving up; default 5 */
   long backoff_base_ms;         /* default 1000 */
