@@ -4,10 +4,10 @@
  *
  * The rate counts only what the server acknowledged: each answered push adds its body's bytes and
  * the link time it took. Batches land in order and at most two are in flight, so the link time of
- * a batch is the time since the previous landing (or since its launch, less a round trip, when
- * the link was idle at its launch): those intervals never overlap and cover the time the link was
- * busy, whether the two batches went side by side or one after the other. A window of recent link
- * time makes the estimate follow a link that changes. */
+ * a batch is the time since the previous landing (or since its launch, less a round trip and the
+ * set-up of its connection, when the link was idle at its launch): those intervals never overlap
+ * and cover the time the link was busy, whether the two batches went side by side or one after the
+ * other. A window of recent link time makes the estimate follow a link that changes. */
 #include "engine_internal.h"
 
 #define LINK_WINDOW_MS 12000.0     /* link time the estimate remembers */
