@@ -1,6 +1,7 @@
 /* One request of the sync engine (engine_internal.h): URL and headers of PROTOCOL.md 1, progress
- * counters, and what a failure means for the engine (retry or stop); bodies and error replies are
- * read by engine_net.c. */
+ * counters (every body that left, those of requests that got no response too), the round trip,
+ * and what a failure means for the engine (retry or stop); bodies and error replies are read by
+ * engine_net.c. */
 #include "engine_internal.h"
 
 #include <stdio.h>
@@ -28,6 +29,10 @@ void engine_call_perform(sync_engine_t *e, const sync_transport_t *t, engine_cal
   memset(&c->resp, 0, sizeof c->resp);
   c->resp.retry_after_s = -1;
   c->detail[0] = '\0';
+  c->elapsed_ms = 0;
+  c->body_sent = -1;
+  c->setup_ms = c->tcp_connect_ms = 0;
+  c->timed_out = c->answer_started = 0;
   size_t ulen = strlen(e->server_url) + strlen(c->path) + 1;
   char *url = malloc(ulen);
   if (!url) {
@@ -46,8 +51,19 @@ void engine_call_perform(sync_engine_t *e, const sync_transport_t *t, engine_cal
     if (c->lz4)
       headers[nh++] = "Content-Encoding: " PROTO_CONTENT_ENCODING;
   }
-  sync_http_request_t req = {c->method, url, headers, nh, c->body, c->body ? c->len : 0, 0};
+  sync_http_request_t req = {c->method, url, headers, nh, c->body, c->body ? c->len : 0,
+                             c->timeout_ms};
+  int64_t t0 = engine_mono_ms();
   c->terr = t->perform(t->ctx, &req, &c->resp, &e->cancel, c->detail, sizeof c->detail);
+  c->elapsed_ms = engine_mono_ms() - t0;
+  transport_curl_last_t last;
+  if (transport_curl_last(t, &last)) {
+    c->body_sent = last.body_sent;
+    c->setup_ms = last.setup_ms;
+    c->tcp_connect_ms = last.tcp_connect_ms;
+    c->answer_started = last.answer_started;
+    c->timed_out = last.timed_out;
+  }
   free(url);
 }
 
@@ -59,11 +75,21 @@ sync_err_t engine_call_finish(sync_engine_t *e, engine_call_t *c, engine_reply_t
   fail->retry_after_ms = -1;
   sync_http_response_t *r = &c->resp;
   sync_err_t err = c->terr;
+  int64_t body = (int64_t)(c->body ? c->len : 0);
   e->run.progress.requests++;
-  if (err == SYNC_OK)
-    e->run.progress.wire_bytes_sent += (int64_t)(c->body ? c->len : 0);
   if (err == SYNC_OK && r->status == 0)
     err = SYNC_ERR_NETWORK;
+  if (err == SYNC_OK) {
+    e->run.progress.wire_bytes_sent += body;
+    engine_link_request_done(e, c);
+  } else {
+    /* No response: the body went (all of it, when the transport cannot say how much) for
+     * nothing. */
+    int64_t sent = c->body_sent >= 0 && c->body_sent < body ? c->body_sent : body;
+    e->run.progress.wire_bytes_sent += sent;
+    e->run.progress.wire_bytes_abandoned += sent;
+    e->run.progress.requests_abandoned++;
+  }
   if (err != SYNC_OK) {
     engine_response_clear(r);
     if (err == SYNC_ERR_CANCELLED || engine_cancelled(e))

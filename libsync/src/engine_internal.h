@@ -3,7 +3,9 @@
  *   engine.c         config, new/free, status getters, cancel, run_once
  *   engine_thread.c  the background thread: start/stop/wake/network_changed, scheduling
  *   engine_run.c     one sync: attempts, backoff, whoami, pull
- *   engine_push.c    push: batches sized by compressed bytes, receipts, poisoned batches
+ *   engine_push.c    push: batches sized by link time, receipts, cut and poisoned batches
+ *   engine_link.c    the link as the push measures it: upload rate, round trip, batch size,
+ *                    timeouts, the cap a cut leaves
  *   engine_http.c    one request of the engine: URL, headers, progress counters
  *   engine_net.c     what the engine and sync_enroll (enroll.c) share: transport, URL check,
  *                    response bodies, error classification
@@ -32,8 +34,9 @@
 /* The protocol header every request carries. */
 #define ENGINE_HDR_PROTOCOL PROTO_HDR_PROTOCOL ": " ENGINE_STR(PROTO_VERSION)
 
-#define ENGINE_MIN_BATCH_BYTES (8u * 1024)
-#define ENGINE_INITIAL_RATIO 0.25        /* compressed / JSON bytes before anything was observed */
+#define ENGINE_MIN_BATCH_BYTES (8u * 1024) /* smallest configurable batch (a cut link goes below) */
+#define ENGINE_INITIAL_RATIO 0.25        /* first guess of compressed / JSON bytes; each batch is
+                                          * compressed and measured before it is sent */
 #define ENGINE_NOTIFY_EVERY_MS 100
 #define ENGINE_DETAIL_MAX 512
 
@@ -65,8 +68,19 @@ typedef struct engine_run {
   int64_t split_end_seq;       /* ... until the rows of the refused batch are settled */
   int64_t warnings;
   int64_t requeued;            /* records the server's form set going again, not yet pushed */
+  int cuts_in_row;             /* pushes cut by the link since the last answered one */
   sync_progress_t progress;
 } engine_run_t;
+
+/* What the push measured of the link (engine_link.c); sync thread only, kept across runs. */
+typedef struct engine_link {
+  double acc_bytes, acc_ms;    /* push bodies answered recently, and the link time they took */
+  double bps;                  /* their rate, bytes/s; 0 until a push was answered */
+  int64_t rtt_ms;              /* the quickest answered request without a body; 0 unknown */
+  int64_t last_land_ms;        /* monotonic time the last push landed, answered or not */
+  size_t cut_cap;              /* most compressed bytes per batch since a cut; 0 none */
+  size_t cut_ceiling;          /* the smallest batch cut lately (it relaxes with answers) */
+} engine_link_t;
 
 struct sync_engine {
   /* Config, copied. */
@@ -87,9 +101,9 @@ struct sync_engine {
   store_sync_t *ss;
   engine_run_t run;
   int failures;                /* consecutive failed attempts (reset by any success) */
-  size_t budget;               /* compressed bytes of the next push */
+  size_t budget;               /* compressed bytes of a batch before the link's rate is known */
   double ratio;                /* last observed compressed / JSON bytes */
-  double upload_bps;           /* last observed upload rate, 0 unknown */
+  engine_link_t link;
   int whoami_ok;
 
   /* Shared, under lock. */
@@ -135,11 +149,19 @@ typedef struct engine_call {
   const void *body;
   size_t len;
   int lz4;
+  long timeout_ms;             /* whole request, 0: none (the transport's low-speed limit) */
   sync_http_response_t resp;   /* filled by perform */
   sync_err_t terr;             /* the transport's result */
+  int64_t elapsed_ms;          /* how long perform took */
+  int64_t body_sent;           /* body bytes that left (the built-in transport knows), else -1 */
+  int64_t setup_ms;            /* of elapsed_ms, setting up a new connection (built-in), else 0 */
+  int64_t tcp_connect_ms;      /* of that, the TCP handshake: one round trip (built-in), else 0 */
+  int answer_started;          /* the response began, then broke (built-in transport), else 0 */
+  int timed_out;               /* ended by timeout_ms (the built-in transport knows) */
   char detail[ENGINE_DETAIL_MAX];
 } engine_call_t;
 
+/* A request that gets no response counts as abandoned with the body bytes that left. */
 void engine_call_perform(sync_engine_t *e, const sync_transport_t *t, engine_call_t *c);
 sync_err_t engine_call_finish(sync_engine_t *e, engine_call_t *c, engine_reply_t *reply,
                               engine_fail_t *fail);
@@ -152,6 +174,27 @@ sync_err_t engine_http(sync_engine_t *e, const char *method, const char *path, c
 void engine_reply_free(engine_reply_t *r);
 /* A store error as a failure (not retryable; the store's errmsg as detail). */
 sync_err_t engine_fail_store(sync_engine_t *e, engine_fail_t *f, sync_err_t err);
+
+/* ---- engine_link.c --------------------------------------------------------------------------- */
+
+/* An answered request: one without a body, or a TCP handshake, tells the round trip. */
+void engine_link_request_done(sync_engine_t *e, const engine_call_t *c);
+/* Compressed bytes of the next batch: BATCH_LINK_MS of link time at the measured rate (e->budget
+ * before one is known), half when it is the first of two launched onto an idle link, within the
+ * cut cap and batch_max_bytes. A batch always holds at least one change whatever this says. */
+size_t engine_link_batch_bytes(const sync_engine_t *e, int first_of_two);
+/* How long a push may take when `bytes_ahead` body bytes (its own and those of the batch in
+ * flight before it) must cross the link first: three times what they need at the measured rate
+ * (once, at 32 kbit/s, before a rate is known), four round trips, and low_speed_time_s. */
+long engine_link_timeout_ms(const sync_engine_t *e, size_t bytes_ahead);
+/* A push of `bytes` launched at t0 was answered at t1 (monotonic ms), after `setup_ms` setting up
+ * its connection; `alone`: nothing else was in flight at its launch. Updates the rate and lets
+ * the cut cap grow. */
+void engine_link_landed(sync_engine_t *e, int64_t t0, int64_t t1, int64_t setup_ms, int alone,
+                        size_t bytes);
+/* A push of `bytes` got no answer at t1: when `cut` (the link ended it in the middle) batches are
+ * capped at half of it; when `timed_out`, the rate is believed to be half. */
+void engine_link_lost(sync_engine_t *e, int64_t t1, size_t bytes, int cut, int timed_out);
 
 /* ---- engine_net.c (also used by enroll.c) ---------------------------------------------------- */
 

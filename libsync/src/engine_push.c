@@ -1,5 +1,8 @@
-/* Push (PROTOCOL.md 3 and 7): the outbox goes in batches whose compressed body fits a byte
- * budget that follows the link (doubles after a success, halves after a failure), each batch is
+/* Push (PROTOCOL.md 3 and 7): the outbox goes in batches whose compressed body needs a few seconds
+ * of link time at the upload rate measured from the server's answers (engine_link.c); each batch
+ * is compressed and measured before it goes (rebuilt when it does not fit), so no compression
+ * ratio is assumed. A batch the link cuts in the middle is sent again at once, halved, down to
+ * one change, and batches grow again after answers. Each batch is
  * acknowledged in one local transaction only when every receipt echoes what was sent and the
  * server's signature over the receipts verifies (SECURITY.md 7), and a batch the server refuses
  * as a whole is split until the one bad change is found and set aside. A change that carries
@@ -13,9 +16,13 @@
  * is misconfigured or an impostor, and hammering it helps neither. Nothing is lost: the rows stay
  * pending and the next sync (woken, or at the next interval) sends them again.
  *
- * Pipelining: with the built-in transport, once a batch has gone through, the next batch is sent
- * on a second connection while the previous one waits for its receipts, so a long round trip (and
- * the download of the receipts) overlaps the next upload instead of adding to it. A batch never
+ * Pipelining: with the built-in transport, two batches are in flight from the start, on two
+ * connections: the next batch goes while the previous one waits for its receipts, so a long round
+ * trip (and the download of the receipts) overlaps the next upload instead of adding to it. The
+ * first of two launched onto an idle link is half size, so that they land apart. A push may take
+ * what its bytes and those of the batch ahead of it need at the measured rate, three times over,
+ * plus round trips (engine_link_timeout_ms); it is never ended by a low-speed limit, which cannot
+ * see a server still receiving what sits in the socket buffers. A batch never
  * holds a change of a record that the batch in flight also holds, so the server sees every
  * record's revisions in order. Batches complete in order; requests run on short-lived threads and
  * everything touching the store stays on the sync thread. */
@@ -36,6 +43,11 @@
 #define FAST_LINK_BYTES_PER_S (1024.0 * 1024)
 #define PUSH_HC_LEVEL 9
 #define MAX_BAD_ROWS 16
+/* A batch is built again when its compressed body misses the budget by this much (over: 1/8;
+ * under: half, when the budget and not the outbox ended it), at most FIT_TRIES times. */
+#define FIT_TRIES 3
+/* Pushes cut by the link in a row that are sent again at once; past this, backoff. */
+#define MAX_CUTS_IN_ROW 16
 
 typedef struct batch_row {
   int64_t seq;
@@ -59,6 +71,7 @@ typedef struct batch {
   const char *const *busy;      /* sorted uuids of the batch in flight (NULL: none) */
   size_t n_busy;
   int blocked;                  /* stopped at a record the batch in flight holds */
+  int full;                     /* stopped because the next change did not fit the budget */
   char batch_id[PROTO_UUID_LEN + 1];
   size_t json_budget;           /* uncompressed bytes the writer may fill */
   size_t limit;                 /* most changes (poisoned-batch search), 0: none */
@@ -144,8 +157,10 @@ static int add_row(void *ctx, const outbox_row_t *row)
     return 1;
   }
   rc = proto_push_writer_add(b->w, &signed_change, b->json_budget, why, sizeof why);
-  if (rc == SYNC_ERR_TOO_LARGE)
+  if (rc == SYNC_ERR_TOO_LARGE) {
+    b->full = 1;
     return -1; /* batch full: this row opens the next one */
+  }
   if (rc == SYNC_ERR_INVALID_ARG)
     return set_aside(b, row->seq, "not_sendable", why, NULL, NULL);
   if (rc != SYNC_OK) {
@@ -162,7 +177,7 @@ static int add_row(void *ctx, const outbox_row_t *row)
   return 0;
 }
 
-/* Fills a batch from the pending outbox rows after `after`. */
+/* Fills a batch from the pending outbox rows after `after`, up to b->json_budget. */
 static sync_err_t build_batch(sync_engine_t *e, batch_t *b, int64_t after, engine_fail_t *fail)
 {
   new_uuid(b->batch_id);
@@ -170,8 +185,6 @@ static sync_err_t build_batch(sync_engine_t *e, batch_t *b, int64_t after, engin
   sync_err_t err = proto_push_writer_new(e->device_id, b->batch_id, &b->w);
   if (err)
     return engine_fail_set(fail, err, 0, "cannot start a push batch: %s", sync_strerror(err));
-  double ratio = e->ratio > 0.02 ? e->ratio : 0.02;
-  b->json_budget = (size_t)((double)e->budget / ratio);
   b->limit = e->run.split_limit;
   b->device_id = e->device_id;
   char sk[DEVSIG_SK_B64_LEN + 2];
@@ -217,19 +230,6 @@ static sync_err_t fail_bad_rows(sync_engine_t *e, const batch_t *b, engine_fail_
     why[i] = b->bad[i].why;
   }
   return fail_rows(e, seqs, why, b->n_bad, fail);
-}
-
-static void budget_grow(sync_engine_t *e)
-{
-  size_t max = e->cfg.batch_max_bytes;
-  e->budget = e->budget > max / 2 ? max : e->budget * 2;
-}
-
-static void budget_shrink(sync_engine_t *e)
-{
-  e->budget /= 2;
-  if (e->budget < ENGINE_MIN_BATCH_BYTES)
-    e->budget = ENGINE_MIN_BATCH_BYTES;
 }
 
 /* After rows up to `seq` are settled: leave the poisoned-batch search once past the bad batch. */
@@ -352,6 +352,7 @@ typedef struct flight {
   size_t zlen;
   double ratio;
   int64_t t0;
+  int alone;                    /* nothing else was in flight at its launch */
   const sync_transport_t *t;
   engine_call_t call;
   pthread_t thread;
@@ -366,21 +367,72 @@ static void *flight_main(void *arg)
   return NULL;
 }
 
-/* Finishes and compresses the batch and sends it (on a thread when possible). */
-static sync_err_t launch(sync_engine_t *e, flight_t *f, const sync_transport_t *t, engine_fail_t *fail)
+/* Finishes and compresses the batch into f->z; measures its ratio. */
+static sync_err_t compress_batch(sync_engine_t *e, flight_t *f, engine_fail_t *fail)
 {
-  batch_t *b = &f->b;
   char *json = NULL;
   size_t jlen = 0;
-  sync_err_t err = proto_push_writer_finish(b->w, &json, &jlen);
+  sync_err_t err = proto_push_writer_finish(f->b.w, &json, &jlen);
   if (err)
     return engine_fail_set(fail, err, 0, "cannot finish the push batch: %s", sync_strerror(err));
-  int fast = e->upload_bps >= FAST_LINK_BYTES_PER_S;
+  int fast = e->link.bps >= FAST_LINK_BYTES_PER_S;
   err = codec_lz4_compress(json, jlen, fast ? 0 : PUSH_HC_LEVEL, &f->z, &f->zlen);
   free(json);
   if (err)
     return engine_fail_set(fail, err, 0, "cannot compress the push batch: %s", sync_strerror(err));
   f->ratio = jlen ? (double)f->zlen / (double)jlen : ENGINE_INITIAL_RATIO;
+  return SYNC_OK;
+}
+
+/* JSON bytes the writer may fill for `budget` compressed bytes at `ratio`. */
+static size_t json_budget(size_t budget, double ratio)
+{
+  double r = ratio < 0.02 ? 0.02 : ratio > 1.5 ? 1.5 : ratio;
+  double j = (double)budget / r;
+  return j >= (double)PROTO_MAX_BODY ? PROTO_MAX_BODY : j < 1 ? 1 : (size_t)j;
+}
+
+/* Builds and compresses the next batch after `after` (avoiding the records of `other`, the batch
+ * in flight, when not NULL) so that its compressed body fits `budget`: the ratio is measured on
+ * the batch itself, which is built again with it when the body misses. Rows that can never be
+ * sent are set aside on the way. b->n == 0: nothing to send now (f->z stays NULL). */
+static sync_err_t fill(sync_engine_t *e, flight_t *f, const flight_t *other, int64_t after,
+                       size_t budget, engine_fail_t *fail)
+{
+  batch_t *b = &f->b;
+  double ratio = e->ratio;
+  for (int tries = 1;; tries++) {
+    proto_push_writer_free(b->w);
+    b->w = NULL;
+    free(f->z);
+    f->z = NULL;
+    b->n = b->n_bad = 0;
+    b->err = SYNC_OK;
+    b->blocked = b->full = 0;
+    b->busy = other ? other->uuids : NULL;
+    b->n_busy = other ? other->b.n : 0;
+    b->json_budget = json_budget(budget, ratio);
+    sync_err_t err = build_batch(e, b, after, fail);
+    if (err == SYNC_OK && b->n_bad)
+      err = fail_bad_rows(e, b, fail);
+    if (err != SYNC_OK || b->n == 0 || (err = compress_batch(e, f, fail)) != SYNC_OK)
+      return err;
+    e->ratio = ratio = f->ratio;
+    int over = f->zlen > budget + budget / 8 && b->n > 1;
+    int under = b->full && f->zlen < budget / 2 && b->n < PROTO_MAX_CHANGES;
+    if ((!over && !under) || tries == FIT_TRIES)
+      return SYNC_OK;
+    if (over)
+      ratio *= 1.05; /* aim a little under: the next body lands inside the slack */
+  }
+}
+
+/* Sends the compressed batch (on a thread when possible); `ahead`: body bytes of the batch in
+ * flight before it, which share the link. */
+static void launch(sync_engine_t *e, flight_t *f, const sync_transport_t *t, int alone,
+                   size_t ahead)
+{
+  batch_t *b = &f->b;
   for (size_t i = 0; i < b->n; i++)
     f->uuids[i] = b->rows[i].uuid;
   qsort(f->uuids, b->n, sizeof *f->uuids, cmp_str);
@@ -390,26 +442,46 @@ static sync_err_t launch(sync_engine_t *e, flight_t *f, const sync_transport_t *
   f->call.body = f->z;
   f->call.len = f->zlen;
   f->call.lz4 = 1;
+  f->call.timeout_ms = engine_link_timeout_ms(e, f->zlen + ahead);
   f->e = e;
   f->t = t;
+  f->alone = alone;
   f->t0 = engine_mono_ms();
   f->active = 1;
   f->threaded = pthread_create(&f->thread, NULL, flight_main, f) == 0;
   if (!f->threaded)
     engine_call_perform(e, t, &f->call);
-  return SYNC_OK;
+}
+
+/* A push that got no response. Cut by the link in the middle of its upload (the built-in transport
+ * saw some of the body leave and no answer begin, or it timed out): sent again at once, smaller
+ * (engine_link_lost caps the next batches at half of it), while there is something to halve or
+ * the cuts in a row are few; RESEND. The server could not be reached (nothing left) or its answer
+ * broke off (the upload was whole): STOP, and backoff. With a custom transport, which cannot say,
+ * the next batches are halved and it is STOP. */
+static send_result_t lost(sync_engine_t *e, const flight_t *f, int64_t t1, engine_fail_t *fail)
+{
+  const engine_call_t *c = &f->call;
+  int known = c->body_sent >= 0;
+  int cut = c->timed_out || (c->body_sent > 0 && !c->answer_started);
+  engine_link_lost(e, t1, f->zlen, cut || !known, c->timed_out);
+  if (cut && ++e->run.cuts_in_row <= MAX_CUTS_IN_ROW && (f->b.n > 1 || e->run.cuts_in_row <= 3))
+    return RESEND;
+  (void)store_outbox_note_failure(e->ss, f->b.rows[0].seq, f->b.rows[f->b.n - 1].seq,
+                                  fail->detail);
+  return STOP;
 }
 
 /* Waits for the batch's answer and settles its rows. `in_order`: every earlier batch was
  * settled, so the run may move past these rows. RESEND: go on at once (after a split or a
- * smaller budget); STOP: *fail says why. */
+ * smaller batch); STOP: *fail says why. */
 static send_result_t land(sync_engine_t *e, flight_t *f, int in_order, engine_fail_t *fail)
 {
   batch_t *b = &f->b;
   if (f->threaded)
     pthread_join(f->thread, NULL);
   f->active = 0;
-  int64_t elapsed = engine_mono_ms() - f->t0;
+  int64_t t1 = engine_mono_ms();
   engine_reply_t reply;
   sync_err_t err = engine_call_finish(e, &f->call, &reply, fail);
   free(f->z);
@@ -419,6 +491,9 @@ static send_result_t land(sync_engine_t *e, flight_t *f, int in_order, engine_fa
   if (err != SYNC_OK) {
     if (err == SYNC_ERR_CANCELLED)
       return STOP;
+    if (err == SYNC_ERR_NETWORK && fail->http_status == 0)
+      return lost(e, f, t1, fail);
+    engine_link_lost(e, t1, f->zlen, 0, 0);
     int too_large = fail->http_status == 413;
     if ((too_large || poisoned(fail)) && b->n == 1) {
       /* One change the server will never take as it is: set it aside, go on. */
@@ -438,22 +513,23 @@ static send_result_t land(sync_engine_t *e, flight_t *f, int in_order, engine_fa
       e->run.split_end_seq = 0;
       return RESEND;
     }
-    if (too_large && e->budget > ENGINE_MIN_BATCH_BYTES) {
-      budget_shrink(e); /* halve and retry at once */
+    if (too_large) {
+      engine_link_lost(e, t1, f->zlen, 1, 0); /* halve and send again at once */
       return RESEND;
     }
-    if (too_large || poisoned(fail)) {
+    if (poisoned(fail)) {
       /* Split the batch in halves until the culprit stands alone. */
       e->run.split_limit = b->n / 2;
       if (last > e->run.split_end_seq)
         e->run.split_end_seq = last;
       return RESEND;
     }
-    if (fail->retryable)
-      budget_shrink(e);
     (void)store_outbox_note_failure(e->ss, first, last, fail->detail);
     return STOP;
   }
+  /* Answered: the link carried the whole body, whatever the answer says. */
+  engine_link_landed(e, f->t0, t1, f->call.setup_ms, f->alone, f->zlen);
+  e->run.cuts_in_row = 0;
 
   proto_push_resp_t *resp = NULL;
   proto_diag_t diag;
@@ -466,7 +542,6 @@ static send_result_t land(sync_engine_t *e, flight_t *f, int in_order, engine_fa
     engine_fail_set(fail, err == SYNC_ERR_NOMEM ? err : SYNC_ERR_PROTOCOL, err != SYNC_ERR_NOMEM,
                     "push response not accepted, nothing acknowledged: %s", why);
     proto_push_resp_free(resp);
-    budget_shrink(e);
     (void)store_outbox_note_failure(e->ss, first, last, fail->detail);
     return STOP;
   }
@@ -489,10 +564,6 @@ static send_result_t land(sync_engine_t *e, flight_t *f, int in_order, engine_fa
     return STOP;
   if (in_order)
     settled_through(e, last);
-  e->ratio = f->ratio < 0.02 ? 0.02 : f->ratio > 1.0 ? 1.0 : f->ratio;
-  if (elapsed > 0)
-    e->upload_bps = (double)f->zlen * 1000.0 / (double)elapsed;
-  budget_grow(e);
   e->failures = 0;
   return SENT;
 }
@@ -526,16 +597,15 @@ sync_err_t engine_push(sync_engine_t *e, engine_fail_t *fail)
     }
   }
   int can_pipeline = e->transport2.perform != NULL;
-  int head = 0, n_active = 0, stopping = 0, rescan = 0, hole = 0, more = 1, sent_ok = 0;
+  int head = 0, n_active = 0, stopping = 0, rescan = 0, hole = 0, more = 1;
   int announced = 0;
   int64_t sent_seq = e->run.after_seq;   /* rows up to here are in flight or settled */
   sync_err_t err = SYNC_OK;
   engine_fail_t ff;
 
   for (;;) {
-    /* Send while there is room: one batch at first and while searching for a bad change, two
-     * once the link has taken one. */
-    int depth = can_pipeline && sent_ok && !e->run.split_limit ? 2 : 1;
+    /* Send while there is room: two batches, one while searching for a bad change. */
+    int depth = can_pipeline && !e->run.split_limit ? 2 : 1;
     while (!stopping && !rescan && more && n_active < depth) {
       if (engine_cancelled(e)) {
         err = engine_fail_set(fail, SYNC_ERR_CANCELLED, 0, "cancelled");
@@ -545,16 +615,9 @@ sync_err_t engine_push(sync_engine_t *e, engine_fail_t *fail)
       flight_t *f = &fl[(head + n_active) % 2];
       const flight_t *other = n_active ? &fl[head] : NULL;
       batch_t *b = &f->b;
-      proto_push_writer_free(b->w);
-      b->w = NULL;
-      b->n = b->n_bad = 0;
-      b->err = SYNC_OK;
-      b->blocked = 0;
-      b->busy = other ? other->uuids : NULL;
-      b->n_busy = other ? other->b.n : 0;
+      size_t budget = engine_link_batch_bytes(e, !other && depth == 2);
       if ((err = refresh_totals(e, fail)) != SYNC_OK ||
-          (err = build_batch(e, b, sent_seq, fail)) != SYNC_OK ||
-          (b->n_bad && (err = fail_bad_rows(e, b, fail)) != SYNC_OK)) {
+          (err = fill(e, f, other, sent_seq, budget, fail)) != SYNC_OK) {
         stopping = 1;
         break;
       }
@@ -572,10 +635,7 @@ sync_err_t engine_push(sync_engine_t *e, engine_fail_t *fail)
         announced = 1;
       }
       const sync_transport_t *t = other && other->t == &e->transport ? &e->transport2 : &e->transport;
-      if ((err = launch(e, f, t, fail)) != SYNC_OK) {
-        stopping = 1;
-        break;
-      }
+      launch(e, f, t, !other, other ? other->zlen : 0);
       sent_seq = b->rows[b->n - 1].seq;
       n_active++;
     }
@@ -589,12 +649,10 @@ sync_err_t engine_push(sync_engine_t *e, engine_fail_t *fail)
     n_active--;
     more = 1;
     engine_progress(e, 0);
-    if (r == SENT) {
-      sent_ok = 1;
-    } else if (r == RESEND) {
+    if (r == RESEND) {
       hole = 1;
       rescan = 1;
-    } else if (!stopping) {
+    } else if (r == STOP && !stopping) {
       stopping = 1;
       *fail = ff;
       err = ff.err;

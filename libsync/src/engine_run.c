@@ -265,6 +265,7 @@ static sync_err_t begin_run(sync_engine_t *e, engine_fail_t *fail)
     return engine_fail_store(e, fail, err);
   e->run.progress.records_total = e->run.pending0;
   e->run.progress.bytes_total = e->run.bytes0;
+  e->run.progress.upload_bytes_per_s = (int64_t)e->link.bps; /* what earlier runs measured */
   (void)store_state_set_int(e->store, STATE_LAST_ATTEMPT, store_now_ms());
   return SYNC_OK;
 }

@@ -15,7 +15,8 @@ typedef struct curl_tr {
   CURL *h;
   CURLM *m;               /* drives h, so that a cancel is seen within CANCEL_POLL_MS */
   char *ca_file, *pinned;
-  long connect_timeout_ms, low_speed_bytes, low_speed_time_s;
+  long low_speed_time_s;
+  transport_curl_last_t last;   /* of the last request */
 } curl_tr_t;
 
 /* What one transfer collects. */
@@ -160,6 +161,22 @@ static CURLcode run_transfer(curl_tr_t *t, const volatile int *cancel)
   return rc;
 }
 
+/* Remembers what the transfer did (transport_curl_last). */
+static void note_last(curl_tr_t *t, CURLcode rc)
+{
+  curl_off_t up = 0, tcp_us = 0, setup_us = 0;
+  curl_easy_getinfo(t->h, CURLINFO_SIZE_UPLOAD_T, &up);
+  curl_easy_getinfo(t->h, CURLINFO_CONNECT_TIME_T, &tcp_us);
+  curl_easy_getinfo(t->h, CURLINFO_APPCONNECT_TIME_T, &setup_us);
+  t->last.body_sent = (int64_t)up;
+  t->last.tcp_connect_ms = (int64_t)tcp_us / 1000;
+  t->last.setup_ms = (int64_t)(setup_us > tcp_us ? setup_us : tcp_us) / 1000;
+  long status = 0;
+  curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
+  t->last.answer_started = status != 0;
+  t->last.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+}
+
 static sync_err_t perform(void *ctx, const sync_http_request_t *req, sync_http_response_t *resp,
                           const volatile int *cancel, char *errbuf, size_t errlen)
 {
@@ -196,6 +213,7 @@ static sync_err_t perform(void *ctx, const sync_http_request_t *req, sync_http_r
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   }
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, req->timeout_ms > 0 ? 0L : t->low_speed_time_s);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -205,6 +223,7 @@ static sync_err_t perform(void *ctx, const sync_http_request_t *req, sync_http_r
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
 
   CURLcode rc = run_transfer(t, cancel);
+  note_last(t, rc);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
   curl_slist_free_all(hdrs);
@@ -303,8 +322,17 @@ sync_err_t transport_curl_new(const transport_curl_opts_t *o, sync_transport_t *
     return fail(errbuf, errlen, SYNC_ERR_INVALID_ARG, "this libcurl cannot pin public keys",
                 " (CURLOPT_PINNEDPUBLICKEY)");
   }
+  t->low_speed_time_s = o->low_speed_time_s;
   out->perform = perform;
   out->destroy = destroy;
   out->ctx = t;
   return SYNC_OK;
+}
+
+int transport_curl_last(const sync_transport_t *t, transport_curl_last_t *out)
+{
+  if (!t || t->perform != perform || !t->ctx)
+    return 0;
+  *out = ((const curl_tr_t *)t->ctx)->last;
+  return 1;
 }

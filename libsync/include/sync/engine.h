@@ -58,6 +58,13 @@ typedef struct sync_progress {
   int64_t wire_bytes_sent;      /* HTTP bodies as sent (compressed) */
   int64_t wire_bytes_received;
   int64_t requests;             /* HTTP requests made */
+  /* Requests that got no response (the link cut them, they timed
+   * out, or were cancelled) and the bytes of their bodies that left; both are also counted in
+   * requests and wire_bytes_sent. */
+  int64_t wire_bytes_abandoned;
+  int64_t requests_abandoned;
+  int64_t upload_bytes_per_s;   /* the upload rate the engine measured from the server's answers
+                                 * (push bodies acknowledged per second of link time), 0 unknown */
 } sync_progress_t;
 
 typedef struct sync_status {
@@ -121,8 +128,10 @@ typedef struct sync_engine_config {
   const char *language;         /* "id" (default) or "en": status messages */
   long connect_timeout_ms;      /* default 15000 */
   long low_speed_bytes_per_s;   /* abort a request slower than this ... default 64 */
-  long low_speed_time_s;        /* ... for this long; default 60 */
-  size_t batch_initial_bytes;   /* compressed bytes of the first batch; default 64 KiB */
+  long low_speed_time_s;        /* ... for this long; default 60. A push is instead given what
+                                 * the measured link needs plus this long (PROTOCOL.md 7) */
+  size_t batch_initial_bytes;   /* compressed bytes of a batch before the link's rate is known
+                                 * (then ~3 s of link time); default 64 KiB */
   size_t batch_max_bytes;       /* default 1 MiB */
   int max_attempts;             /* run_once: consecutive failed attempts before giving up; default 5 */
   long backoff_base_ms;         /* default 1000 */
