@@ -51,6 +51,12 @@ sync_err_t seal_dict_from_b64(const char *b64, seal_dict_t **out);
 uint32_t seal_dict_id(const seal_dict_t *d);
 void seal_dict_free(seal_dict_t *d);
 
+/* A dictionary of at most `dict_size` bytes (1 KiB .. SEAL_DICT_MAX) trained on `n` samples
+ * (ZDICT_trainFromBuffer: the same samples give the same bytes and id). *out is malloc'd.
+ * SYNC_ERR_INVALID_ARG when the samples are too few or too small to train on. seal_train.c. */
+sync_err_t seal_dict_train(const char *const *samples, const size_t *lens, size_t n,
+                           size_t dict_size, unsigned char **out, size_t *out_len);
+
 /* Seals `answers` for `recipient_pk`. `d` may be NULL (compressed without a dictionary; stored
  * as is when that is not smaller). `eph_seed` NULL draws a random ephemeral key; a seed makes the
  * bytes reproducible and is for golden vectors and tests only. */
