@@ -208,14 +208,16 @@ sync_err_t sync_seal_opener_open(const sync_seal_opener_t *opener, const char *s
 }
 
 /* A v1 envelope of record `id`: its payload, detached. SYNC_ERR_CRYPTO when it names another
- * record, form or version (a text copied from elsewhere). */
+ * record, form or version (a text copied from elsewhere). *opened: 1 when the text is a v1 text
+ * for this key (it decrypted), whatever else holds. */
 static sync_err_t v1_answers(const sync_seal_opener_t *opener, const seal_ident_t *id,
-                             const unsigned char *c, size_t clen, cJSON **out)
+                             const unsigned char *c, size_t clen, cJSON **out, int *opened)
 {
   char *text;
   cJSON *env;
   sync_err_t rc = open_v1(opener, c, clen, &text, &env);
   wipe_free(text);
+  *opened = rc == SYNC_OK || rc == SYNC_ERR_JSON;
   if (rc != SYNC_OK)
     return rc;
   const cJSON *uuid = cJSON_GetObjectItemCaseSensitive(env, "uuid");
@@ -267,8 +269,9 @@ sync_err_t seal_open_answers(const sync_seal_opener_t *opener, const seal_ident_
    * tried as v1 (a real v2 text never opens as v1, and the other way round). */
   rc = seal_v2_looks(c, clen) ? v2_answers(opener, id, d, c, clen, out) : SYNC_ERR_INVALID_ARG;
   if (rc != SYNC_OK) {
-    sync_err_t v1 = v1_answers(opener, id, c, clen, out);
-    if (v1 == SYNC_OK || !seal_v2_looks(c, clen))
+    int was_v1 = 0;
+    sync_err_t v1 = v1_answers(opener, id, c, clen, out, &was_v1);
+    if (was_v1 || !seal_v2_looks(c, clen))
       rc = v1;
   }
   free(c);
