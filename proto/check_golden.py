@@ -34,6 +34,7 @@ SCHEMA_BY_PREFIX = [  # golden file name prefix -> schema name; first match wins
     ("enroll-request", "enroll-request"),
     ("enroll-response", "enroll-response"),
     ("form-", None),  # a form definition document (FORMS.md), checked by hash below
+    ("sealed-v2", "sealed-v2"),  # envelope vectors (SECURITY.md 4), checked by check_sealed_v2.py
 ]
 
 # Response golden -> the request it answers (receipts must echo its changes in order).
@@ -105,6 +106,10 @@ def main():
             failures.append("%s (%s): %s" % (name, schema, fmt(e)))
 
     # 2. cross-file rules
+    if "sealed-v2.json" in docs:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import check_sealed_v2
+        failures.extend(check_sealed_v2.check(docs["sealed-v2.json"]))
     for resp, req in PAIRS.items():
         if resp not in docs or req not in docs:
             failures.append("%s/%s: golden file missing" % (resp, req))
@@ -326,6 +331,12 @@ def main():
 
     mut("error-unauthorized.json", e1, "error")
     mut("error-unauthorized.json", e2, "error")
+
+    def v1(d):
+        "sealed-v2 vector with header version 3"
+        d["vectors"][0]["header"] = "03" + d["vectors"][0]["header"][2:]
+
+    mut("sealed-v2.json", v1, "sealed-v2")
 
     for f in failures:
         print("FAIL " + f)
