@@ -107,6 +107,7 @@ def main():
 
     # 2. cross-file rules
     if "sealed-v2.json" in docs:
+        sys.dont_write_bytecode = True  # no __pycache__ in the source tree
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import check_sealed_v2
         failures.extend(check_sealed_v2.check(docs["sealed-v2.json"]))
