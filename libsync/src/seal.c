@@ -200,8 +200,8 @@ sync_err_t sync_seal_opener_open(const sync_seal_opener_t *opener, const char *s
   sync_err_t rc = sealed_bytes(sealed_b64, &c, &clen);
   if (rc == SYNC_OK)
     rc = open_v1(opener, c, clen, out_envelope, &root);
-  if (rc != SYNC_OK && c && seal_v2_looks(c, clen))
-    rc = SYNC_ERR_STATE;   /* a v2 text: it opens only for its record */
+  if (rc == SYNC_ERR_CRYPTO && seal_v2_looks(c, clen))
+    rc = SYNC_ERR_STATE;   /* not v1 for this key, and reads as v2: it opens only for its record */
   cJSON_Delete(root);
   free(c);
   return rc;
