@@ -11,7 +11,7 @@
 
 #include "sync/record.h"
 
-#define SEAL_LEVEL     19           /* records are compressed once, on the device, at finalize */
+#define SEAL_LEVEL     12           /* bench_seal: 2.6% larger than 19, ~15x faster to seal */
 #define SEAL_WINDOW    20           /* log2 of the largest window the opener accepts (1 MiB) */
 #define AD_TAG         "libsync-seal-v2\n"
 #define AD_TAG_LEN     (sizeof AD_TAG - 1)
@@ -24,6 +24,7 @@ struct seal_dict {
   size_t len;
   unsigned char *bytes;
   ZSTD_DDict *dd;
+  ZSTD_CDict *cd;              /* made by seal_dict_for_sealing; NULL: loaded on every seal */
 };
 
 sync_err_t seal_dict_new(const unsigned char *bytes, size_t len, seal_dict_t **out)
@@ -66,6 +67,13 @@ sync_err_t seal_dict_from_b64(const char *b64, seal_dict_t **out)
   return rc;
 }
 
+sync_err_t seal_dict_for_sealing(seal_dict_t *d)
+{
+  if (!d->cd && !(d->cd = ZSTD_createCDict(d->bytes, d->len, SEAL_LEVEL)))
+    return SYNC_ERR_NOMEM;
+  return SYNC_OK;
+}
+
 uint32_t seal_dict_id(const seal_dict_t *d)
 {
   return d ? d->id : 0;
@@ -76,6 +84,7 @@ void seal_dict_free(seal_dict_t *d)
   if (!d)
     return;
   ZSTD_freeDDict(d->dd);
+  ZSTD_freeCDict(d->cd);
   free(d->bytes);
   free(d);
 }
@@ -147,7 +156,8 @@ static sync_err_t compress(const seal_dict_t *d, const char *src, size_t len,
       ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0)) ||
       ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)) ||
       ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0)) ||
-      (d && ZSTD_isError(ZSTD_CCtx_loadDictionary(cc, d->bytes, d->len))))
+      (d && d->cd && ZSTD_isError(ZSTD_CCtx_refCDict(cc, d->cd))) ||
+      (d && !d->cd && ZSTD_isError(ZSTD_CCtx_loadDictionary(cc, d->bytes, d->len))))
     goto done;
   size_t n = ZSTD_compress2(cc, buf, cap, src, len);
   if (ZSTD_isError(n) || n < 4 || memcmp(buf, ZSTD_MAGIC_LE, 4) != 0)

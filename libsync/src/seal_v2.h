@@ -48,6 +48,9 @@ typedef struct seal_dict seal_dict_t;
 sync_err_t seal_dict_new(const unsigned char *bytes, size_t len, seal_dict_t **out);
 /* From base64 (standard, padded), as the definition's encryption.dictionary holds it. */
 sync_err_t seal_dict_from_b64(const char *b64, seal_dict_t **out);
+/* Prepares `d` for sealing many texts (a zstd CDict: the dictionary loaded once instead of on
+ * every seal). Not thread-safe on `d`; call before sharing it. */
+sync_err_t seal_dict_for_sealing(seal_dict_t *d);
 uint32_t seal_dict_id(const seal_dict_t *d);
 void seal_dict_free(seal_dict_t *d);
 
