@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <cjson/cJSON.h>
 
 #include "form_seal.h"
 #include "seal_v2.h"
@@ -35,7 +36,7 @@ static char *unquote(const char *s)
  * field, followed by the top-level keys in `extra` (",'encryption':{...}" or ""). */
 static form_t *parse_with(const char *extra, sync_err_t *err, char *msg, size_t msglen)
 {
-  char doc[4096];
+  static char doc[16384];
   snprintf(doc, sizeof doc,
            "{'format':1,'form_id':'t','version':2,'default_language':'en','languages':['en'],"
            "'title':{'en':'T'},'choice_lists':{'sex':[{'name':'f','label':{'en':'F'}},"
@@ -323,6 +324,51 @@ static void test_a_sealed_text_does_not_open_with_another_key(void **state)
   form_free(f);
 }
 
+/* encryption.dictionary: checked at parse (a zstd dictionary, its own id), and used to seal. */
+static void test_a_form_dictionary_is_checked_and_compresses_sealed_answers(void **state)
+{
+  (void)state;
+  size_t len = 0;
+  char *golden = ts_golden("sealed-v2.json", &len);
+  cJSON *doc = cJSON_Parse(golden);
+  const char *dict = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "dictionary"));
+  double id = cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "dictionary_id"));
+  char pub[SYNC_SEAL_KEY_B64_LEN + 1], sec[SYNC_SEAL_KEY_B64_LEN + 1];
+  assert_int_equal(sync_seal_keypair(pub, sec), SYNC_OK);
+  char extra[8192];
+  snprintf(extra, sizeof extra, ",'encryption':{'public_key':'%s','clear_fields':['province'],"
+           "'dictionary':'%s','dictionary_id':%.0f}", pub, dict, id);
+  form_t *f = parse_ok(extra);
+  static const char story[] =
+    "{\"province\":\"35\",\"full_name\":\"Dewi Rina\",\"story\":\"Dijanjikan kerja 12.\"}";
+  char *sealed = NULL, *opened = NULL;
+  assert_int_equal(form_seal(f, "u1", 1, "h", story, strlen(story), &sealed), SYNC_OK);
+  unsigned char raw[1024];
+  size_t n = 0;
+  assert_int_equal(sodium_base642bin(raw, sizeof raw, sealed, strlen(sealed), NULL, &n, NULL,
+                                     sodium_base64_VARIANT_ORIGINAL), 0);
+  assert_int_equal(raw[1], SEAL_COMP_ZSTD);
+  assert_int_equal((uint32_t)raw[2] | (uint32_t)raw[3] << 8 | (uint32_t)raw[4] << 16 |
+                   (uint32_t)raw[5] << 24, (uint32_t)id);
+  assert_int_equal(open_exact(sec, f, "u1", sealed, &opened), SYNC_OK);
+  assert_string_equal(opened, story);
+  free(opened);
+  free(sealed);
+  form_free(f);
+
+  snprintf(extra, sizeof extra, ",'encryption':{'public_key':'%s','clear_fields':[],"
+           "'dictionary':'%s'}", pub, dict);
+  expect_refused(extra, "go together");
+  snprintf(extra, sizeof extra, ",'encryption':{'public_key':'%s','clear_fields':[],"
+           "'dictionary':'%s','dictionary_id':7}", pub, dict);
+  expect_refused(extra, "is not the dictionary's id");
+  snprintf(extra, sizeof extra, ",'encryption':{'public_key':'%s','clear_fields':[],"
+           "'dictionary':'AAAAAAAAAAAA','dictionary_id':7}", pub);
+  expect_refused(extra, "of a zstd dictionary");
+  cJSON_Delete(doc);
+  free(golden);
+}
+
 static void hash_of(const form_t *f, const char *payload, char out[65])
 {
   assert_int_equal(form_dedup_hash(f, payload, strlen(payload), out), SYNC_OK);
@@ -391,6 +437,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_encryption_block_is_checked_precisely),
+    cmocka_unit_test(test_a_form_dictionary_is_checked_and_compresses_sealed_answers),
     cmocka_unit_test(test_duplicate_key_block_is_checked_precisely),
     cmocka_unit_test(test_select_one_consent_field_needs_a_yes_choice),
     cmocka_unit_test(test_clear_fields_and_central_fields_stay_readable),
