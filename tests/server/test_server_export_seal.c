@@ -40,7 +40,7 @@ static int setup(void **state)
                                      sodium_base64_VARIANT_ORIGINAL), 0);
   assert_int_equal(sync_seal_opener_new(sec, &w->opener), SYNC_OK);
   size_t len = 0;
-  char *golden = ts_golden("sealed-v2.json", &len);
+  char *golden = ts_golden("envelope/sealed-v2.json", &len);
   cJSON *doc = cJSON_Parse(golden);
   assert_int_equal(seal_dict_from_b64(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "dictionary")),
                                       &w->dict), SYNC_OK);

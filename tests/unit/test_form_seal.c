@@ -329,7 +329,7 @@ static void test_a_form_dictionary_is_checked_and_compresses_sealed_answers(void
 {
   (void)state;
   size_t len = 0;
-  char *golden = ts_golden("sealed-v2.json", &len);
+  char *golden = ts_golden("envelope/sealed-v2.json", &len);
   cJSON *doc = cJSON_Parse(golden);
   const char *dict = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "dictionary"));
   double id = cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "dictionary_id"));

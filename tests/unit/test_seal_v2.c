@@ -1,10 +1,10 @@
 /* The v2 sealed envelope (seal_v2.h, proto/SECURITY.md 4): the golden vectors of
- * proto/golden/sealed-v2.json byte for byte, the record bound as associated data, the choice of
- * compression, decompression bombs and malformed frames refused, and v1 texts that happen to
- * start like v2 still opening.
+ * proto/golden/envelope/sealed-v2.json byte for byte, the record bound as associated data, the
+ * choice of compression, decompression bombs and malformed frames refused, and v1 texts that
+ * happen to start like v2 still opening.
  *
- * SYNC_GOLDEN_WRITE=1 rewrites proto/golden/sealed-v2.json from the fixed keys and answers below
- * (then review the diff: the vectors are a format promise). */
+ * SYNC_GOLDEN_WRITE=1 rewrites the golden file from the fixed keys and answers below (then review
+ * the diff: the vectors are a format promise). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +24,7 @@
 #include "sync/seal.h"
 #include "test_support.h"
 
-#define GOLDEN "proto/golden/sealed-v2.json"
+#define GOLDEN "proto/golden/envelope/sealed-v2.json"
 
 static const char ANSWERS[] =
   "{\"interview_date\":\"2026-10-14\",\"province\":\"35\",\"regency_code\":\"35.02\","
@@ -232,7 +232,7 @@ static void test_golden_vectors_seal_and_open_byte_for_byte(void **state)
 {
   (void)state;
   size_t len = 0;
-  char *text = ts_golden("sealed-v2.json", &len);
+  char *text = ts_golden("envelope/sealed-v2.json", &len);
   cJSON *doc = cJSON_Parse(text);
   assert_non_null(doc);
   keys_t k;
