@@ -35,6 +35,10 @@ SCHEMA_BY_PREFIX = [  # golden file name prefix -> schema name; first match wins
     ("enroll-response", "enroll-response"),
     ("form-", None),  # a form definition document (FORMS.md), checked by hash below
 ]
+# Golden files that are no protocol message, in subdirectories of golden/ -> schema.
+NESTED = {
+    "envelope/sealed-v2.json": "sealed-v2",  # SECURITY.md 4, also checked by check_sealed_v2.py
+}
 
 # Response golden -> the request it answers (receipts must echo its changes in order).
 PAIRS = {
@@ -104,7 +108,16 @@ def main():
         for e in errors_of(validators[schema], docs[name]):
             failures.append("%s (%s): %s" % (name, schema, fmt(e)))
 
+    for name, schema in NESTED.items():
+        docs[name] = load(os.path.join(golden_dir, name))
+        for e in errors_of(validators[schema], docs[name]):
+            failures.append("%s (%s): %s" % (name, schema, fmt(e)))
+
     # 2. cross-file rules
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import check_sealed_v2
+    failures.extend(check_sealed_v2.check(docs["envelope/sealed-v2.json"]))
     for resp, req in PAIRS.items():
         if resp not in docs or req not in docs:
             failures.append("%s/%s: golden file missing" % (resp, req))
@@ -326,6 +339,12 @@ def main():
 
     mut("error-unauthorized.json", e1, "error")
     mut("error-unauthorized.json", e2, "error")
+
+    def v1(d):
+        "sealed-v2 vector with header version 3"
+        d["vectors"][0]["header"] = "03" + d["vectors"][0]["header"][2:]
+
+    mut("envelope/sealed-v2.json", v1, "sealed-v2")
 
     for f in failures:
         print("FAIL " + f)

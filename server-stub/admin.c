@@ -1,5 +1,6 @@
 /* Admin commands: command-line helpers, database set-up, devices and forms (admin.h). */
 #include "admin.h"
+#include "admin_dict.h"
 
 #include <cJSON.h>
 #include <sodium.h>
@@ -413,6 +414,8 @@ static int form_add_security(const cli_t *c, db_conn_t *db, cJSON *doc)
     }
     cJSON_AddItemToObject(enc, "clear_fields", fields);
     cJSON_AddItemToObject(doc, "encryption", enc);
+    if (admin_form_dictionary(doc, enc) != 0)
+      return -1;
   }
   if (dedup) {
     cJSON *fields = name_array(dedup);

@@ -1,5 +1,5 @@
 /* Openers of stored records for exports (export.h, SECURITY.md 4): the clear answers alone, or
- * the sealed envelope opened with the central secret key and checked against the record. */
+ * the sealed text opened with the central secret key for its record (export_sealed.h). */
 #include "export.h"
 
 #include <cJSON.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_sealed.h"
 #include "seal_open.h"
 
 static cJSON *parse_clear(const exp_stored_t *rec, char *why, size_t whylen)
@@ -29,46 +30,34 @@ cJSON *export_open_plain(void *ctx, const exp_stored_t *rec, exp_opened_t *st, c
   return parse_clear(rec, why, whylen);
 }
 
-/* The envelope's identity must be the record's: a sealed text copied onto another record (or
- * another form) is refused, not exported under the wrong uuid. */
-static const char *envelope_mismatch(const cJSON *env, const exp_stored_t *rec)
-{
-  const cJSON *uuid = cJSON_GetObjectItemCaseSensitive(env, "uuid");
-  const cJSON *form = cJSON_GetObjectItemCaseSensitive(env, "form_id");
-  const cJSON *ver = cJSON_GetObjectItemCaseSensitive(env, "form_version");
-  if (!cJSON_IsString(uuid) || strcmp(uuid->valuestring, rec->uuid) != 0)
-    return "the sealed envelope belongs to another record";
-  if (!cJSON_IsString(form) || strcmp(form->valuestring, rec->form_id) != 0 ||
-      !cJSON_IsNumber(ver) || ver->valuedouble != (double)rec->form_version)
-    return "the sealed envelope names another form or version";
-  if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(env, "payload")))
-    return "the sealed envelope has no answers";
-  return NULL;
-}
-
-cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, exp_opened_t *st, char *why,
-                          size_t whylen)
+cJSON *export_open_sealed_dict(const sync_seal_opener_t *opener, const seal_dict_t *dict,
+                               const exp_stored_t *rec, exp_opened_t *st, char *why,
+                               size_t whylen)
 {
   st->sealed_left = 0;
   if (!rec->sealed)
     return parse_clear(rec, why, whylen);
-  cJSON *env = NULL;
-  sync_err_t e = seal_open_envelope(ctx, rec->sealed, &env);
+  /* The text opens only for the record's uuid, form and version (bound in v2, named in v1): one
+   * copied onto another record or form is refused, not exported under the wrong uuid. */
+  seal_ident_t id = { rec->uuid, rec->form_id, rec->form_version };
+  cJSON *answers = NULL;
+  sync_err_t e = seal_open_answers(opener, &id, dict, rec->sealed, &answers);
   if (e != SYNC_OK) {
-    snprintf(why, whylen, "the sealed text does not open (%s: altered, or sealed to another"
-             " key)", sync_strerror(e));
+    if (e == SYNC_ERR_STATE)
+      snprintf(why, whylen, "the sealed text names a compression dictionary its form version"
+               " does not carry");
+    else if (e == SYNC_ERR_TOO_LARGE)
+      snprintf(why, whylen, "the sealed text opens to more than the largest payload (refused)");
+    else
+      snprintf(why, whylen, "the sealed text does not open (%s: altered, sealed to another key,"
+               " or copied from another record)", sync_strerror(e));
     return NULL;
   }
-  const char *bad = envelope_mismatch(env, rec);
-  cJSON *clear = bad ? NULL : parse_clear(rec, why, whylen);
-  if (bad || !clear) {
-    if (bad)
-      snprintf(why, whylen, "%s", bad);
-    cJSON_Delete(env);
+  cJSON *clear = parse_clear(rec, why, whylen);
+  if (!clear) {
+    cJSON_Delete(answers);
     return NULL;
   }
-  cJSON *answers = cJSON_DetachItemFromObjectCaseSensitive(env, "payload");
-  cJSON_Delete(env);
   /* Clear answers are newer (central staff set some of them after the record was sealed). */
   for (cJSON *it = clear->child; it;) {
     cJSON *next = it->next;
@@ -81,3 +70,8 @@ cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, exp_opened_t *st, 
   return answers;
 }
 
+cJSON *export_open_sealed(void *ctx, const exp_stored_t *rec, exp_opened_t *st, char *why,
+                          size_t whylen)
+{
+  return export_open_sealed_dict(ctx, NULL, rec, st, why, whylen);
+}

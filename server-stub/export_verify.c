@@ -10,6 +10,7 @@
 #include "db_internal.h"
 #include "device_sig.h"
 #include "export.h"
+#include "export_sealed.h"
 #include "form_def.h"
 #include "form_seal.h"
 
@@ -26,6 +27,7 @@ typedef struct form_entry {
   char form_id[PROTO_FORM_ID_MAX + 1];
   int version;
   form_t *form;
+  seal_dict_t *dict;          /* its compression dictionary, NULL when it has none */
 } form_entry_t;
 
 struct exp_verify {
@@ -68,27 +70,32 @@ void export_verify_free(exp_verify_t *v)
 {
   if (!v)
     return;
-  for (size_t i = 0; i < v->n_forms; i++)
+  for (size_t i = 0; i < v->n_forms; i++) {
     form_free(v->forms[i].form);
+    seal_dict_free(v->forms[i].dict);
+  }
   free(v->forms);
   pthread_mutex_destroy(&v->lock);
   free(v);
 }
 
-/* The record's form, parsed once (lock held). NULL when it cannot be read. */
-static const form_t *form_of(exp_verify_t *v, const char *form_id, int version)
+/* The record's form and its dictionary, read once (lock held). NULL when it cannot be read. */
+static const form_entry_t *form_of(exp_verify_t *v, const char *form_id, int version)
 {
   for (size_t i = 0; i < v->n_forms; i++)
     if (v->forms[i].version == version && strcmp(v->forms[i].form_id, form_id) == 0)
-      return v->forms[i].form;
+      return &v->forms[i];
   char *definition = NULL, errbuf[256];
   sync_err_t e = SYNC_OK;
   if (db_form_get(v->c, form_id, version, &definition, NULL) != SYNC_OK)
     return NULL;
   form_t *f = form_parse(definition, strlen(definition), &e, errbuf, sizeof errbuf);
   free(definition);
-  form_entry_t *grown = f ? realloc(v->forms, (v->n_forms + 1) * sizeof *grown) : NULL;
+  seal_dict_t *dict = NULL;
+  form_entry_t *grown = f && form_seal_dict(f, &dict) == SYNC_OK
+                        ? realloc(v->forms, (v->n_forms + 1) * sizeof *grown) : NULL;
   if (!grown) {
+    seal_dict_free(dict);
     form_free(f);
     return NULL;
   }
@@ -97,7 +104,8 @@ static const form_t *form_of(exp_verify_t *v, const char *form_id, int version)
   snprintf(ent->form_id, sizeof ent->form_id, "%s", form_id);
   ent->version = version;
   ent->form = f;
-  return f;
+  ent->dict = dict;
+  return ent;
 }
 
 /* The device revision whose sealed text the record carries: its seq, source, signature and key
@@ -241,7 +249,11 @@ cJSON *export_open_verified(void *ctx, const exp_stored_t *rec, exp_opened_t *st
   char detail[200] = "";
   pthread_mutex_lock(&v->lock);
   integrity_t in = check_signed(v, rec, detail, sizeof detail);
-  const form_t *f = form_of(v, rec->form_id, rec->form_version);
+  const form_entry_t *fe = form_of(v, rec->form_id, rec->form_version);
+  /* the entry's form and dictionary stay put: the cache only grows, by realloc of the array,
+   * so take the pointers now, under the lock */
+  const form_t *f = fe ? fe->form : NULL;
+  const seal_dict_t *dict = fe ? fe->dict : NULL;
   if (in == IN_BAD_SIGNATURE || in == IN_BAD_CERTIFICATE) {
     note(v, in, rec->uuid, NULL);
     pthread_mutex_unlock(&v->lock);
@@ -258,7 +270,7 @@ cJSON *export_open_verified(void *ctx, const exp_stored_t *rec, exp_opened_t *st
   /* The clear part is not checked against the split here: central staff write central fields
    * into it by design, and the device's own clear part was checked at push and is covered by
    * its signature (the payload hash). */
-  cJSON *answers = export_open_sealed((void *)v->opener, rec, st, why, whylen);
+  cJSON *answers = export_open_sealed_dict(v->opener, dict, rec, st, why, whylen);
   if (!answers)
     return NULL;
   integrity_t after = drop_unconsented(f, answers) ? IN_CONSENT : IN_OK;

@@ -1,5 +1,6 @@
 /* The security blocks of a definition (proto/FORMS.md "Encryption" and "Duplicate key";
- * proto/SECURITY.md 4 and 9): `encryption` {public_key, clear_fields} and `duplicate_key`
+ * proto/SECURITY.md 4 and 9): `encryption` {public_key, clear_fields, dictionary, dictionary_id}
+ * and `duplicate_key`
  * {fields, key}. Read after the fields and the consent field, since both name fields and
  * `encryption` must keep the consent field and the fields kept without consent readable. */
 #include "form_internal.h"
@@ -7,7 +8,10 @@
 #include <string.h>
 #include <sodium.h>
 
-static const char *const ENCRYPTION_KEYS[] = { "public_key", "clear_fields", NULL };
+#include "seal_v2.h"
+
+static const char *const ENCRYPTION_KEYS[] = { "public_key", "clear_fields", "dictionary",
+                                                "dictionary_id", NULL };
 static const char *const DEDUP_KEYS[] = { "fields", "key", NULL };
 
 /* base64 (standard alphabet, padded) of exactly FORM_KEY_BYTES bytes. */
@@ -73,6 +77,35 @@ static int check_needed_clear(form_pctx_t *p, const char *where)
                    " (they must stay readable); missing: %s", names);
 }
 
+/* `dictionary` (base64 of a zstd dictionary) and `dictionary_id` (its id) go together, and the id
+ * must be the dictionary's own: a sealed text names its dictionary by that id. */
+static int parse_dictionary(form_pctx_t *p, const cJSON *enc, const char *where)
+{
+  const cJSON *dict = cJSON_GetObjectItemCaseSensitive(enc, "dictionary");
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(enc, "dictionary_id");
+  if (!dict && !id)
+    return 0;
+  if (!cJSON_IsString(dict) || !cJSON_IsNumber(id))
+    return form_fail(p, SYNC_ERR_FORM, where,
+                     "'dictionary' (base64 of a zstd dictionary) and 'dictionary_id' (an integer)"
+                     " go together");
+  seal_dict_t *d = NULL;
+  sync_err_t e = seal_dict_from_b64(dict->valuestring, &d);
+  uint32_t got = seal_dict_id(d);
+  seal_dict_free(d);
+  if (e == SYNC_ERR_NOMEM)
+    return form_fail(p, e, where, "out of memory");
+  if (e != SYNC_OK)
+    return form_fail(p, SYNC_ERR_FORM, where,
+                     "'dictionary' must be base64 (standard, padded) of a zstd dictionary of at"
+                     " most %u bytes", SEAL_DICT_MAX);
+  if (id->valuedouble != (double)got)
+    return form_fail(p, SYNC_ERR_FORM, where,
+                     "'dictionary_id' %.0f is not the dictionary's id (%u)", id->valuedouble,
+                     (unsigned)got);
+  return 0;
+}
+
 static int parse_encryption(form_pctx_t *p, const cJSON *enc)
 {
   static const char where[] = ", encryption";
@@ -100,7 +133,7 @@ static int parse_encryption(form_pctx_t *p, const cJSON *enc)
       return form_fail(p, SYNC_ERR_FORM, where, "clear_fields: '%s' is listed twice", fd->name);
     fd->clear = 1;
   }
-  if (check_needed_clear(p, where))
+  if (check_needed_clear(p, where) || parse_dictionary(p, enc, where))
     return -1;
   f->encrypted = 1;
   return 0;

@@ -7,11 +7,13 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 
+#include "seal_v2.h"
 #include "sync/record.h"
 
 int form_is_encrypted(const form_t *f)
@@ -192,28 +194,65 @@ sync_err_t form_check_consent(const form_t *f, const char *payload_json, size_t 
   return rc;
 }
 
-/* {"uuid","form_id","form_version","revision","hlc","payload":<the payload text as given>} */
-static char *envelope(const form_t *f, const char *uuid, int64_t revision, const char *hlc,
-                      const char *payload_json, size_t len, size_t *out_len)
+sync_err_t form_seal_dict(const form_t *f, seal_dict_t **out)
 {
-  char num[64];
-  form_buf_t b;
-  form_buf_init(&b, len + strlen(uuid) + strlen(hlc) + strlen(f->id) + 128);
-  form_buf_puts(&b, "{\"uuid\":");
-  form_buf_json_str(&b, uuid);
-  form_buf_puts(&b, ",\"form_id\":");
-  form_buf_json_str(&b, f->id);
-  snprintf(num, sizeof num, ",\"form_version\":%d,\"revision\":%" PRId64 ",\"hlc\":", f->version,
-           revision);
-  form_buf_puts(&b, num);
-  form_buf_json_str(&b, hlc);
-  form_buf_puts(&b, ",\"payload\":");
-  form_buf_put(&b, payload_json, len);
-  form_buf_putc(&b, '}');
-  *out_len = b.len;
-  if (b.oom && b.p)
-    sodium_memzero(b.p, b.len);
-  return form_buf_take(&b);
+  *out = NULL;
+  const cJSON *enc = cJSON_GetObjectItemCaseSensitive(f->root, "encryption");
+  const cJSON *dict = cJSON_GetObjectItemCaseSensitive(enc, "dictionary");
+  return cJSON_IsString(dict) ? seal_dict_from_b64(dict->valuestring, out) : SYNC_OK;
+}
+
+/* Dictionaries made ready for sealing (seal_dict_for_sealing: loading one costs more than a seal),
+ * for the last few forms sealed, keyed by their base64 text; kept for the life of the process.
+ * The lock is held while a text is sealed with one of them. */
+#define SEAL_CACHE 4
+static struct {
+  char *b64;
+  seal_dict_t *d;
+} seal_cache[SEAL_CACHE];
+static unsigned seal_cache_next;
+static pthread_mutex_t seal_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The cached dictionary for `b64` (lock held); NULL with *err when it cannot be made. */
+static const seal_dict_t *cached_dict(const char *b64, sync_err_t *err)
+{
+  for (unsigned i = 0; i < SEAL_CACHE; i++)
+    if (seal_cache[i].b64 && strcmp(seal_cache[i].b64, b64) == 0)
+      return seal_cache[i].d;
+  seal_dict_t *d = NULL;
+  char *copy = strdup(b64);
+  *err = copy ? seal_dict_from_b64(b64, &d) : SYNC_ERR_NOMEM;
+  if (*err == SYNC_OK)
+    *err = seal_dict_for_sealing(d);
+  if (*err != SYNC_OK) {
+    seal_dict_free(d);
+    free(copy);
+    return NULL;
+  }
+  unsigned slot = seal_cache_next++ % SEAL_CACHE;
+  free(seal_cache[slot].b64);
+  seal_dict_free(seal_cache[slot].d);
+  seal_cache[slot].b64 = copy;
+  seal_cache[slot].d = d;
+  return d;
+}
+
+/* seal_v2_seal with the form's dictionary, if it has one. */
+static sync_err_t seal_with_form_dict(const form_t *f, const seal_ident_t *id,
+                                      const char *payload_json, size_t len, unsigned char **c,
+                                      size_t *clen)
+{
+  const cJSON *enc = cJSON_GetObjectItemCaseSensitive(f->root, "encryption");
+  const cJSON *dict = cJSON_GetObjectItemCaseSensitive(enc, "dictionary");
+  if (!cJSON_IsString(dict))
+    return seal_v2_seal(f->seal_key, id, NULL, NULL, payload_json, len, c, clen);
+  sync_err_t rc = SYNC_OK;
+  pthread_mutex_lock(&seal_cache_lock);
+  const seal_dict_t *d = cached_dict(dict->valuestring, &rc);
+  if (d)
+    rc = seal_v2_seal(f->seal_key, id, d, NULL, payload_json, len, c, clen);
+  pthread_mutex_unlock(&seal_cache_lock);
+  return rc;
 }
 
 sync_err_t form_seal(const form_t *f, const char *uuid, int64_t revision, const char *hlc,
@@ -222,6 +261,7 @@ sync_err_t form_seal(const form_t *f, const char *uuid, int64_t revision, const 
   if (!out_sealed)
     return SYNC_ERR_INVALID_ARG;
   *out_sealed = NULL;
+  (void)revision;   /* bound by the device's signature, not sealed (form_seal.h) */
   if (!f || !uuid || !hlc)
     return SYNC_ERR_INVALID_ARG;
   if (!f->encrypted)
@@ -233,26 +273,20 @@ sync_err_t form_seal(const form_t *f, const char *uuid, int64_t revision, const 
   cJSON_Delete(root);
   if (sodium_init() < 0)
     return SYNC_ERR_CRYPTO;
-  size_t mlen = 0;
-  char *m = envelope(f, uuid, revision, hlc, payload_json, len, &mlen);
-  size_t clen = mlen + crypto_box_SEALBYTES;
-  unsigned char *c = m ? malloc(clen) : NULL;
-  char *out = c ? malloc(sodium_base64_ENCODED_LEN(clen, sodium_base64_VARIANT_ORIGINAL)) : NULL;
-  if (!out) {
-    rc = SYNC_ERR_NOMEM;
-  } else if (crypto_box_seal(c, (const unsigned char *)m, mlen, f->seal_key) != 0) {
-    rc = SYNC_ERR_CRYPTO;
-  } else {
-    sodium_bin2base64(out, sodium_base64_ENCODED_LEN(clen, sodium_base64_VARIANT_ORIGINAL), c,
-                      clen, sodium_base64_VARIANT_ORIGINAL);
-    *out_sealed = out;
-    out = NULL;
-  }
-  if (m) {
-    sodium_memzero(m, mlen);   /* the answers in the clear */
-    free(m);
-  }
+  unsigned char *c = NULL;
+  size_t clen = 0;
+  seal_ident_t id = { uuid, f->id, f->version };
+  if ((rc = seal_with_form_dict(f, &id, payload_json, len, &c, &clen)) != SYNC_OK)
+    goto done;
+  size_t n = sodium_base64_ENCODED_LEN(clen, sodium_base64_VARIANT_ORIGINAL);
+  char *out = malloc(n);
+  rc = SYNC_ERR_NOMEM;
+  if (!out)
+    goto done;
+  sodium_bin2base64(out, n, c, clen, sodium_base64_VARIANT_ORIGINAL);
+  *out_sealed = out;
+  rc = SYNC_OK;
+done:
   free(c);
-  free(out);
   return rc;
 }

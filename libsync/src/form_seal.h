@@ -33,12 +33,19 @@ sync_err_t form_clear_part(const form_t *f, const char *payload_json, size_t len
 sync_err_t form_check_clear(const form_t *f, const char *payload_json, size_t len, char *field,
                             size_t field_len);
 
-/* Seals `payload_json` (the full canonical answers) for the central office: builds the envelope
- * {"uuid","form_id","form_version","revision","hlc","payload":{...}} and returns base64 of
- * crypto_box_seal(envelope, encryption.public_key). SYNC_ERR_STATE for a form without encryption,
- * SYNC_ERR_CRYPTO if libsodium fails. */
+/* Seals `payload_json` (the full canonical answers) for the central office: base64 of the v2
+ * envelope (seal_v2.h) of record `uuid` under this form, compressed with the form's dictionary
+ * (encryption.dictionary) when it has one. `revision` and `hlc` are not sealed (the device's
+ * signature binds them to the sealed text, device_sig.h); they remain parameters for the v1
+ * callers and go when those are changed. SYNC_ERR_STATE for a form without
+ * encryption, SYNC_ERR_CRYPTO if libsodium fails. */
 sync_err_t form_seal(const form_t *f, const char *uuid, int64_t revision, const char *hlc,
                      const char *payload_json, size_t len, char **out_sealed);
+
+/* The form's compression dictionary (encryption.dictionary), made for sealing and opening;
+ * *out NULL when the form has none. */
+struct seal_dict;
+sync_err_t form_seal_dict(const form_t *f, struct seal_dict **out);
 
 /* SYNC_OK when `payload_json` respects consent (consent given, no consent field, or only
  * without_consent answers); SYNC_ERR_VALIDATION otherwise with the first offending field. */

@@ -1,5 +1,6 @@
 /* The central office's side of sealing, sync/seal.h (proto/SECURITY.md 4): key pairs and opening
- * sealed texts. Devices seal with form_seal() (form_seal.c). */
+ * sealed texts, v1 (crypto_box_seal of a JSON envelope) and v2 (seal_v2.h). Devices seal with
+ * form_seal() (form_seal.c). */
 #include "sync/seal.h"
 
 #include <math.h>
@@ -8,6 +9,8 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "form_def.h"
+#include "form_seal.h"
 #include "seal_open.h"
 #include "sync/record.h"
 
@@ -123,39 +126,44 @@ sync_err_t sync_seal_open(const char *secret_b64, const char *sealed_b64, char *
   return rc;
 }
 
-/* Decrypts and checks a sealed text: *text the envelope (NUL-terminated), *root its tree. */
-static sync_err_t open_envelope(const sync_seal_opener_t *opener, const char *sealed_b64,
-                                char **text, cJSON **root)
+/* The bytes of a base64 sealed text, bounded. */
+static sync_err_t sealed_bytes(const char *sealed_b64, unsigned char **out, size_t *out_len)
 {
-  *text = NULL;
-  *root = NULL;
-  if (!opener || !sealed_b64)
-    return SYNC_ERR_INVALID_ARG;
+  *out = NULL;
   size_t b64_len = strlen(sealed_b64);
   if (b64_len > SEAL_MAX_B64)
     return SYNC_ERR_TOO_LARGE;
-  sync_err_t rc = SYNC_OK;
-  size_t clen = 0;
+  size_t cap = b64_len / 4 * 3 + 3, n = 0;
   const char *end = NULL;
-  unsigned char *c = malloc(b64_len / 4 * 3 + 3);
-  char *m = NULL;
-  if (!c) {
-    rc = SYNC_ERR_NOMEM;
-  } else if (sodium_base642bin(c, b64_len / 4 * 3 + 3, sealed_b64, b64_len, NULL, &clen, &end,
-                               sodium_base64_VARIANT_ORIGINAL) != 0 ||
-             *end != '\0' || clen < crypto_box_SEALBYTES) {
-    rc = SYNC_ERR_INVALID_ARG;
-  } else if (!(m = malloc(clen - crypto_box_SEALBYTES + 1))) {
-    rc = SYNC_ERR_NOMEM;
-  } else if (crypto_box_seal_open((unsigned char *)m, c, clen, opener->pk, opener->sk) != 0) {
-    rc = SYNC_ERR_CRYPTO;
+  unsigned char *c = malloc(cap);
+  if (!c)
+    return SYNC_ERR_NOMEM;
+  if (sodium_base642bin(c, cap, sealed_b64, b64_len, NULL, &n, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 || *end != '\0') {
+    free(c);
+    return SYNC_ERR_INVALID_ARG;
   }
-  free(c);
-  if (rc != SYNC_OK) {
-    free(m);
-    return rc;
-  }
+  *out = c;
+  *out_len = n;
+  return SYNC_OK;
+}
+
+/* Opens and checks a v1 text: *text the envelope (NUL-terminated), *root its tree. */
+static sync_err_t open_v1(const sync_seal_opener_t *opener, const unsigned char *c, size_t clen,
+                          char **text, cJSON **root)
+{
+  *text = NULL;
+  *root = NULL;
+  if (clen < crypto_box_SEALBYTES)
+    return SYNC_ERR_INVALID_ARG;
   size_t mlen = clen - crypto_box_SEALBYTES;
+  char *m = malloc(mlen + 1);
+  if (!m)
+    return SYNC_ERR_NOMEM;
+  if (crypto_box_seal_open((unsigned char *)m, c, clen, opener->pk, opener->sk) != 0) {
+    free(m);
+    return SYNC_ERR_CRYPTO;
+  }
   m[mlen] = '\0';
   const char *pend = NULL;
   cJSON *tree = memchr(m, '\0', mlen) ? NULL : cJSON_ParseWithLengthOpts(m, mlen, &pend, 0);
@@ -170,25 +178,131 @@ static sync_err_t open_envelope(const sync_seal_opener_t *opener, const char *se
   return SYNC_OK;
 }
 
+static void wipe_free(char *text)
+{
+  if (text) {
+    sodium_memzero(text, strlen(text));
+    free(text);
+  }
+}
+
 sync_err_t sync_seal_opener_open(const sync_seal_opener_t *opener, const char *sealed_b64,
                                  char **out_envelope)
 {
   if (!out_envelope)
     return SYNC_ERR_INVALID_ARG;
-  cJSON *root;
-  sync_err_t rc = open_envelope(opener, sealed_b64, out_envelope, &root);
+  *out_envelope = NULL;
+  if (!opener || !sealed_b64)
+    return SYNC_ERR_INVALID_ARG;
+  unsigned char *c = NULL;
+  size_t clen = 0;
+  cJSON *root = NULL;
+  sync_err_t rc = sealed_bytes(sealed_b64, &c, &clen);
+  if (rc == SYNC_OK)
+    rc = open_v1(opener, c, clen, out_envelope, &root);
+  if (rc == SYNC_ERR_CRYPTO && seal_v2_looks(c, clen))
+    rc = SYNC_ERR_STATE;   /* not v1 for this key, and reads as v2: it opens only for its record */
   cJSON_Delete(root);
+  free(c);
   return rc;
 }
 
-sync_err_t seal_open_envelope(const sync_seal_opener_t *opener, const char *sealed_b64,
-                              cJSON **out)
+/* A v1 envelope of record `id`: its payload, detached. SYNC_ERR_CRYPTO when it names another
+ * record, form or version (a text copied from elsewhere). *opened: 1 when the text is a v1 text
+ * for this key (it decrypted), whatever else holds. */
+static sync_err_t v1_answers(const sync_seal_opener_t *opener, const seal_ident_t *id,
+                             const unsigned char *c, size_t clen, cJSON **out, int *opened)
 {
   char *text;
-  sync_err_t rc = open_envelope(opener, sealed_b64, &text, out);
-  if (text) {
-    sodium_memzero(text, strlen(text));
-    free(text);
+  cJSON *env;
+  sync_err_t rc = open_v1(opener, c, clen, &text, &env);
+  wipe_free(text);
+  *opened = rc == SYNC_OK || rc == SYNC_ERR_JSON;
+  if (rc != SYNC_OK)
+    return rc;
+  const cJSON *uuid = cJSON_GetObjectItemCaseSensitive(env, "uuid");
+  const cJSON *form = cJSON_GetObjectItemCaseSensitive(env, "form_id");
+  const cJSON *ver = cJSON_GetObjectItemCaseSensitive(env, "form_version");
+  if (strcmp(uuid->valuestring, id->uuid) != 0 || strcmp(form->valuestring, id->form_id) != 0 ||
+      ver->valuedouble != (double)id->form_version)
+    rc = SYNC_ERR_CRYPTO;
+  else
+    *out = cJSON_DetachItemFromObjectCaseSensitive(env, "payload");
+  cJSON_Delete(env);
+  return rc;
+}
+
+/* The answers of a v2 text as a tree: one JSON object, nothing after it. */
+static sync_err_t v2_answers(const sync_seal_opener_t *opener, const seal_ident_t *id,
+                             const seal_dict_t *d, const unsigned char *c, size_t clen,
+                             cJSON **out)
+{
+  char *m = NULL;
+  size_t mlen = 0;
+  sync_err_t rc = seal_v2_open(opener->sk, opener->pk, id, d, c, clen, &m, &mlen);
+  if (rc != SYNC_OK)
+    return rc;
+  const char *pend = NULL;
+  cJSON *tree = memchr(m, '\0', mlen) ? NULL : cJSON_ParseWithLengthOpts(m, mlen, &pend, 0);
+  sodium_memzero(m, mlen);
+  free(m);
+  if (!cJSON_IsObject(tree) || (size_t)(pend - m) != mlen) {
+    cJSON_Delete(tree);
+    return SYNC_ERR_JSON;
   }
+  *out = tree;
+  return SYNC_OK;
+}
+
+sync_err_t seal_open_answers(const sync_seal_opener_t *opener, const seal_ident_t *id,
+                             const seal_dict_t *d, const char *sealed_b64, cJSON **out)
+{
+  *out = NULL;
+  if (!opener || !id || !id->uuid || !id->form_id || !sealed_b64)
+    return SYNC_ERR_INVALID_ARG;
+  unsigned char *c = NULL;
+  size_t clen = 0;
+  sync_err_t rc = sealed_bytes(sealed_b64, &c, &clen);
+  if (rc != SYNC_OK)
+    return rc;
+  /* A v1 text starts with a random byte: one that looks like v2 and does not open as v2 is
+   * tried as v1 (a real v2 text never opens as v1, and the other way round). */
+  rc = seal_v2_looks(c, clen) ? v2_answers(opener, id, d, c, clen, out) : SYNC_ERR_INVALID_ARG;
+  if (rc != SYNC_OK) {
+    int was_v1 = 0;
+    sync_err_t v1 = v1_answers(opener, id, c, clen, out, &was_v1);
+    if (was_v1 || !seal_v2_looks(c, clen))
+      rc = v1;
+  }
+  free(c);
+  return rc;
+}
+
+sync_err_t sync_seal_opener_open_record(const sync_seal_opener_t *opener,
+                                        const char *definition_json, size_t definition_len,
+                                        const char *uuid, const char *sealed_b64,
+                                        char **out_answers)
+{
+  if (!out_answers)
+    return SYNC_ERR_INVALID_ARG;
+  *out_answers = NULL;
+  if (!opener || !definition_json || !uuid || !sealed_b64)
+    return SYNC_ERR_INVALID_ARG;
+  char errbuf[256];
+  sync_err_t rc;
+  form_t *f = form_parse(definition_json, definition_len, &rc, errbuf, sizeof errbuf);
+  if (!f)
+    return rc;
+  seal_dict_t *d = NULL;
+  cJSON *answers = NULL;
+  seal_ident_t id = { uuid, form_id(f), form_version(f) };
+  rc = form_seal_dict(f, &d);
+  if (rc == SYNC_OK)
+    rc = seal_open_answers(opener, &id, d, sealed_b64, &answers);
+  if (rc == SYNC_OK && !(*out_answers = cJSON_PrintUnformatted(answers)))
+    rc = SYNC_ERR_NOMEM;
+  cJSON_Delete(answers);
+  seal_dict_free(d);
+  form_free(f);
   return rc;
 }

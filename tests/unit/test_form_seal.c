@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <cjson/cJSON.h>
 
 #include "form_seal.h"
+#include "seal_v2.h"
 #include "sync/seal.h"
 #include "test_support.h"
 
@@ -34,7 +36,7 @@ static char *unquote(const char *s)
  * field, followed by the top-level keys in `extra` (",'encryption':{...}" or ""). */
 static form_t *parse_with(const char *extra, sync_err_t *err, char *msg, size_t msglen)
 {
-  char doc[4096];
+  static char doc[16384];
   snprintf(doc, sizeof doc,
            "{'format':1,'form_id':'t','version':2,'default_language':'en','languages':['en'],"
            "'title':{'en':'T'},'choice_lists':{'sex':[{'name':'f','label':{'en':'F'}},"
@@ -204,6 +206,33 @@ static form_t *sealed_form(char pub[SYNC_SEAL_KEY_B64_LEN + 1], char sec[SYNC_SE
   return parse_ok(extra);
 }
 
+/* Opens a text form_seal made for record `uuid` of `f` with the secret key `sec`: the answers
+ * exactly as they were sealed (*out, NUL-terminated), or the error. */
+static sync_err_t open_exact(const char *sec, const form_t *f, const char *uuid,
+                             const char *sealed, char **out)
+{
+  unsigned char sk[32], pk[32];
+  size_t n = 0, len = strlen(sealed), got = 0;
+  if (sodium_base642bin(sk, 32, sec, strlen(sec), NULL, &n, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 || n != 32)
+    return SYNC_ERR_INVALID_ARG;
+  assert_int_equal(crypto_scalarmult_base(pk, sk), 0);
+  unsigned char *raw = malloc(len + 1);
+  assert_non_null(raw);
+  sync_err_t rc = SYNC_ERR_INVALID_ARG;
+  if (sodium_base642bin(raw, len + 1, sealed, len, NULL, &got, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) == 0) {
+    seal_dict_t *d = NULL;
+    assert_int_equal(form_seal_dict(f, &d), SYNC_OK);
+    seal_ident_t id = { uuid, form_id(f), form_version(f) };
+    size_t olen = 0;
+    rc = seal_v2_open(sk, pk, &id, d, raw, got, out, &olen);
+    seal_dict_free(d);
+  }
+  free(raw);
+  return rc;
+}
+
 static const char PAYLOAD[] = "{\"province\":\"Jawa Barat\",\"full_name\":\"Siti \\u00e9 Aminah\","
                               "\"age\":17,\"adult\":false,\"story\":\"line\\nbreak\"}";
 
@@ -217,14 +246,17 @@ static void test_sealed_answers_open_with_the_central_key(void **state)
                              PAYLOAD, strlen(PAYLOAD), &sealed), SYNC_OK);
   assert_non_null(sealed);
   assert_null(strstr(sealed, "Siti"));
-  assert_int_equal(sync_seal_open(sec, sealed, &env), SYNC_OK);
-  char expected[1024];
-  snprintf(expected, sizeof expected,
-           "{\"uuid\":\"0190a0b2-0000-7000-8000-000000000001\",\"form_id\":\"t\","
-           "\"form_version\":2,\"revision\":3,\"hlc\":\"0000000001:0001:dev\",\"payload\":%s}",
-           PAYLOAD);
-  assert_string_equal(env, expected);
+  /* v2: the answers alone, byte for byte; the record is bound, not repeated */
+  assert_int_equal(open_exact(sec, f, "0190a0b2-0000-7000-8000-000000000001", sealed, &env),
+                   SYNC_OK);
+  assert_string_equal(env, PAYLOAD);
   free(env);
+  env = (char *)1;
+  assert_int_equal(open_exact(sec, f, "0190a0b2-0000-7000-8000-000000000002", sealed, &env),
+                   SYNC_ERR_CRYPTO);
+  assert_null(env);
+  /* the v1 opener says it is a text for its record only */
+  assert_int_equal(sync_seal_open(sec, sealed, &env), SYNC_ERR_STATE);
 
   /* sealing is randomised: the same answers never give the same text twice */
   char *again = NULL;
@@ -260,14 +292,16 @@ static void test_any_altered_byte_of_a_sealed_text_fails_to_open(void **state)
     assert_non_null(pos);
     sealed[i] = B64[((size_t)(pos - B64) + 32) % 64];
     char *env = (char *)1;
-    sync_err_t rc = sync_seal_open(sec, sealed, &env);
-    if (rc != SYNC_ERR_CRYPTO)
+    sync_err_t rc = open_exact(sec, f, "u1", sealed, &env);
+    /* the header (first 8 base64 letters): not v2, or a dictionary this form has not */
+    if (rc != SYNC_ERR_CRYPTO && !(i < 8 && (rc == SYNC_ERR_INVALID_ARG || rc == SYNC_ERR_STATE)))
       fail_msg("byte %zu altered: %s", i, sync_errname(rc));
     assert_null(env);
     sealed[i] = saved;
   }
   char *env = NULL;
-  assert_int_equal(sync_seal_open(sec, sealed, &env), SYNC_OK);
+  assert_int_equal(open_exact(sec, f, "u1", sealed, &env), SYNC_OK);
+  assert_string_equal(env, "{\"age\":3}");
   free(env);
   free(sealed);
   form_free(f);
@@ -283,11 +317,56 @@ static void test_a_sealed_text_does_not_open_with_another_key(void **state)
   assert_string_not_equal(sec, sec2);
   char *sealed = NULL, *env = (char *)1;
   assert_int_equal(form_seal(f, "u1", 1, "h1", PAYLOAD, strlen(PAYLOAD), &sealed), SYNC_OK);
-  assert_int_equal(sync_seal_open(sec2, sealed, &env), SYNC_ERR_CRYPTO);
+  assert_int_equal(open_exact(sec2, f, "u1", sealed, &env), SYNC_ERR_CRYPTO);
   assert_null(env);
-  assert_int_equal(sync_seal_open(pub, sealed, &env), SYNC_ERR_CRYPTO);   /* public is no secret */
+  assert_int_equal(open_exact(pub, f, "u1", sealed, &env), SYNC_ERR_CRYPTO);   /* public is no secret */
   free(sealed);
   form_free(f);
+}
+
+/* encryption.dictionary: checked at parse (a zstd dictionary, its own id), and used to seal. */
+static void test_a_form_dictionary_is_checked_and_compresses_sealed_answers(void **state)
+{
+  (void)state;
+  size_t len = 0;
+  char *golden = ts_golden("envelope/sealed-v2.json", &len);
+  cJSON *doc = cJSON_Parse(golden);
+  const char *dict = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "dictionary"));
+  double id = cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "dictionary_id"));
+  char pub[SYNC_SEAL_KEY_B64_LEN + 1], sec[SYNC_SEAL_KEY_B64_LEN + 1];
+  assert_int_equal(sync_seal_keypair(pub, sec), SYNC_OK);
+  char extra[8192];
+  snprintf(extra, sizeof extra, ",'encryption':{'public_key':'%s','clear_fields':['province'],"
+           "'dictionary':'%s','dictionary_id':%.0f}", pub, dict, id);
+  form_t *f = parse_ok(extra);
+  static const char story[] =
+    "{\"province\":\"35\",\"full_name\":\"Dewi Rina\",\"story\":\"Dijanjikan kerja 12.\"}";
+  char *sealed = NULL, *opened = NULL;
+  assert_int_equal(form_seal(f, "u1", 1, "h", story, strlen(story), &sealed), SYNC_OK);
+  unsigned char raw[1024];
+  size_t n = 0;
+  assert_int_equal(sodium_base642bin(raw, sizeof raw, sealed, strlen(sealed), NULL, &n, NULL,
+                                     sodium_base64_VARIANT_ORIGINAL), 0);
+  assert_int_equal(raw[1], SEAL_COMP_ZSTD);
+  assert_int_equal((uint32_t)raw[2] | (uint32_t)raw[3] << 8 | (uint32_t)raw[4] << 16 |
+                   (uint32_t)raw[5] << 24, (uint32_t)id);
+  assert_int_equal(open_exact(sec, f, "u1", sealed, &opened), SYNC_OK);
+  assert_string_equal(opened, story);
+  free(opened);
+  free(sealed);
+  form_free(f);
+
+  snprintf(extra, sizeof extra, ",'encryption':{'public_key':'%s','clear_fields':[],"
+           "'dictionary':'%s'}", pub, dict);
+  expect_refused(extra, "go together");
+  snprintf(extra, sizeof extra, ",'encryption':{'public_key':'%s','clear_fields':[],"
+           "'dictionary':'%s','dictionary_id':7}", pub, dict);
+  expect_refused(extra, "is not the dictionary's id");
+  snprintf(extra, sizeof extra, ",'encryption':{'public_key':'%s','clear_fields':[],"
+           "'dictionary':'AAAAAAAAAAAA','dictionary_id':7}", pub);
+  expect_refused(extra, "of a zstd dictionary");
+  cJSON_Delete(doc);
+  free(golden);
 }
 
 static void hash_of(const form_t *f, const char *payload, char out[65])
@@ -358,6 +437,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_encryption_block_is_checked_precisely),
+    cmocka_unit_test(test_a_form_dictionary_is_checked_and_compresses_sealed_answers),
     cmocka_unit_test(test_duplicate_key_block_is_checked_precisely),
     cmocka_unit_test(test_select_one_consent_field_needs_a_yes_choice),
     cmocka_unit_test(test_clear_fields_and_central_fields_stay_readable),

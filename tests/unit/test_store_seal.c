@@ -125,20 +125,30 @@ static void test_marker_test_encrypted_form(void **state)
   /* Central staff open the sealed text with the private key and find the full answers. */
   char *sealed = sealed_text(f, uuid, 2);
   assert_non_null(sealed);
-  char *envelope = NULL;
-  assert_int_equal(sync_seal_open(f->sec, sealed, &envelope), SYNC_OK);
-  assert_non_null(strstr(envelope, f->marker));
-  cJSON *env = cJSON_Parse(envelope);
-  assert_string_equal(cJSON_GetObjectItem(env, "uuid")->valuestring, uuid);
-  assert_int_equal(cJSON_GetObjectItem(env, "revision")->valueint, 2);
-  assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(env, "payload"), "full_name")->valuestring,
-                      f->marker);
-  cJSON_Delete(env);
-  sync_free(envelope);
+  char *definition = NULL, *answers = NULL;
+  assert_int_equal(sync_form_get_json(f->st.s, "tppo_screening", 1, &definition), SYNC_OK);
+  sync_seal_opener_t *opener = NULL;
+  assert_int_equal(sync_seal_opener_new(f->sec, &opener), SYNC_OK);
+  assert_int_equal(sync_seal_opener_open_record(opener, definition, strlen(definition), uuid,
+                                                sealed, &answers), SYNC_OK);
+  cJSON *opened = cJSON_Parse(answers);
+  assert_string_equal(cJSON_GetObjectItem(opened, "full_name")->valuestring, f->marker);
+  cJSON_Delete(opened);
+  sync_free(answers);
+  /* The text is bound to its record: under another uuid it does not open. */
+  assert_int_equal(sync_seal_opener_open_record(opener, definition, strlen(definition),
+                                                "0190a0b2-0000-7000-8000-00000000ffff", sealed,
+                                                &answers), SYNC_ERR_CRYPTO);
+  assert_null(answers);
+  sync_seal_opener_free(opener);
   /* Another key cannot open it. */
   char other_pub[SYNC_SEAL_KEY_B64_LEN + 1], other_sec[SYNC_SEAL_KEY_B64_LEN + 1];
   assert_int_equal(sync_seal_keypair(other_pub, other_sec), SYNC_OK);
-  assert_int_equal(sync_seal_open(other_sec, sealed, &envelope), SYNC_ERR_CRYPTO);
+  assert_int_equal(sync_seal_opener_new(other_sec, &opener), SYNC_OK);
+  assert_int_equal(sync_seal_opener_open_record(opener, definition, strlen(definition), uuid,
+                                                sealed, &answers), SYNC_ERR_CRYPTO);
+  sync_seal_opener_free(opener);
+  sync_free(definition);
   free(sealed);
   free(payload);
 }
