@@ -19,7 +19,7 @@ DEMO_PACKAGES=(
 ALL_PACKAGES=(
   "${DEMO_PACKAGES[@]}" git
   # tests and tools
-  libcmocka-dev python3-jsonschema sqlite3 procps
+  libcmocka-dev python3-jsonschema python3-cryptography sqlite3 procps
   # Symbols for sanitizer reports. GCC's ASan names frames with libbacktrace, which finds the
   # loader's internal functions only in libc6-dbg: without it the leak suppressions of
   # tests/gui/lsan.supp (leak:_dl_init) never match. clang's runtime (fuzz targets) uses

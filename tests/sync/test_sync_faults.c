@@ -85,13 +85,6 @@ static void verify(const world_t *w, const char *what, unsigned long long seed)
   assert_int_equal(ob.failed, 0);
 }
 
-/* A link `plain_kbps` would be for plain records, as fast for this setup's: a sealed record is
- * about 11 times larger on the wire than a plain one (its sealed text does not compress). */
-static uint32_t link_kbps(uint32_t plain_kbps)
-{
-  return g_how == FX_SECURE ? 11 * plain_kbps : plain_kbps;
-}
-
 typedef struct offline_seen {
   int offline;
   char message[256];
@@ -268,7 +261,7 @@ static void test_link_down_then_up_reports_offline_and_resumes(void **state)
   (void)state;
   netproxy_opts_t po;
   netproxy_opts_init(&po);
-  po.bandwidth_kbps = link_kbps(2000);
+  po.bandwidth_kbps = 2000;
   world_t w;
   world_open(&w, fx_sanitized() ? 150 : 400, 99, &po);
   sync_engine_config_t c;
@@ -327,7 +320,7 @@ static void test_server_killed_and_restarted_mid_push_loses_nothing(void **state
     uint64_t seed = 1000 + (uint64_t)i;
     netproxy_opts_t po;
     netproxy_opts_init(&po);
-    po.bandwidth_kbps = link_kbps(400); /* over a second of upload */
+    po.bandwidth_kbps = 400; /* over a second of upload */
     world_t w;
     world_open(&w, 300, seed, &po);
     sync_engine_config_t c;
@@ -366,12 +359,13 @@ static void test_client_killed_mid_sync_and_restarted_loses_nothing(void **state
     uint64_t seed = 2000 + (uint64_t)i;
     netproxy_opts_t po;
     netproxy_opts_init(&po);
-    po.bandwidth_kbps = link_kbps(400); /* about a second of upload */
+    po.bandwidth_kbps = 400; /* about a second of upload */
     po.latency_ms = 10;
     world_t w;
-    /* Plain records compress about 10:1: 200 of them fit in one measured first batch, which is
-     * acknowledged all at once, so the plain run takes more to have a middle to kill in. */
-    world_open(&w, g_how == FX_SECURE ? 200 : 1000, seed, &po);
+    /* Records compress about 10:1 (sealed ones too, with the form's dictionary): 200 of them
+     * fit in one measured first batch, acknowledged all at once; 1,000 leave a middle to kill
+     * in. */
+    world_open(&w, 1000, seed, &po);
     char *argv[] = {(char *)SYNCCTL_PATH, (char *)"--store", w.dev.path, (char *)"sync",
                     (char *)"--server", w.proxy.url, (char *)"--allow-http-loopback", NULL, NULL,
                     NULL, NULL, NULL};
