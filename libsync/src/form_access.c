@@ -1,4 +1,5 @@
 /* Accessors of a parsed form, label texts with language fallback, and form_free(). */
+#include "seal_v2.h"
 #include "form_internal.h"
 
 #include <stdlib.h>
@@ -27,6 +28,8 @@ void form_free(form_t *f)
   free(f->field_names);
   form_names_free(&f->by_name);
   free(f->ref_slots);
+  seal_dict_free(f->seal_dict);
+  pthread_mutex_destroy(&f->seal_lock);
   cJSON_Delete(f->root);
   free(f);
 }

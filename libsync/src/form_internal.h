@@ -13,6 +13,7 @@
 #ifndef SYNC_FORM_INTERNAL_H
 #define SYNC_FORM_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -119,6 +120,11 @@ struct form {
   form_names_t by_name;
   form_ref_slot_t *ref_slots;  /* open addressing by pointer; ptr NULL = empty */
   size_t ref_mask;
+
+  /* encryption.dictionary made ready for sealing (form_seal.c), on the first seal: loading it
+   * costs more than a seal. Made under seal_lock; read-only once made, so seals share it. */
+  pthread_mutex_t seal_lock;
+  struct seal_dict *seal_dict;
 };
 
 /* ---- form_parse_util.c: error reporting and small checks shared by the parse files --------- */

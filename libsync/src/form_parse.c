@@ -221,6 +221,7 @@ form_t *form_parse(const char *json, size_t len, sync_err_t *err, char *errbuf, 
   }
   f->root = root;
   f->consent_field = -1;
+  pthread_mutex_init(&f->seal_lock, NULL);
   p.f = f;
   if (parse_document(&p, root)) {
     *err = p.err;

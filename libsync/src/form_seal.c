@@ -202,38 +202,25 @@ sync_err_t form_seal_dict(const form_t *f, seal_dict_t **out)
   return cJSON_IsString(dict) ? seal_dict_from_b64(dict->valuestring, out) : SYNC_OK;
 }
 
-/* Dictionaries made ready for sealing (seal_dict_for_sealing: loading one costs more than a seal),
- * for the last few forms sealed, keyed by their base64 text; kept for the life of the process.
- * The lock is held while a text is sealed with one of them. */
-#define SEAL_CACHE 4
-static struct {
-  char *b64;
-  seal_dict_t *d;
-} seal_cache[SEAL_CACHE];
-static unsigned seal_cache_next;
-static pthread_mutex_t seal_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The cached dictionary for `b64` (lock held); NULL with *err when it cannot be made. */
-static const seal_dict_t *cached_dict(const char *b64, sync_err_t *err)
+/* The form's dictionary made ready for sealing, made on the first seal (form_internal.h); NULL
+ * with *err when it cannot be made. The form is shared and const to callers; only this lazily
+ * made, then read-only member changes, under its own lock. */
+static const seal_dict_t *sealing_dict(const form_t *f, const char *b64, sync_err_t *err)
 {
-  for (unsigned i = 0; i < SEAL_CACHE; i++)
-    if (seal_cache[i].b64 && strcmp(seal_cache[i].b64, b64) == 0)
-      return seal_cache[i].d;
-  seal_dict_t *d = NULL;
-  char *copy = strdup(b64);
-  *err = copy ? seal_dict_from_b64(b64, &d) : SYNC_ERR_NOMEM;
-  if (*err == SYNC_OK)
-    *err = seal_dict_for_sealing(d);
-  if (*err != SYNC_OK) {
-    seal_dict_free(d);
-    free(copy);
-    return NULL;
+  form_t *mf = (form_t *)f;
+  pthread_mutex_lock(&mf->seal_lock);
+  if (!mf->seal_dict) {
+    seal_dict_t *d = NULL;
+    *err = seal_dict_from_b64(b64, &d);
+    if (*err == SYNC_OK)
+      *err = seal_dict_for_sealing(d);
+    if (*err == SYNC_OK)
+      mf->seal_dict = d;
+    else
+      seal_dict_free(d);
   }
-  unsigned slot = seal_cache_next++ % SEAL_CACHE;
-  free(seal_cache[slot].b64);
-  seal_dict_free(seal_cache[slot].d);
-  seal_cache[slot].b64 = copy;
-  seal_cache[slot].d = d;
+  const seal_dict_t *d = mf->seal_dict;
+  pthread_mutex_unlock(&mf->seal_lock);
   return d;
 }
 
@@ -247,12 +234,8 @@ static sync_err_t seal_with_form_dict(const form_t *f, const seal_ident_t *id,
   if (!cJSON_IsString(dict))
     return seal_v2_seal(f->seal_key, id, NULL, NULL, payload_json, len, c, clen);
   sync_err_t rc = SYNC_OK;
-  pthread_mutex_lock(&seal_cache_lock);
-  const seal_dict_t *d = cached_dict(dict->valuestring, &rc);
-  if (d)
-    rc = seal_v2_seal(f->seal_key, id, d, NULL, payload_json, len, c, clen);
-  pthread_mutex_unlock(&seal_cache_lock);
-  return rc;
+  const seal_dict_t *d = sealing_dict(f, dict->valuestring, &rc);
+  return d ? seal_v2_seal(f->seal_key, id, d, NULL, payload_json, len, c, clen) : rc;
 }
 
 sync_err_t form_seal(const form_t *f, const char *uuid, int64_t revision, const char *hlc,
