@@ -308,7 +308,7 @@ static void finalize(const form_t *f, proto_change_t *x)
     die("cannot hash record %s", x->uuid);
   if (!form_is_encrypted(f))
     return;
-  if (form_seal(f, x->uuid, x->revision, x->hlc, x->payload, len, &x->sealed) != SYNC_OK ||
+  if (form_seal(f, x->uuid, x->payload, len, &x->sealed) != SYNC_OK ||
       form_clear_part(f, x->payload, len, &clear) != SYNC_OK)
     die("cannot seal record %s", x->uuid);
   free(x->payload);

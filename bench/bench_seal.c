@@ -205,7 +205,7 @@ static void bench_v2(const char *name, const form_t *f, size_t def_growth, char 
   double t0 = now_s();
   for (size_t i = 0; i < n; i++) {
     snprintf(uuid, sizeof uuid, "0190a0b2-7c4e-7d21-9f3a-%012zx", i % 1000000000000u);
-    if (form_seal(f, uuid, 1, "h", answers[i], strlen(answers[i]), &b64[i]) != SYNC_OK)
+    if (form_seal(f, uuid, answers[i], strlen(answers[i]), &b64[i]) != SYNC_OK)
       die("form_seal");
   }
   double t1 = now_s();

@@ -66,7 +66,7 @@ static void check_security(const form_t *f, const char *canonical)
       (strlen(hash) != 0 && strlen(hash) != 64) || (strlen(hash) && !form_has_dedup(f)))
     abort();
   char *sealed = NULL;
-  sync_err_t rc = form_seal(f, "u", 1, "h", canonical, n, &sealed);
+  sync_err_t rc = form_seal(f, "u", canonical, n, &sealed);
   if (form_is_encrypted(f) ? rc != SYNC_OK || !sealed : rc != SYNC_ERR_STATE || sealed)
     abort();
   free(sealed);

@@ -88,9 +88,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *printed = cJSON_IsObject(out) ? cJSON_PrintUnformatted(out) : NULL;
     if (!printed)
       abort();
+    /* Authentic stored answers open to themselves. Compared as printed text: cJSON_Compare
+     * looks members up by name, so an object with a repeated name never equals its own copy. */
     cJSON *again = mode == 'p' ? cJSON_ParseWithLength((const char *)data + 1, size - 1) : NULL;
-    if (mode == 'p' && !cJSON_Compare(again, out, 1))
-      abort();   /* authentic stored answers open to themselves */
+    char *expected = again ? cJSON_PrintUnformatted(again) : NULL;
+    if (mode == 'p' && (!expected || strcmp(expected, printed) != 0))
+      abort();
+    free(expected);
     cJSON_Delete(again);
     free(printed);
     cJSON_Delete(out);

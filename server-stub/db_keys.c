@@ -28,6 +28,9 @@
 #define KEY_FILE_FORMAT "syncserver-keys"
 
 static sync_err_t keys_fail(db_conn_t *c, sync_err_t e, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+static sync_err_t keys_fail(db_conn_t *c, sync_err_t e, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);

@@ -238,14 +238,13 @@ static sync_err_t seal_with_form_dict(const form_t *f, const seal_ident_t *id,
   return d ? seal_v2_seal(f->seal_key, id, d, NULL, payload_json, len, c, clen) : rc;
 }
 
-sync_err_t form_seal(const form_t *f, const char *uuid, int64_t revision, const char *hlc,
-                     const char *payload_json, size_t len, char **out_sealed)
+sync_err_t form_seal(const form_t *f, const char *uuid, const char *payload_json, size_t len,
+                     char **out_sealed)
 {
   if (!out_sealed)
     return SYNC_ERR_INVALID_ARG;
   *out_sealed = NULL;
-  (void)revision;   /* bound by the device's signature, not sealed (form_seal.h) */
-  if (!f || !uuid || !hlc)
+  if (!f || !uuid)
     return SYNC_ERR_INVALID_ARG;
   if (!f->encrypted)
     return SYNC_ERR_STATE;

@@ -35,12 +35,11 @@ sync_err_t form_check_clear(const form_t *f, const char *payload_json, size_t le
 
 /* Seals `payload_json` (the full canonical answers) for the central office: base64 of the v2
  * envelope (seal_v2.h) of record `uuid` under this form, compressed with the form's dictionary
- * (encryption.dictionary) when it has one. `revision` and `hlc` are not sealed (the device's
- * signature binds them to the sealed text, device_sig.h); they remain parameters for the v1
- * callers and go when those are changed. SYNC_ERR_STATE for a form without
+ * (encryption.dictionary) when it has one. The revision and hlc are not sealed: the device's
+ * signature binds them to the sealed text (device_sig.h). SYNC_ERR_STATE for a form without
  * encryption, SYNC_ERR_CRYPTO if libsodium fails. */
-sync_err_t form_seal(const form_t *f, const char *uuid, int64_t revision, const char *hlc,
-                     const char *payload_json, size_t len, char **out_sealed);
+sync_err_t form_seal(const form_t *f, const char *uuid, const char *payload_json, size_t len,
+                     char **out_sealed);
 
 /* The form's compression dictionary (encryption.dictionary), made for sealing and opening;
  * *out NULL when the form has none. */

@@ -113,7 +113,7 @@ static sync_err_t prepare_final(sync_store_t *s, const form_t *f, const revision
     return store_fail(s, err, "cannot compute the duplicate-detection hash of record %s", r->uuid);
   if (!form_is_encrypted(f))
     return SYNC_OK;
-  if ((err = form_seal(f, r->uuid, r->revision, hlc, r->payload, len, &out->sealed)) != SYNC_OK ||
+  if ((err = form_seal(f, r->uuid, r->payload, len, &out->sealed)) != SYNC_OK ||
       (err = form_clear_part(f, r->payload, len, &out->clear)) != SYNC_OK)
     return store_fail(s, err, "cannot seal record %s for the central office: %s", r->uuid,
                       sync_strerror(err));

@@ -122,7 +122,7 @@ static proto_change_t sealed_change(const signer_t *by, const char *dev_id, cons
     c.payload = strdup(clear);
   else
     assert_int_equal(form_clear_part(FORM, full, strlen(full), &c.payload), SYNC_OK);
-  assert_int_equal(form_seal(FORM, uuid, 1, c.hlc, full, strlen(full), &c.sealed), SYNC_OK);
+  assert_int_equal(form_seal(FORM, uuid, full, strlen(full), &c.sealed), SYNC_OK);
   if (by)
     assert_int_equal(devsig_sign(by->sk, dev_id, &c, c.device_sig), SYNC_OK);
   return c;
@@ -234,7 +234,7 @@ static void test_envelope_swapped_in_database_is_named_by_exporter(void **state)
    * record C gets B's sealed text together with B's signature and key. */
   char *forged = answers("yes", "PALSU");
   char *forged_sealed = NULL;
-  assert_int_equal(form_seal(FORM, ua, 1, ca.hlc, forged, strlen(forged), &forged_sealed), SYNC_OK);
+  assert_int_equal(form_seal(FORM, ua, forged, strlen(forged), &forged_sealed), SYNC_OK);
   char *sql = malloc(strlen(forged_sealed) + 1024);
   sprintf(sql, "UPDATE record_revisions SET sealed = '%s' WHERE uuid = '%s';"
                "UPDATE record_revisions SET (sealed, device_sig, sig_key) = (SELECT sealed,"
@@ -281,7 +281,7 @@ static void test_device_key_swap_in_database_is_detected(void **state)
   proto_change_t f = sealed_change(&evil, A.dev.id, uuid, forged, NULL);
   memcpy(f.hlc, c.hlc, sizeof f.hlc);
   free(f.sealed);
-  assert_int_equal(form_seal(FORM, uuid, 1, f.hlc, forged, strlen(forged), &f.sealed), SYNC_OK);
+  assert_int_equal(form_seal(FORM, uuid, forged, strlen(forged), &f.sealed), SYNC_OK);
   assert_int_equal(devsig_sign(evil.sk, A.dev.id, &f, f.device_sig), SYNC_OK);
   char *sql = malloc(strlen(f.sealed) + 2048);
   sprintf(sql, "UPDATE record_revisions SET sealed = '%s', device_sig = '%s', sig_key = '%s'"

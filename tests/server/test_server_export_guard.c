@@ -151,7 +151,7 @@ static cJSON *push_record(const device_t *dev, const char *uuid, int revision,
     c.payload = cJSON_PrintUnformatted(clear);
   else
     assert_int_equal(form_clear_part(FORM, full, strlen(full), &c.payload), SYNC_OK);
-  assert_int_equal(form_seal(FORM, uuid, revision, hlc, full, strlen(full), &c.sealed), SYNC_OK);
+  assert_int_equal(form_seal(FORM, uuid, full, strlen(full), &c.sealed), SYNC_OK);
   assert_int_equal(form_dedup_hash(FORM, full, strlen(full), c.dedup), SYNC_OK);
   proto_push_writer_t *w = NULL;
   char batch[40], err[256], *json = NULL;

@@ -83,7 +83,7 @@ static proto_change_t sealed_change(const device_t *dev, const char *uuid, const
   size_t len = strlen(answers);
   if (seal) {
     assert_int_equal(form_clear_part(FORM, answers, len, &c.payload), SYNC_OK);
-    assert_int_equal(form_seal(FORM, uuid, 1, c.hlc, answers, len, &c.sealed), SYNC_OK);
+    assert_int_equal(form_seal(FORM, uuid, answers, len, &c.sealed), SYNC_OK);
   } else {
     c.payload = strdup(answers);
   }
@@ -618,7 +618,7 @@ static void test_a_sealed_record_is_stored_closed_and_exported_with_the_key(void
   c2.base_revision = 1;
   snprintf(c2.base_hlc, sizeof c2.base_hlc, "%s", c.hlc);
   free(c2.sealed);
-  assert_int_equal(form_seal(FORM, uuid, 2, c2.hlc, a, strlen(a), &c2.sealed), SYNC_OK);
+  assert_int_equal(form_seal(FORM, uuid, a, strlen(a), &c2.sealed), SYNC_OK);
   resp = push(&DEV, &c2, 1, NULL);
   assert_int_equal(resp->receipts[0].outcome, PROTO_OUTCOME_CONFLICT);
   assert_non_null(resp->receipts[0].merged->sealed);

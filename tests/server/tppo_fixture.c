@@ -187,7 +187,7 @@ static int seal_change(const form_t *form, proto_change_t *c, const char *answer
   size_t len = strlen(answers);
   c->payload = NULL;
   if (form_clear_part(form, answers, len, &c->payload) != SYNC_OK ||
-      form_seal(form, c->uuid, c->revision, c->hlc, answers, len, &c->sealed) != SYNC_OK ||
+      form_seal(form, c->uuid, answers, len, &c->sealed) != SYNC_OK ||
       form_dedup_hash(form, answers, len, c->dedup) != SYNC_OK)
     return -1;
   return 0;

@@ -242,7 +242,7 @@ static void test_sealed_answers_open_with_the_central_key(void **state)
   char pub[SYNC_SEAL_KEY_B64_LEN + 1], sec[SYNC_SEAL_KEY_B64_LEN + 1];
   form_t *f = sealed_form(pub, sec);
   char *sealed = NULL, *env = NULL;
-  assert_int_equal(form_seal(f, "0190a0b2-0000-7000-8000-000000000001", 3, "0000000001:0001:dev",
+  assert_int_equal(form_seal(f, "0190a0b2-0000-7000-8000-000000000001",
                              PAYLOAD, strlen(PAYLOAD), &sealed), SYNC_OK);
   assert_non_null(sealed);
   assert_null(strstr(sealed, "Siti"));
@@ -260,15 +260,15 @@ static void test_sealed_answers_open_with_the_central_key(void **state)
 
   /* sealing is randomised: the same answers never give the same text twice */
   char *again = NULL;
-  assert_int_equal(form_seal(f, "u", 3, "h", PAYLOAD, strlen(PAYLOAD), &again), SYNC_OK);
+  assert_int_equal(form_seal(f, "u", PAYLOAD, strlen(PAYLOAD), &again), SYNC_OK);
   assert_string_not_equal(again, sealed);
   free(again);
 
   form_t *plain = parse_ok("");
-  assert_int_equal(form_seal(plain, "u", 1, "h", "{}", 2, &again), SYNC_ERR_STATE);
+  assert_int_equal(form_seal(plain, "u", "{}", 2, &again), SYNC_ERR_STATE);
   assert_null(again);
-  assert_int_equal(form_seal(f, "u", 1, "h", "[]", 2, &again), SYNC_ERR_JSON);
-  assert_int_equal(form_seal(f, NULL, 1, "h", "{}", 2, &again), SYNC_ERR_INVALID_ARG);
+  assert_int_equal(form_seal(f, "u", "[]", 2, &again), SYNC_ERR_JSON);
+  assert_int_equal(form_seal(f, NULL, "{}", 2, &again), SYNC_ERR_INVALID_ARG);
   form_free(plain);
   free(sealed);
   form_free(f);
@@ -280,7 +280,7 @@ static void test_any_altered_byte_of_a_sealed_text_fails_to_open(void **state)
   char pub[SYNC_SEAL_KEY_B64_LEN + 1], sec[SYNC_SEAL_KEY_B64_LEN + 1];
   form_t *f = sealed_form(pub, sec);
   char *sealed = NULL;
-  assert_int_equal(form_seal(f, "u1", 1, "h1", "{\"age\":3}", 9, &sealed), SYNC_OK);
+  assert_int_equal(form_seal(f, "u1", "{\"age\":3}", 9, &sealed), SYNC_OK);
   size_t n = strlen(sealed);
   static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t padding = sealed[n - 1] == '=' ? (sealed[n - 2] == '=' ? 2 : 1) : 0;
@@ -316,7 +316,7 @@ static void test_a_sealed_text_does_not_open_with_another_key(void **state)
   assert_int_equal(sync_seal_keypair(pub2, sec2), SYNC_OK);
   assert_string_not_equal(sec, sec2);
   char *sealed = NULL, *env = (char *)1;
-  assert_int_equal(form_seal(f, "u1", 1, "h1", PAYLOAD, strlen(PAYLOAD), &sealed), SYNC_OK);
+  assert_int_equal(form_seal(f, "u1", PAYLOAD, strlen(PAYLOAD), &sealed), SYNC_OK);
   assert_int_equal(open_exact(sec2, f, "u1", sealed, &env), SYNC_ERR_CRYPTO);
   assert_null(env);
   assert_int_equal(open_exact(pub, f, "u1", sealed, &env), SYNC_ERR_CRYPTO);   /* public is no secret */
@@ -342,7 +342,7 @@ static void test_a_form_dictionary_is_checked_and_compresses_sealed_answers(void
   static const char story[] =
     "{\"province\":\"35\",\"full_name\":\"Dewi Rina\",\"story\":\"Dijanjikan kerja 12.\"}";
   char *sealed = NULL, *opened = NULL;
-  assert_int_equal(form_seal(f, "u1", 1, "h", story, strlen(story), &sealed), SYNC_OK);
+  assert_int_equal(form_seal(f, "u1", story, strlen(story), &sealed), SYNC_OK);
   unsigned char raw[1024];
   size_t n = 0;
   assert_int_equal(sodium_base642bin(raw, sizeof raw, sealed, strlen(sealed), NULL, &n, NULL,
