@@ -150,6 +150,13 @@ static row_t measure(const profile_t *prof, int sealed, size_t n, double timeout
   return row;
 }
 
+/* Bytes the link carried up that the engine's count leaves out (TLS, HTTP headers, requests it
+ * abandoned or that were cut); 0 on loopback, where there is no link to count. */
+static long long uncounted(const row_t *x)
+{
+  return x->limit_s > 0 ? (long long)x->link.bytes_up - (long long)x->r.p.wire_bytes_sent : 0;
+}
+
 static void print_row(const row_t *x)
 {
   const child_result_t *r = &x->r;
@@ -160,17 +167,19 @@ static void print_row(const row_t *x)
   else
     printf("  did not finish: %lld of %zu delivered in %.0f s", x->delivered, x->n, r->seconds);
   if (x->limit_s > 0)
-    printf(" = %.2fx the limit %.2f s (the records' JSON with LZ4 HC 9: %zu B, %.0f B/record)\n",
-           r->seconds / x->limit_s, x->limit_s, x->content_z, (double)x->content_z / (double)x->n);
+    printf(" = %s%.2fx the limit %.2f s (the records' JSON with LZ4 HC 9: %zu B, %.0f B/record)\n",
+           r->finished ? "" : "over ", r->seconds / x->limit_s, x->limit_s, x->content_z,
+           (double)x->content_z / (double)x->n);
   else
     printf(" = %.0f records/s (records' JSON with LZ4 HC 9: %zu B, %.0f B/record)\n",
            (double)x->delivered / r->seconds, x->content_z, (double)x->content_z / (double)x->n);
   if (x->limit_s > 0)
-    printf("  link: %llu B up (%.0f B/record), %llu B down, %llu connections, %llu cut, "
-           "%llu ended by errors\n",
+    printf("  link: %llu B up (%.0f B/record; %lld more than the engine counts: TLS, headers, "
+           "attempts it dropped), %llu B down, %llu connections, %llu cut, %llu ended by errors\n",
            (unsigned long long)x->link.bytes_up, (double)x->link.bytes_up / (double)x->n,
-           (unsigned long long)x->link.bytes_down, (unsigned long long)x->link.connections,
-           (unsigned long long)x->link.cuts, (unsigned long long)x->link.errors);
+           uncounted(x), (unsigned long long)x->link.bytes_down,
+           (unsigned long long)x->link.connections, (unsigned long long)x->link.cuts,
+           (unsigned long long)x->link.errors);
   printf("  engine: %lld B up (%.0f B/record), %lld B down, %lld requests, %d run(s), "
          "%lld acknowledged, abandoned bytes: not counted by this engine\n",
          (long long)r->p.wire_bytes_sent, (double)r->p.wire_bytes_sent / (double)x->n,
@@ -185,14 +194,15 @@ static void print_row(const row_t *x)
 static void print_table(const row_t *rows, size_t n)
 {
   printf("\n| profile | setup | seconds | x limit | link B up | B up/record | link B down | engine B up "
-         "| requests | connections | delivered | abandoned B | peak RSS MiB |\n"
-         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+         "| link B up not in engine count | requests | connections | delivered | abandoned B (engine) "
+         "| peak RSS MiB |\n"
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < n; i++) {
     const row_t *x = &rows[i];
     char secs[64], ratio[32], conns[32], up[32], down[32];
     snprintf(secs, sizeof secs, x->r.finished ? "%.2f" : "did not finish (%.0f)", x->r.seconds);
     if (x->limit_s > 0) {
-      snprintf(ratio, sizeof ratio, "%.2f", x->r.seconds / x->limit_s);
+      snprintf(ratio, sizeof ratio, "%s%.2f", x->r.finished ? "" : "> ", x->r.seconds / x->limit_s);
       snprintf(conns, sizeof conns, "%llu", (unsigned long long)x->link.connections);
       snprintf(up, sizeof up, "%llu", (unsigned long long)x->link.bytes_up);
       snprintf(down, sizeof down, "%llu", (unsigned long long)x->link.bytes_down);
@@ -202,9 +212,10 @@ static void print_table(const row_t *rows, size_t n)
       snprintf(up, sizeof up, "%lld", (long long)x->r.p.wire_bytes_sent);
       snprintf(down, sizeof down, "%lld", (long long)x->r.p.wire_bytes_received);
     }
-    printf("| %s | %s | %s | %s | %s | %.0f | %s | %lld | %lld | %s | %lld of %zu | n/a | %.1f |\n",
+    printf("| %s | %s | %s | %s | %s | %.0f | %s | %lld | %lld | %lld | %s | %lld of %zu | n/a "
+           "| %.1f |\n",
            x->prof->name, x->sealed ? "sealed" : "plain", secs, ratio, up,
-           atof(up) / (double)x->n, down, (long long)x->r.p.wire_bytes_sent,
+           atof(up) / (double)x->n, down, (long long)x->r.p.wire_bytes_sent, uncounted(x),
            (long long)x->r.p.requests, conns, x->delivered, x->n, x->r.maxrss_kib / 1024.0);
   }
 }
