@@ -14,7 +14,7 @@ typedef struct child_result {
   double seconds;      /* the child's own time from its first request to the end; else the timeout */
   sync_progress_t p;   /* summed over every engine run of the child */
   int runs;            /* engine runs (each with its own retries) */
-  long maxrss_kib;     /* peak RSS of the child (ru_maxrss) */
+  long maxrss_kib;     /* peak RSS of the child (its VmHWM at its last progress line) */
   char last_error[200];/* the engine's last message, "" if none */
 } child_result_t;
 

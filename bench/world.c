@@ -271,22 +271,3 @@ void world_add_records(world_t *w, size_t n, uint64_t seed, content_t *c)
   sample_gen_free(g);
   free(form);
 }
-
-void make_default_kdf_store(const char *path)
-{
-  size_t len;
-  char *form = read_all(FORM_PATH, &len);
-  char err[256];
-  sample_gen_t *g = sample_gen_new(form, len, 7, err, sizeof err);
-  if (!g)
-    die("sample generator: %s", err);
-  sync_store_t *s = open_store(path, SYNC_KDF_INTERACTIVE);
-  char *payload = sample_gen_next(g);
-  if (sync_form_add(s, form, len, NULL, NULL) != SYNC_OK || !payload ||
-      sync_record_create(s, "tppo_screening", 1, payload, SYNC_STATUS_FINAL, NULL) != SYNC_OK)
-    die("default-KDF store: %s", sync_store_errmsg(s));
-  free(payload);
-  sync_store_close(s);
-  sample_gen_free(g);
-  free(form);
-}

@@ -50,8 +50,4 @@ void world_add_records(world_t *w, size_t n, uint64_t seed, content_t *c);
  * these records sends much less of. */
 size_t content_lz4hc9(const content_t *c);
 
-/* A store at path made with the default KDF (Argon2id interactive, 64 MiB), holding the form and
- * one record: what `syncctl status` opens on a field device. */
-void make_default_kdf_store(const char *path);
-
 #endif
