@@ -18,8 +18,8 @@
  * rate, plus one round trip. Printed per profile and setup: seconds and the multiple of the
  * limit, bytes up and down on the link (netproxy: TLS, headers, re-sent and abandoned attempts
  * included) and as the engine counts its HTTP bodies (sync_progress_t), bytes up per record,
- * requests, connections, records the server stored, and the engine process's peak RSS. The
- * engine's progress has no count of abandoned bytes: that column says so.
+ * requests, connections, records the server stored, the engine process's peak RSS, the bytes
+ * and requests the engine abandoned (counted in its bytes up too) and its measured upload rate.
  *
  *   bench_sync [--profile P[,P...]] [--setup sealed|plain|both] [--records N] [--timeout-s S]
  *              [--bin-dir DIR] [--keep]
@@ -151,8 +151,8 @@ static row_t measure(const profile_t *prof, int sealed, size_t n, double timeout
   return row;
 }
 
-/* Bytes the link carried up that the engine's count leaves out (TLS, HTTP headers, requests it
- * abandoned or that were cut); 0 on loopback, where there is no link to count. */
+/* Bytes the link carried up that the engine's count leaves out (TLS, HTTP headers); 0 on
+ * loopback, where there is no link to count. Attempts it abandoned are in its count. */
 static long long uncounted(const row_t *x)
 {
   return x->limit_s > 0 ? (long long)x->link.bytes_up - (long long)x->r.p.wire_bytes_sent : 0;
@@ -181,11 +181,14 @@ static void print_row(const row_t *x)
            uncounted(x), (unsigned long long)x->link.bytes_down,
            (unsigned long long)x->link.connections, (unsigned long long)x->link.cuts,
            (unsigned long long)x->link.errors);
-  printf("  engine: %lld B up (%.0f B/record), %lld B down, %lld requests, %d run(s), "
-         "%lld acknowledged, abandoned bytes: not counted by this engine\n",
+  printf("  engine: %lld B up (%.0f B/record) of which %lld B in %lld abandoned requests, "
+         "%lld B down, %lld requests, %d run(s), %lld acknowledged, measured upload rate "
+         "%lld B/s%s\n",
          (long long)r->p.wire_bytes_sent, (double)r->p.wire_bytes_sent / (double)x->n,
+         (long long)r->p.wire_bytes_abandoned, (long long)r->p.requests_abandoned,
          (long long)r->p.wire_bytes_received, (long long)r->p.requests, r->runs,
-         (long long)r->p.records_done);
+         (long long)r->p.records_done, (long long)r->p.upload_bytes_per_s,
+         x->limit_s > 0 ? "" : " (loopback)");
   printf("  server stored %lld records; engine process peak RSS %.1f MiB%s%s\n", x->delivered,
          (double)r->maxrss_kib / 1024.0, r->last_error[0] ? "; last engine error: " : "",
          r->last_error);
@@ -213,11 +216,12 @@ static void print_table(const row_t *rows, size_t n)
       snprintf(up, sizeof up, "%lld", (long long)x->r.p.wire_bytes_sent);
       snprintf(down, sizeof down, "%lld", (long long)x->r.p.wire_bytes_received);
     }
-    printf("| %s | %s | %s | %s | %s | %.0f | %s | %lld | %lld | %lld | %s | %lld of %zu | n/a "
+    printf("| %s | %s | %s | %s | %s | %.0f | %s | %lld | %lld | %lld | %s | %lld of %zu | %lld "
            "| %.1f |\n",
            x->prof->name, x->sealed ? "sealed" : "plain", secs, ratio, up,
            atof(up) / (double)x->n, down, (long long)x->r.p.wire_bytes_sent, uncounted(x),
-           (long long)x->r.p.requests, conns, x->delivered, x->n, x->r.maxrss_kib / 1024.0);
+           (long long)x->r.p.requests, conns, x->delivered, x->n,
+           (long long)x->r.p.wire_bytes_abandoned, x->r.maxrss_kib / 1024.0);
   }
 }
 

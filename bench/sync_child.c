@@ -40,10 +40,14 @@ static long vm_hwm_kib(void)
 
 static void print_progress(const child_state_t *c, const sync_progress_t *now)
 {
-  printf("P %lld %lld %lld %lld %d %ld\n", (long long)(c->base.records_done + now->records_done),
+  printf("P %lld %lld %lld %lld %d %ld %lld %lld %lld\n",
+         (long long)(c->base.records_done + now->records_done),
          (long long)(c->base.wire_bytes_sent + now->wire_bytes_sent),
          (long long)(c->base.wire_bytes_received + now->wire_bytes_received),
-         (long long)(c->base.requests + now->requests), c->runs, vm_hwm_kib());
+         (long long)(c->base.requests + now->requests), c->runs, vm_hwm_kib(),
+         (long long)(c->base.wire_bytes_abandoned + now->wire_bytes_abandoned),
+         (long long)(c->base.requests_abandoned + now->requests_abandoned),
+         (long long)now->upload_bytes_per_s);
   fflush(stdout);
 }
 
@@ -58,6 +62,8 @@ static void add_progress(sync_progress_t *sum, const sync_progress_t *p)
   sum->wire_bytes_sent += p->wire_bytes_sent;
   sum->wire_bytes_received += p->wire_bytes_received;
   sum->requests += p->requests;
+  sum->wire_bytes_abandoned += p->wire_bytes_abandoned;
+  sum->requests_abandoned += p->requests_abandoned;
 }
 
 /* Failures a device's retries cannot fix (engine.h: SYNC_STATE_ERROR). */
@@ -116,12 +122,17 @@ int child_sync_main(char **argv)
 
 static void parse_line(child_result_t *r, const char *line)
 {
-  long long done, sent, recv, req;
+  long long done, sent, recv, req, lost, lost_req, rate;
   long hwm;
   int runs;
   if (line[0] == 'P' &&
-      sscanf(line + 1, "%lld %lld %lld %lld %d %ld", &done, &sent, &recv, &req, &runs, &hwm) == 6) {
+      sscanf(line + 1, "%lld %lld %lld %lld %d %ld %lld %lld %lld", &done, &sent, &recv, &req,
+             &runs, &hwm, &lost, &lost_req, &rate) == 9) {
     r->maxrss_kib = hwm;
+    r->p.wire_bytes_abandoned = lost;
+    r->p.requests_abandoned = lost_req;
+    if (rate > 0)
+      r->p.upload_bytes_per_s = rate;
     r->p.records_done = done;
     r->p.wire_bytes_sent = sent;
     r->p.wire_bytes_received = recv;
