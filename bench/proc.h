@@ -1,5 +1,6 @@
 /* Helpers of bench_sync: failing loudly, the clock, paths, and child processes (spawn with the
- * output on a pipe, run to completion, read the first line of a server, wait with rusage). */
+ * output on a pipe, run to completion, read the first line of a server, wait with rusage).
+ * Threads: bench_sync's main thread only. */
 #ifndef BENCH_PROC_H
 #define BENCH_PROC_H
 

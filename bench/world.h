@@ -5,7 +5,7 @@
  * pin) and plain (the form unsealed, http to loopback). Every device store is encrypted with
  * BENCH_PASSPHRASE at the fast test KDF (the figures measure the sync, not the one key derivation
  * per open) and durable (SYNC_DURABILITY_FULL, the default); the server commits each push with
- * synchronous=FULL. */
+ * synchronous=FULL. Threads: bench_sync's main thread only. */
 #ifndef BENCH_WORLD_H
 #define BENCH_WORLD_H
 

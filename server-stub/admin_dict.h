@@ -1,7 +1,8 @@
 /* The compression dictionary `syncserver form publish --seal-to` puts in a sealed form's
  * `encryption` block (proto/FORMS.md "Encryption", SECURITY.md 4): trained on synthetic answers
  * of the form (the sample generator, fixed seed, so the same definition always publishes the same
- * dictionary), never on real records. */
+ * dictionary), never on real records.
+ * Threads: the admin command's one thread; nothing is shared. */
 #ifndef SRV_ADMIN_DICT_H
 #define SRV_ADMIN_DICT_H
 

@@ -1,7 +1,8 @@
 /* A small RFC 4180 reader: the oracle the export tests check the server's CSV writer against.
  * It fails the running cmocka test on anything the writer must never produce (an unterminated
  * quote, a quote inside an unquoted cell, a row not ended by CRLF).
- * Ownership: csv_parse's result is freed with csv_free; cells are borrowed from it. */
+ * Ownership: csv_parse's result is freed with csv_free; cells are borrowed from it.
+ * Threads: the test's own thread (it fails the running cmocka test). */
 #ifndef TEST_CSV_ORACLE_H
 #define TEST_CSV_ORACLE_H
 
