@@ -1,7 +1,7 @@
 /* Helpers of the form tests that write their fixture form inline (test_form_validate.c,
  * test_form_values.c): JSON written with ' for " and ^ for ' to stay readable, and a cmocka set-up
  * that parses such a form into *state. Include after cmocka. Static functions: each test program
- * * uses what it needs. Threads: the test program's one thread. */
+ * uses what it needs. Threads: the test program's one thread. */
 #ifndef SYNC_FORM_TEST_H
 #define SYNC_FORM_TEST_H
 
