@@ -191,4 +191,20 @@ int fx_proxy_start(fx_proxy_t *p, netproxy_opts_t *o, int upstream_port);
 int fx_proxy_start_to(fx_proxy_t *p, netproxy_opts_t *o, const fx_server_t *s);
 void fx_proxy_stop(fx_proxy_t *p);
 
+/* A device and its server (fx_world_create) with a netproxy between them: the fault and bad-link
+ * tests' world. `kept` holds the answers of every record as the device saved them. */
+typedef struct fx_linked {
+  fx_device_t dev;
+  fx_server_t srv;
+  fx_proxy_t proxy;
+  struct cJSON *kept;
+} fx_linked_t;
+
+/* fx_world_create(how, n, seed) then the proxy with `po`; fails the running test on error. */
+void fx_linked_open(fx_linked_t *w, fx_setup_t how, size_t n, uint64_t seed, netproxy_opts_t *po);
+void fx_linked_close(fx_linked_t *w);
+/* Everything the device made is delivered: exactly once on the server, every answer readable by
+ * central, nothing pending or failed in the outbox. Fails the running test naming `what`. */
+void fx_linked_verify(const fx_linked_t *w, const char *what);
+
 #endif

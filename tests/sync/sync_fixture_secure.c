@@ -190,3 +190,32 @@ done:
   free(out);
   return result;
 }
+
+void fx_linked_open(fx_linked_t *w, fx_setup_t how, size_t n, uint64_t seed, netproxy_opts_t *po)
+{
+  memset(w, 0, sizeof *w);
+  assert_non_null(w->kept = cJSON_CreateObject());
+  assert_int_equal(fx_world_create(&w->dev, &w->srv, how, n, seed, w->kept), 0);
+  assert_int_equal(fx_proxy_start_to(&w->proxy, po, &w->srv), 0);
+}
+
+void fx_linked_close(fx_linked_t *w)
+{
+  fx_proxy_stop(&w->proxy);
+  fx_server_destroy(&w->srv);
+  fx_device_destroy(&w->dev);
+  cJSON_Delete(w->kept);
+}
+
+void fx_linked_verify(const fx_linked_t *w, const char *what)
+{
+  char why[512] = "";
+  if (fx_verify_exactly_once(w->dev.path, w->srv.db, w->dev.id, why, sizeof why) != 0)
+    fail_msg("%s: %s", what, why);
+  if (fx_verify_export(&w->srv, w->kept, why, sizeof why) != 0)
+    fail_msg("%s: central cannot read every answer: %s", what, why);
+  fx_outbox_t ob;
+  assert_int_equal(fx_outbox(w->dev.path, &ob), 0);
+  assert_int_equal(ob.pending, 0);
+  assert_int_equal(ob.failed, 0);
+}

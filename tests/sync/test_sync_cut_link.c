@@ -22,42 +22,6 @@
 
 #include "sync_fixture.h"
 
-typedef struct world {
-  fx_device_t dev;
-  fx_server_t srv;
-  fx_proxy_t proxy;
-  cJSON *kept;          /* the answers of every record as the device saved them */
-} world_t;
-
-static void world_open(world_t *w, size_t n, netproxy_opts_t *po)
-{
-  memset(w, 0, sizeof *w);
-  assert_non_null(w->kept = cJSON_CreateObject());
-  assert_int_equal(fx_world_create(&w->dev, &w->srv, FX_SECURE, n, 12, w->kept), 0);
-  assert_int_equal(fx_proxy_start_to(&w->proxy, po, &w->srv), 0);
-}
-
-static void world_close(world_t *w)
-{
-  fx_proxy_stop(&w->proxy);
-  fx_server_destroy(&w->srv);
-  fx_device_destroy(&w->dev);
-  cJSON_Delete(w->kept);
-}
-
-static void verify_delivered(const world_t *w, const char *what)
-{
-  char why[512] = "";
-  if (fx_verify_exactly_once(w->dev.path, w->srv.db, w->dev.id, why, sizeof why) != 0)
-    fail_msg("%s: %s", what, why);
-  if (fx_verify_export(&w->srv, w->kept, why, sizeof why) != 0)
-    fail_msg("%s: central cannot read every answer: %s", what, why);
-  fx_outbox_t ob;
-  assert_int_equal(fx_outbox(w->dev.path, &ob), 0);
-  assert_int_equal(ob.pending, 0);
-  assert_int_equal(ob.failed, 0);
-}
-
 /* The sum of every run's progress, and how many runs it took. */
 typedef struct tally {
   sync_progress_t p;
@@ -76,7 +40,7 @@ static void add_progress(tally_t *t, const sync_progress_t *p)
   t->p.upload_bytes_per_s = p->upload_bytes_per_s;
 }
 
-static void print_figures(const char *what, size_t n, const tally_t *t, const world_t *w)
+static void print_figures(const char *what, size_t n, const tally_t *t, const fx_linked_t *w)
 {
   netproxy_stats_t ps;
   netproxy_get_stats(w->proxy.np, &ps);
@@ -94,7 +58,7 @@ static void print_figures(const char *what, size_t n, const tally_t *t, const wo
 
 /* Runs the engine until a run succeeds (at most max_runs runs; a run that fails must fail as a
  * network failure does), then prints the figures of `what`. */
-static void sync_until_done(world_t *w, sync_engine_config_t *c, int max_runs, tally_t *t,
+static void sync_until_done(fx_linked_t *w, sync_engine_config_t *c, int max_runs, tally_t *t,
                             const char *what, size_t n)
 {
   memset(t, 0, sizeof *t);
@@ -130,14 +94,14 @@ static void test_link_cutting_every_connection_after_20kb_delivers_everything_on
   netproxy_opts_init(&po);
   po.latency_ms = 5;
   po.cut_after_bytes = 20000; /* both directions counted: the TLS handshake too */
-  world_t w;
-  world_open(&w, n, &po);
+  fx_linked_t w;
+  fx_linked_open(&w, FX_SECURE, n, 12, &po);
   sync_engine_config_t c;
   fx_engine_config(&c, &w.dev, &w.srv, w.proxy.url);
   c.max_attempts = 8;
   tally_t t;
   sync_until_done(&w, &c, 10, &t, "cut every 20 KB", n);
-  verify_delivered(&w, "cut every 20 KB");
+  fx_linked_verify(&w, "cut every 20 KB");
   assert_int_equal(t.p.records_done, (int64_t)n);
   /* The link cut attempts, and the engine counted them and their bytes. */
   netproxy_stats_t ps;
@@ -146,7 +110,7 @@ static void test_link_cutting_every_connection_after_20kb_delivers_everything_on
   assert_true(t.p.requests_abandoned > 0);
   assert_true(t.p.wire_bytes_abandoned > 0);
   assert_true(t.p.wire_bytes_sent > t.p.wire_bytes_abandoned);
-  world_close(&w);
+  fx_linked_close(&w);
 }
 
 static void test_slow_late_link_delivers_without_abandoning_a_request(void **state)
@@ -158,13 +122,13 @@ static void test_slow_late_link_delivers_without_abandoning_a_request(void **sta
   po.latency_ms = 300;
   po.bandwidth_kbps = 256;
   po.bandwidth_shared = 1;
-  world_t w;
-  world_open(&w, n, &po);
+  fx_linked_t w;
+  fx_linked_open(&w, FX_SECURE, n, 12, &po);
   sync_engine_config_t c;
   fx_engine_config(&c, &w.dev, &w.srv, w.proxy.url);
   tally_t t;
   sync_until_done(&w, &c, 1, &t, "256 kbit/s + 300 ms, shared", n);
-  verify_delivered(&w, "256 kbit/s + 300 ms");
+  fx_linked_verify(&w, "256 kbit/s + 300 ms");
   assert_int_equal(t.p.records_done, (int64_t)n);
   assert_int_equal(t.p.requests_abandoned, 0);
   assert_int_equal(t.p.wire_bytes_abandoned, 0);
@@ -172,7 +136,7 @@ static void test_slow_late_link_delivers_without_abandoning_a_request(void **sta
   netproxy_stats_t ps;
   netproxy_get_stats(w.proxy.np, &ps);
   assert_int_equal(ps.errors, 0);
-  world_close(&w);
+  fx_linked_close(&w);
 }
 
 int main(void)

@@ -37,30 +37,7 @@ static uint64_t mix(uint64_t x)
 
 static fx_setup_t g_how = FX_SECURE;
 
-typedef struct world {
-  fx_device_t dev;
-  fx_server_t srv;
-  fx_proxy_t proxy;
-  cJSON *kept;          /* the answers of every record as the device saved them */
-} world_t;
-
-static void world_open(world_t *w, size_t n, uint64_t seed, netproxy_opts_t *po)
-{
-  memset(w, 0, sizeof *w);
-  assert_non_null(w->kept = cJSON_CreateObject());
-  assert_int_equal(fx_world_create(&w->dev, &w->srv, g_how, n, seed, w->kept), 0);
-  assert_int_equal(fx_proxy_start_to(&w->proxy, po, &w->srv), 0);
-}
-
-static void world_close(world_t *w)
-{
-  fx_proxy_stop(&w->proxy);
-  fx_server_destroy(&w->srv);
-  fx_device_destroy(&w->dev);
-  cJSON_Delete(w->kept);
-}
-
-static void fault_config(sync_engine_config_t *c, world_t *w)
+static void fault_config(sync_engine_config_t *c, fx_linked_t *w)
 {
   fx_engine_config(c, &w->dev, &w->srv, w->proxy.url);
   c->batch_initial_bytes = 8192; /* many small batches: many requests to break */
@@ -71,18 +48,12 @@ static void fault_config(sync_engine_config_t *c, world_t *w)
   c->low_speed_time_s = 2;
 }
 
-static void verify(const world_t *w, const char *what, unsigned long long seed)
+/* fx_linked_verify, naming the fault, the seed and the setup. */
+static void verify(const fx_linked_t *w, const char *what, unsigned long long seed)
 {
-  char why[512] = "";
-  if (fx_verify_exactly_once(w->dev.path, w->srv.db, w->dev.id, why, sizeof why) != 0)
-    fail_msg("%s seed %llu (%s): %s", what, seed, fx_setup_name(g_how), why);
-  if (fx_verify_export(&w->srv, w->kept, why, sizeof why) != 0)
-    fail_msg("%s seed %llu (%s): central cannot read every answer: %s", what, seed,
-             fx_setup_name(g_how), why);
-  fx_outbox_t ob;
-  assert_int_equal(fx_outbox(w->dev.path, &ob), 0);
-  assert_int_equal(ob.pending, 0);
-  assert_int_equal(ob.failed, 0);
+  char label[160];
+  snprintf(label, sizeof label, "%s seed %llu (%s)", what, seed, fx_setup_name(g_how));
+  fx_linked_verify(w, label);
 }
 
 typedef struct offline_seen {
@@ -100,7 +71,7 @@ static void watch_offline(const sync_status_t *st, void *user)
 }
 
 /* Central publishes version 2 of the form, sealed to the same key when the world seals. */
-static void publish_v2(const world_t *w)
+static void publish_v2(const fx_linked_t *w)
 {
   char *pub = NULL;
   if (w->srv.seal_key) {
@@ -118,7 +89,7 @@ static void publish_v2(const world_t *w)
 
 /* Runs the engine until a run succeeds. Each run's totals must be the rows pending when it
  * started (nothing is added meanwhile) and its done count the rows it settled. */
-static int sync_until_done(world_t *w, sync_engine_config_t *c, int max_runs, unsigned long long seed)
+static int sync_until_done(fx_linked_t *w, sync_engine_config_t *c, int max_runs, unsigned long long seed)
 {
   sync_engine_t *e = NULL;
   assert_int_equal(sync_engine_new(c, &e, NULL, 0), SYNC_OK);
@@ -191,9 +162,9 @@ static void test_cut_and_reset_connections_lose_and_duplicate_nothing(void **sta
     uint64_t seed = (uint64_t)i;
     netproxy_opts_t po;
     cut_options(&po, seed);
-    world_t w;
+    fx_linked_t w;
     size_t n = 60 + mix(seed ^ 0x55) % 140;
-    world_open(&w, n, seed, &po);
+    fx_linked_open(&w, g_how, n, seed, &po);
     sync_engine_config_t c;
     fault_config(&c, &w);
     total_runs += sync_until_done(&w, &c, 400, (unsigned long long)seed);
@@ -234,7 +205,7 @@ static void test_cut_and_reset_connections_lose_and_duplicate_nothing(void **sta
     sum.connections += ps.connections;
     sum.cuts += ps.cuts;
     sum.resets += ps.resets;
-    world_close(&w);
+    fx_linked_close(&w);
   }
   print_message("%s: %ld seeds in %lld ms: %ld runs, %llu connections, %llu cut, %llu reset\n",
                 fx_setup_name(g_how), seeds, (long long)(fx_now_ms() - t0), total_runs,
@@ -262,8 +233,8 @@ static void test_link_down_then_up_reports_offline_and_resumes(void **state)
   netproxy_opts_t po;
   netproxy_opts_init(&po);
   po.bandwidth_kbps = 2000;
-  world_t w;
-  world_open(&w, fx_sanitized() ? 150 : 400, 99, &po);
+  fx_linked_t w;
+  fx_linked_open(&w, g_how, fx_sanitized() ? 150 : 400, 99, &po);
   sync_engine_config_t c;
   fault_config(&c, &w);
   offline_seen_t seen = {0};
@@ -286,7 +257,7 @@ static void test_link_down_then_up_reports_offline_and_resumes(void **state)
   assert_true(seen.offline);
   assert_non_null(strstr(seen.message, "No connection to the server. Retrying in"));
   verify(&w, "link down", 0);
-  world_close(&w);
+  fx_linked_close(&w);
 }
 
 /* ---- server SIGKILLed in the middle of a push ------------------------------------------------ */
@@ -321,8 +292,8 @@ static void test_server_killed_and_restarted_mid_push_loses_nothing(void **state
     netproxy_opts_t po;
     netproxy_opts_init(&po);
     po.bandwidth_kbps = 400; /* over a second of upload */
-    world_t w;
-    world_open(&w, 300, seed, &po);
+    fx_linked_t w;
+    fx_linked_open(&w, g_how, 300, seed, &po);
     sync_engine_config_t c;
     fault_config(&c, &w);
     c.max_attempts = 1000;
@@ -342,7 +313,7 @@ static void test_server_killed_and_restarted_mid_push_loses_nothing(void **state
     sync_engine_free(e);
     verify(&w, "server kill", (unsigned long long)seed);
     mid_push += k.at_kill.pending > 0;
-    world_close(&w);
+    fx_linked_close(&w);
   }
   print_message("%d of %ld server kills landed before the push was over\n", mid_push, seeds);
   assert_true(seeds == 0 || mid_push > 0);
@@ -361,11 +332,11 @@ static void test_client_killed_mid_sync_and_restarted_loses_nothing(void **state
     netproxy_opts_init(&po);
     po.bandwidth_kbps = 400; /* about a second of upload */
     po.latency_ms = 10;
-    world_t w;
+    fx_linked_t w;
     /* Records compress about 10:1 (sealed ones too, with the form's dictionary): 200 of them
      * fit in one measured first batch, acknowledged all at once; 1,000 leave a middle to kill
      * in. */
-    world_open(&w, 1000, seed, &po);
+    fx_linked_open(&w, g_how, 1000, seed, &po);
     char *argv[] = {(char *)SYNCCTL_PATH, (char *)"--store", w.dev.path, (char *)"sync",
                     (char *)"--server", w.proxy.url, (char *)"--allow-http-loopback", NULL, NULL,
                     NULL, NULL, NULL};
@@ -391,7 +362,7 @@ static void test_client_killed_mid_sync_and_restarted_loses_nothing(void **state
     fault_config(&c, &w);
     sync_until_done(&w, &c, 50, (unsigned long long)seed);
     verify(&w, "client kill", (unsigned long long)seed);
-    world_close(&w);
+    fx_linked_close(&w);
   }
   print_message("%d of %ld client kills landed in the middle of the push\n", killed_mid_push, seeds);
   assert_true(seeds == 0 || killed_mid_push > 0);
