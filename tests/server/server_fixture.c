@@ -25,6 +25,7 @@
 
 #include "codec.h"
 #include "db.h"
+#include "server.h"
 #include "form_def.h"
 #include "receipt_leaves.h"
 #include "test_support.h"
@@ -845,4 +846,23 @@ proto_push_resp_t *push_changes(const server_t *s, const device_t *dev, proto_ch
     free(body);
   }
   return resp;
+}
+
+int inproc_open(inproc_t *p, int pool_size)
+{
+  memset(p, 0, sizeof *p);
+  if (!(p->dir = ts_tempdir()) || !(p->db = ts_path(p->dir, "server.db")))
+    return -1;
+  srv_config_t cfg = {.db_path = p->db, .db_flags = DB_OPEN_FAST, .pool_size = pool_size};
+  char err[256];
+  return srv_open(&cfg, &p->srv, err, sizeof err) == SYNC_OK ? 0 : -1;
+}
+
+void inproc_close(inproc_t *p)
+{
+  srv_close(p->srv);
+  if (p->dir)
+    ts_rmtree(p->dir);
+  free(p->dir);
+  free(p->db);
 }

@@ -69,6 +69,17 @@ int add_device_in(server_t *s, const char *name, const char *unit, const char *i
 /* Publishes a copy of the test form with another version number (and optionally an extra field
  * name); 0 on success. */
 int publish_form_version(const server_t *s, int version);
+/* The request handler in this process (server.h), on a fresh database in a temporary folder: for
+ * tests of routes and limits without HTTP. */
+struct srv;
+typedef struct inproc {
+  char *dir, *db;
+  struct srv *srv;
+} inproc_t;
+/* 0, or -1 (what is made is freed by inproc_close). */
+int inproc_open(inproc_t *p, int pool_size);
+void inproc_close(inproc_t *p);
+
 /* The definition of form `form_id` (NULL: any form) version `version` as devices get it (with the
  * duplicate-detection key from the key file), parsed; NULL when there is none. */
 struct form;

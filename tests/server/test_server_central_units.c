@@ -138,23 +138,22 @@ static void test_filters_accept_only_well_formed_values(void **state)
 /* ---- an in-process server ------------------------------------------------------------------ */
 
 typedef struct world {
-  char *dir, *db;
-  srv_t *srv;
+  inproc_t in;
+  srv_t *srv;     /* in.srv */
   char device[40], auth[128];
 } world_t;
 
 static int world_setup(void **state)
 {
   world_t *w = calloc(1, sizeof *w);
-  w->dir = ts_tempdir();
-  w->db = ts_path(w->dir, "server.db");
-  srv_config_t cfg = {.db_path = w->db, .db_flags = DB_OPEN_FAST, .pool_size = 2};
+  *state = w;
   char err[256];
-  if (srv_open(&cfg, &w->srv, err, sizeof err) != SYNC_OK)
+  if (inproc_open(&w->in, 2) != 0)
     return -1;
+  w->srv = w->in.srv;
   /* the reference form and a device, straight into the database */
   db_conn_t *c;
-  if (db_open(w->db, DB_OPEN_FAST, &c, err, sizeof err) != SYNC_OK)
+  if (db_open(w->in.db, DB_OPEN_FAST, &c, err, sizeof err) != SYNC_OK)
     return -1;
   char *text = ts_source_file(TPPO_V1, NULL);
   cJSON *doc = cJSON_Parse(text);
@@ -180,17 +179,13 @@ static int world_setup(void **state)
   cJSON_Delete(doc);
   free(compact);
   free(text);
-  *state = w;
   return rc;
 }
 
 static int world_teardown(void **state)
 {
   world_t *w = *state;
-  srv_close(w->srv);
-  ts_rmtree(w->dir);
-  free(w->dir);
-  free(w->db);
+  inproc_close(&w->in);
   free(w);
   return 0;
 }
@@ -277,7 +272,7 @@ static void test_export_goes_through_the_payload_opener(void **state)
 
   db_conn_t *c;
   char err[512];
-  assert_int_equal(db_open(w->db, 0, &c, err, sizeof err), SYNC_OK);
+  assert_int_equal(db_open(w->in.db, 0, &c, err, sizeof err), SYNC_OK);
   exp_options_t o;
   memset(&o, 0, sizeof o);
   rq_filter_init(&o.filter);

@@ -17,6 +17,7 @@
 #include "db_internal.h"
 #include "ratelimit.h"
 #include "server.h"
+#include "server_fixture.h"
 #include "staff.h"
 #include "test_support.h"
 
@@ -24,27 +25,25 @@
 #define BUDI_PW "kata-sandi-budi-1"
 
 typedef struct world {
-  char *dir, *db;
-  srv_t *srv;
+  inproc_t in;
+  srv_t *srv;     /* in.srv */
   db_conn_t *c;   /* the test's own connection, to read and age rows */
 } world_t;
 
 static int world_setup(void **state)
 {
   world_t *w = calloc(1, sizeof *w);
-  w->dir = ts_tempdir();
-  w->db = ts_path(w->dir, "server.db");
-  srv_config_t cfg = {.db_path = w->db, .db_flags = DB_OPEN_FAST, .pool_size = 4};
+  *state = w;
   char err[256], hash[DB_PWHASH_MAX];
-  if (srv_open(&cfg, &w->srv, err, sizeof err) != SYNC_OK ||
-      db_open(w->db, DB_OPEN_FAST, &w->c, err, sizeof err) != SYNC_OK)
+  if (inproc_open(&w->in, 4) != 0 ||
+      db_open(w->in.db, DB_OPEN_FAST, &w->c, err, sizeof err) != SYNC_OK)
     return -1;
+  w->srv = w->in.srv;
   if (staff_hash_password(DEWI_PW, strlen(DEWI_PW), hash) != 0 ||
       db_staff_add(w->c, "dewi", hash, 0) != SYNC_OK ||
       staff_hash_password(BUDI_PW, strlen(BUDI_PW), hash) != 0 ||
       db_staff_add(w->c, "budi", hash, 0) != SYNC_OK)
     return -1;
-  *state = w;
   return 0;
 }
 
@@ -52,10 +51,7 @@ static int world_teardown(void **state)
 {
   world_t *w = *state;
   db_close(w->c);
-  srv_close(w->srv);
-  ts_rmtree(w->dir);
-  free(w->dir);
-  free(w->db);
+  inproc_close(&w->in);
   free(w);
   return 0;
 }
